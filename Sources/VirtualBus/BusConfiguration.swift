@@ -1,0 +1,73 @@
+/// How a ``VirtualBus`` is set up: extra endpoints, queue bounds, limits and shutdown timing.
+///
+/// Every queue has a stated bound here, and every policy that can lose a message counts what it
+/// loses (see ``BusSubscription/Statistics`` and ``BusPublisher/Statistics``).
+public struct BusConfiguration: Sendable {
+    /// Extra endpoints where publishers in other processes connect (the proxy's XSUB side).
+    /// The in-process endpoint is always bound.
+    public var frontendBinds: [BusEndpoint] = []
+    /// Extra endpoints where subscribers in other processes connect (the proxy's XPUB side).
+    public var backendBinds: [BusEndpoint] = []
+
+    /// The high-water mark of every libzmq queue the bus creates, in messages. Publishers and the
+    /// proxy never drop at this mark: they wait (see ``PublishPolicy``), so any loss is visible.
+    public var highWaterMark: Int32 = 10_000
+
+    /// The largest payload accepted, in bytes. Larger messages are refused by publishers, dropped and
+    /// counted by subscribers, and disconnect tcp/ipc peers that send them.
+    public var maximumMessageSize: Int = 16 * 1024 * 1024
+
+    /// What publishers do when their queue is at the high-water mark, unless one asks otherwise.
+    public var publishPolicy: PublishPolicy = .block(timeout: .seconds(5))
+
+    /// How long sockets keep unsent messages after they are closed during shutdown.
+    /// Zero (the default) discards them at once; the shutdown report counts what was still buffered.
+    public var linger: Duration = .zero
+
+    /// How long ``VirtualBus/subscribe(to:bufferCapacity:bufferPolicy:)`` waits for the subscription
+    /// to reach the proxy.
+    public var subscribeTimeout: Duration = .seconds(5)
+
+    /// How many messages a subscriber run loop hands to its consumer at once, at most.
+    public var deliveryBatchSize: Int = 256
+
+    /// libzmq I/O threads (used by ipc and tcp endpoints only).
+    public var ioThreads: Int32 = 1
+
+    /// A configuration with the in-process endpoint only.
+    public init() {}
+
+    func validate() throws(BusError) {
+        guard highWaterMark > 0 else {
+            throw BusError(.invalidConfiguration, "highWaterMark must be positive, got \(highWaterMark)")
+        }
+        guard maximumMessageSize > 0 else {
+            throw BusError(.invalidConfiguration, "maximumMessageSize must be positive, got \(maximumMessageSize)")
+        }
+        guard deliveryBatchSize > 0 else {
+            throw BusError(.invalidConfiguration, "deliveryBatchSize must be positive, got \(deliveryBatchSize)")
+        }
+        guard ioThreads >= 0, linger >= .zero, subscribeTimeout > .zero else {
+            throw BusError(.invalidConfiguration, "ioThreads, linger and subscribeTimeout must not be negative")
+        }
+    }
+
+    var lingerMilliseconds: Int32 { Int32(clamping: linger.milliseconds) }
+}
+
+/// What a publisher does when its queue is at the high-water mark.
+public enum PublishPolicy: Sendable, Hashable {
+    /// Wait up to `timeout` for room, then throw ``BusError/Code/highWaterMark``.
+    case block(timeout: Duration)
+    /// Throw ``BusError/Code/highWaterMark`` at once.
+    case failFast
+    /// Drop the message, count it in ``BusPublisher/Statistics/dropped``, and return.
+    case drop
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

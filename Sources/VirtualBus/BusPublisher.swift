@@ -1,0 +1,136 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Publishes messages onto a ``VirtualBus``.
+///
+/// `publish` is synchronous: it returns once libzmq holds the message (or throws), so it can be
+/// called from any thread, task or actor without an event loop to drive it. One publisher may be
+/// shared by many threads: calls are serialised inside. For the highest throughput give each hot
+/// thread its own publisher.
+///
+/// When the queue towards the proxy is at its high-water mark, the publisher's ``PublishPolicy``
+/// decides: wait up to a timeout, fail fast, or drop and count. Nothing is dropped silently.
+public final class BusPublisher: Sendable {
+    /// Counters of one publisher.
+    public struct Statistics: Sendable, Hashable {
+        /// Messages libzmq accepted.
+        public var published = 0
+        /// Messages dropped by the ``PublishPolicy/drop`` policy.
+        public var dropped = 0
+        /// Messages refused at the high-water mark (thrown to the caller, or `false` from `tryPublish`).
+        public var refused = 0
+    }
+
+    /// What this publisher does at the high-water mark.
+    public let policy: PublishPolicy
+    let socket: PublisherSocket
+    let registration: BusRegistration
+    private let maximumMessageSize: Int
+
+    init(socket: PublisherSocket, policy: PublishPolicy, maximumMessageSize: Int, registration: BusRegistration) {
+        self.socket = socket
+        self.policy = policy
+        self.maximumMessageSize = maximumMessageSize
+        self.registration = registration
+    }
+
+    deinit {
+        socket.close(lingerMilliseconds: 0)
+        registration.unregister()
+    }
+
+    /// This publisher's counters.
+    public var statistics: Statistics { socket.statistics }
+
+    /// Publishes `payload` on `topic`, applying the publisher's ``policy`` at the high-water mark.
+    public func publish(topic: String, payload: UnsafeRawBufferPointer) throws(BusError) {
+        switch policy {
+        case .block:
+            guard try send(topic: topic, payload: payload, dontWait: false) else {
+                throw BusError(.highWaterMark, "the bus queue stayed full for the whole send timeout")
+            }
+        case .failFast:
+            guard try send(topic: topic, payload: payload, dontWait: true) else {
+                throw BusError(.highWaterMark, "the bus queue is full")
+            }
+        case .drop:
+            if try !send(topic: topic, payload: payload, dontWait: true) { socket.recordDrop() }
+        }
+    }
+
+    /// Publishes without ever waiting: returns `false` (and counts it as refused) when the queue is
+    /// at its high-water mark, whatever the publisher's policy.
+    @discardableResult
+    public func tryPublish(topic: String, payload: UnsafeRawBufferPointer) throws(BusError) -> Bool {
+        try send(topic: topic, payload: payload, dontWait: true)
+    }
+
+    /// Closes the publisher; later calls throw ``BusError/Code/shutDown``. Releasing it does the same.
+    public func close() {
+        socket.close(lingerMilliseconds: 0)
+        registration.unregister()
+    }
+
+    private func send(topic: String, payload: UnsafeRawBufferPointer, dontWait: Bool) throws(BusError) -> Bool {
+        guard payload.count <= maximumMessageSize else {
+            throw BusError(.messageTooLarge, "payload of \(payload.count) bytes exceeds the bus maximum of \(maximumMessageSize)")
+        }
+        return try topic.withUTF8Bytes { utf8 throws(BusError) -> Bool in
+            guard !utf8.isEmpty, utf8.count <= BusTopic.maximumLength,
+                  memchr(utf8.baseAddress!, 0, utf8.count) == nil
+            else {
+                // Slow path only for the error message.
+                try BusTopic.validate(topic: topic)
+                return false
+            }
+            return try socket.send(topic: utf8, payload: payload, dontWait: dontWait)
+        }
+    }
+}
+
+// MARK: - Convenience payloads
+
+extension BusPublisher {
+    /// Publishes a byte array.
+    public func publish(topic: String, payload: [UInt8]) throws(BusError) {
+        try payload.withBytes { bytes throws(BusError) in try publish(topic: topic, payload: bytes) }
+    }
+
+    /// Publishes a string as UTF-8.
+    public func publish(topic: String, payload: String) throws(BusError) {
+        try payload.withUTF8Bytes { bytes throws(BusError) in try publish(topic: topic, payload: bytes) }
+    }
+
+    /// Publishes Foundation `Data`.
+    public func publish(topic: String, payload: Data) throws(BusError) {
+        try payload.withBytes { bytes throws(BusError) in try publish(topic: topic, payload: bytes) }
+    }
+
+    /// Publishes a message.
+    public func publish(_ message: BusMessage) throws(BusError) {
+        try publish(topic: message.topic, payload: message.payload)
+    }
+
+    /// Non-waiting publish of a byte array; see ``tryPublish(topic:payload:)-(_,UnsafeRawBufferPointer)``.
+    @discardableResult
+    public func tryPublish(topic: String, payload: [UInt8]) throws(BusError) -> Bool {
+        try payload.withBytes { bytes throws(BusError) in try tryPublish(topic: topic, payload: bytes) }
+    }
+
+    /// Non-waiting publish of a string as UTF-8.
+    @discardableResult
+    public func tryPublish(topic: String, payload: String) throws(BusError) -> Bool {
+        try payload.withUTF8Bytes { bytes throws(BusError) in try tryPublish(topic: topic, payload: bytes) }
+    }
+}

@@ -1,0 +1,76 @@
+import Logging
+import ZeroMQ
+
+/// The ordered shutdown, run synchronously on a thread the bus owns (or in `deinit`).
+///
+/// Order: cancel consumers -> stop run loops (each closes its socket) -> close publishers -> stop the
+/// proxy -> terminate the context. Terminating a context waits for every socket to close, so it must
+/// come last; doing it while run loops still hold sockets is the hang in CONTEXT.md, report 5.
+/// Every wait is bounded by the deadline, so the sequence always returns; a phase that runs out of
+/// time is reported, and the threads it waited for are detached rather than joined.
+struct ShutdownSequence {
+    let members: BusRegistry.Members
+    let proxy: BusProxy
+    let context: ZMQContext
+    let lingerMilliseconds: Int32
+    let deadline: ContinuousClock.Instant
+    let logger: Logger
+
+    func run() -> ShutdownReport {
+        var report = ShutdownReport()
+        report.subscriptionsStopped = members.runLoops.count
+        report.publishersClosed = members.publishers.count
+
+        measure(.cancelConsumers, into: &report) {
+            for task in members.consumerTasks { task.cancel() }
+            for runLoop in members.runLoops { runLoop.storage.finish() }
+            return true
+        }
+        for runLoop in members.runLoops {
+            let statistics = runLoop.storage.statistics
+            report.messagesDiscarded += statistics.discardedAtShutdown
+            report.messagesDropped += statistics.dropped - statistics.discardedAtShutdown
+        }
+        measure(.stopRunLoops, into: &report) {
+            for runLoop in members.runLoops { runLoop.stop() }
+            // Every exit is awaited, even after a timeout, so each thread is joined or detached.
+            var allExited = true
+            for runLoop in members.runLoops where !runLoop.thread.waitForExitBlocking(timeout: remaining) {
+                allExited = false
+            }
+            return allExited
+        }
+        measure(.closePublishers, into: &report) {
+            for publisher in members.publishers { publisher.close(lingerMilliseconds: lingerMilliseconds) }
+            return true
+        }
+        measure(.stopProxy, into: &report) {
+            proxy.terminate()
+            // Half the remaining time at most: if a foreign subscriber keeps the proxy blocked in a
+            // send, terminating the context (next phase) is what interrupts it.
+            return proxy.thread.waitForExitBlocking(timeout: remaining / 2)
+        }
+        measure(.terminateContext, into: &report) {
+            let context = self.context
+            let terminator = SocketThread.start(name: "vbus-ctx-term") { try? context.terminate() }
+            return terminator.waitForExitBlocking(timeout: remaining)
+        }
+        if report.isComplete {
+            logger.debug("bus shut down", metadata: ["report": "\(report)"])
+        } else {
+            logger.warning("bus shutdown did not complete in time", metadata: ["report": "\(report)"])
+        }
+        return report
+    }
+
+    private var remaining: Duration {
+        max(.zero, deadline - .now)
+    }
+
+    private func measure(_ phase: ShutdownReport.PhaseName, into report: inout ShutdownReport, _ body: () -> Bool) {
+        let start = ContinuousClock.now
+        let completed = body()
+        report.phases.append(.init(name: phase, duration: .now - start, completed: completed))
+        logger.trace("shutdown phase finished", metadata: ["phase": "\(phase.rawValue)", "completed": "\(completed)"])
+    }
+}
