@@ -1,0 +1,83 @@
+import NIOCore
+import Testing
+
+@testable import VirtualBusMQTT
+
+/// SplitMix64: small, seeded, reproducible.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The decoder is fed random and mutated bytes; it must return a packet, nil or a thrown
+/// ``MQTTError`` — never trap, never loop. 1,000,000 inputs per run, fixed seeds.
+@Suite("Decoder fuzz")
+struct DecoderFuzzTests {
+    static let seeds: [UInt64] = [0x5EED_0001, 0x5EED_0002]
+
+    /// Decodes until the buffer is exhausted, incomplete or an error is thrown.
+    static func drain(_ decoder: MQTTPacketDecoder, _ bytes: [UInt8]) -> (packets: Int, errors: Int) {
+        var buffer = ByteBuffer(bytes: bytes)
+        var packets = 0
+        while true {
+            do {
+                guard try decoder.decode(buffer: &buffer) != nil else { return (packets, 0) }
+                packets += 1
+            } catch {
+                return (packets, 1)
+            }
+        }
+    }
+
+    @Test("250,000 random byte strings per seed decode without crashing", .timeLimit(.minutes(1)), arguments: seeds)
+    func randomBytes(seed: UInt64) {
+        var rng = SeededGenerator(state: seed)
+        var errors = 0
+        for i in 0..<250_000 {
+            let version: MQTTProtocolVersion = i & 1 == 0 ? .v5 : .v3_1_1
+            let length = Int(rng.next() % 48)
+            var bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            // Half the inputs get a plausible fixed header so the body parsers are reached.
+            if i & 2 == 0, length >= 2 { bytes[1] = UInt8(length - 2) }
+            errors += Self.drain(MQTTPacketDecoder(version: version), bytes).errors
+        }
+        #expect(errors > 0)
+    }
+
+    @Test("250,000 mutated valid packets per seed decode without crashing", .timeLimit(.minutes(1)), arguments: seeds)
+    func mutatedPackets(seed: UInt64) throws {
+        var rng = SeededGenerator(state: seed)
+        var corpus: [(MQTTProtocolVersion, [UInt8])] = []
+        for version in [MQTTProtocolVersion.v3_1_1, .v5] {
+            var encoder = MQTTPacketEncoder(version: version)
+            for packet in CodecRoundTripTests.samples(version) {
+                var b = ByteBuffer()
+                try encoder.encode(packet, into: &b)
+                if b.readableBytes < 4_096 { corpus.append((version, Array(b.readableBytesView))) }
+            }
+        }
+        var decoded = 0
+        for _ in 0..<250_000 {
+            let (version, original) = corpus[Int(rng.next() % UInt64(corpus.count))]
+            var bytes = original
+            for _ in 0..<(1 + Int(rng.next() % 4)) {
+                let position = Int(rng.next() % UInt64(bytes.count))
+                switch rng.next() % 4 {
+                case 0: bytes[position] = UInt8(truncatingIfNeeded: rng.next())
+                case 1: bytes[position] ^= UInt8(1) << (rng.next() % 8)
+                case 2: bytes.remove(at: position)
+                default: bytes.insert(UInt8(truncatingIfNeeded: rng.next()), at: position)
+                }
+                if bytes.isEmpty { bytes = [0] }
+            }
+            decoded += Self.drain(MQTTPacketDecoder(version: version), bytes).packets
+        }
+        #expect(decoded > 0)
+    }
+}
