@@ -1,0 +1,129 @@
+extension MQTTConnectionStateMachine {
+    /// Handles one decoded packet from the broker.
+    mutating func received(_ packet: MQTTPacket, now: ContinuousClock.Instant) -> [Action] {
+        if case .connack(let ack) = packet { return connAckReceived(ack, now: now) }
+        guard state == .connected else {
+            if state == .closed { return [] }  // late bytes after a requested close are ignored
+            return violation("\(packet.name) before CONNACK [MQTT-3.2.0-1]")
+        }
+        switch packet {
+        case .publish(let p): return publishReceived(p)
+        case .puback(let ack): return pubAckReceived(ack)
+        case .pubrec(let ack): return pubRecReceived(ack)
+        case .pubrel(let ack):
+            // [MQTT-4.3.3-12]: release the id, answer PUBCOMP even when it is unknown (after a reconnect).
+            let known = inboundQoS2.remove(ack.packetID) != nil
+            return [.send(.pubcomp(AckPacket(packetID: ack.packetID, reasonCode: known || !isV5 ? .success : .packetIdentifierNotFound)))]
+        case .pubcomp(let ack): return pubCompReceived(ack)
+        case .suback(let ack):
+            guard let pending = pendingSubscribes.removeValue(forKey: ack.packetID) else {
+                return violation("SUBACK for unknown packet identifier \(ack.packetID) [MQTT-3.9.2-1]")
+            }
+            guard ack.reasonCodes.count == pending.count else {
+                return [.subscribeCompleted(pending.completion, .failure(.protocolError("SUBACK count mismatch")))]
+                    + violation("SUBACK has \(ack.reasonCodes.count) reason codes for \(pending.count) filters [MQTT-3.9.3-1]")
+            }
+            return [.subscribeCompleted(pending.completion, .success(ack.reasonCodes))]
+        case .unsuback(let ack):
+            guard let pending = pendingUnsubscribes.removeValue(forKey: ack.packetID) else {
+                return violation("UNSUBACK for unknown packet identifier \(ack.packetID) [MQTT-3.11.2-1]")
+            }
+            if isV5 && ack.reasonCodes.count != pending.count {
+                return [.unsubscribeCompleted(pending.completion, .failure(.protocolError("UNSUBACK count mismatch")))]
+                    + violation("UNSUBACK has \(ack.reasonCodes.count) reason codes for \(pending.count) filters [MQTT-3.11.3-1]")
+            }
+            return [.unsubscribeCompleted(pending.completion, .success(ack.reasonCodes))]
+        case .pingresp:
+            pingSent = nil
+            return []
+        case .disconnect(let d):
+            let text = d.properties.reasonString.map { ": \($0)" } ?? ""
+            return [.close(MQTTError(.disconnectedByServer, "the broker sent DISCONNECT\(text)", reasonCode: d.reasonCode))]
+        case .auth:
+            return violation("AUTH without an authentication method [MQTT-4.12.0-1]")
+        case .connect, .subscribe, .unsubscribe, .pingreq:
+            return violation("\(packet.name) sent by the server [MQTT-2.1.2]")
+        case .connack:
+            return []  // handled above
+        }
+    }
+
+    private mutating func publishReceived(_ p: PublishPacket) -> [Action] {
+        var topicName = p.topic
+        if let alias = p.properties.topicAlias {
+            // [MQTT-3.3.2-8] [MQTT-3.3.2-9]: alias 0 or above our maximum is a protocol error.
+            guard alias > 0 && alias <= configuration.topicAliasMaximum else {
+                return violation("topic alias \(alias) out of range [MQTT-3.3.2-9]", code: .topicAliasInvalid)
+            }
+            if topicName.isEmpty {
+                guard let known = topicAliases[alias] else {
+                    return violation("unknown topic alias \(alias) [MQTT-3.3.2-12]", code: .topicAliasInvalid)
+                }
+                topicName = known
+            } else {
+                topicAliases[alias] = topicName
+            }
+        }
+        guard let topic = try? MQTTTopic(topicName) else {
+            return violation("invalid topic name in PUBLISH [MQTT-4.7.3-1]", code: .topicNameInvalid)
+        }
+        let message = MQTTMessage(topic: topic, payload: Array(p.payload.readableBytesView), qos: p.qos,
+                                  retain: p.retain, properties: p.properties)
+        switch p.qos {
+        case .atMostOnce:
+            return [.deliver(message)]
+        case .atLeastOnce:
+            return [.deliver(message), .send(.puback(AckPacket(packetID: p.packetID!)))]
+        case .exactlyOnce:
+            let id = p.packetID!
+            if inboundQoS2.contains(id) {
+                // [MQTT-4.3.3-9]: a duplicate before PUBREL is not delivered again.
+                return [.send(.pubrec(AckPacket(packetID: id)))]
+            }
+            if inboundQoS2.count >= Int(configuration.receiveMaximum) {
+                return violation("more than Receive Maximum \(configuration.receiveMaximum) QoS 2 publishes unreleased [MQTT-3.3.4-9]",
+                                 code: .receiveMaximumExceeded)
+            }
+            inboundQoS2.insert(id)
+            return [.deliver(message), .send(.pubrec(AckPacket(packetID: id)))]
+        }
+    }
+
+    private mutating func pubAckReceived(_ ack: AckPacket) -> [Action] {
+        guard let entry = outbound[ack.packetID], entry.stage == .awaitingPubAck else {
+            return violation("PUBACK for packet identifier \(ack.packetID) that is not awaiting one [MQTT-4.3.2]")
+        }
+        outbound[ack.packetID] = nil
+        return [complete(entry, ack)] + drainQueue()
+    }
+
+    private mutating func pubRecReceived(_ ack: AckPacket) -> [Action] {
+        guard let entry = outbound[ack.packetID], entry.packet.qos == .exactlyOnce else {
+            return violation("PUBREC for packet identifier \(ack.packetID) that is not a QoS 2 publish in flight [MQTT-4.3.3]")
+        }
+        if ack.reasonCode.isFailure {
+            // [MQTT-4.3.3-4]: a failed PUBREC ends the flow; the identifier is free again.
+            outbound[ack.packetID] = nil
+            return [complete(entry, ack)] + drainQueue()
+        }
+        outbound[ack.packetID]!.stage = .awaitingPubComp
+        return [.send(.pubrel(AckPacket(packetID: ack.packetID)))]
+    }
+
+    private mutating func pubCompReceived(_ ack: AckPacket) -> [Action] {
+        guard let entry = outbound[ack.packetID], entry.stage == .awaitingPubComp else {
+            return violation("PUBCOMP for packet identifier \(ack.packetID) that is not awaiting one [MQTT-4.3.3]")
+        }
+        outbound[ack.packetID] = nil
+        return [complete(entry, ack)] + drainQueue()
+    }
+
+    private func complete(_ entry: Outbound, _ ack: AckPacket) -> Action {
+        if ack.reasonCode.isFailure {
+            return .publishCompleted(entry.completion, .failure(MQTTError(.brokerRejected, "the broker rejected the publish",
+                                                                          reasonCode: ack.reasonCode)))
+        }
+        return .publishCompleted(entry.completion, .success(MQTTPublishResult(qos: entry.packet.qos, reasonCode: ack.reasonCode,
+                                                                              properties: ack.properties)))
+    }
+}

@@ -1,0 +1,225 @@
+internal import NIOCore
+
+/// The MQTT session logic as a value type with no I/O.
+///
+/// Every event returns the actions to run; the caller holds the machine behind a lock and runs
+/// the actions after releasing it. `Completion` is an opaque token carried with each request
+/// (the client's promise; an `Int` in tests) and handed back exactly once in a completion
+/// action — that "exactly once" is what makes every accepted publish end in one outcome.
+struct MQTTConnectionStateMachine<Completion> {
+    struct Configuration {
+        var version: MQTTProtocolVersion = .v5
+        var clientID: String = ""
+        var cleanStart: Bool = true
+        var sessionExpiry: UInt32 = 0
+        var keepAlive: Duration = .seconds(60)
+        var username: String?
+        var password: [UInt8]?
+        var will: MQTTWill?
+        /// Our Receive Maximum: inbound QoS 2 publishes we hold un-released at once.
+        var receiveMaximum: UInt16 = 65_535
+        /// Our Maximum Packet Size for inbound packets.
+        var maximumPacketSize: UInt32 = 1 << 20
+        /// Topic aliases we accept from the broker.
+        var topicAliasMaximum: UInt16 = 64
+        /// Our own cap on outbound QoS 1/2 in flight; the broker's Receive Maximum may lower it.
+        var maxInFlight: Int = 65_535
+        /// Publishes held while there is no send quota or no connection.
+        var queueCapacity: Int = 1_000
+        var queuePolicy: MQTTQueuePolicy = .failFast
+        /// Keep queued and in-flight publishes across a lost connection (for a reconnect).
+        var keepMessagesWhenDisconnected: Bool = false
+    }
+
+    enum Action {
+        case send(MQTTPacket)
+        /// A QoS 0 publish: completes with `.success` once written (or fails with the write).
+        case sendQoS0(MQTTPacket, Completion)
+        case publishCompleted(Completion, Result<MQTTPublishResult, MQTTError>)
+        case subscribeCompleted(Completion, Result<[MQTTReasonCode], MQTTError>)
+        case unsubscribeCompleted(Completion, Result<[MQTTReasonCode], MQTTError>)
+        case deliver(MQTTMessage)
+        case connected(sessionPresent: Bool, properties: MQTTProperties)
+        /// Close the connection; `nil` is a clean, requested close.
+        case close(MQTTError?)
+    }
+
+    enum State: Equatable {
+        case idle
+        case connecting
+        case connected
+        case disconnected
+        case closed
+    }
+
+    enum Stage { case awaitingPubAck, awaitingPubRec, awaitingPubComp }
+
+    struct Outbound {
+        var packet: PublishPacket
+        var completion: Completion
+        var stage: Stage
+    }
+
+    struct Queued {
+        var packet: PublishPacket
+        var completion: Completion
+    }
+
+    let configuration: Configuration
+    var state: State = .idle
+    var outbound: [UInt16: Outbound] = [:]
+    var pendingSubscribes: [UInt16: (completion: Completion, count: Int)] = [:]
+    var pendingUnsubscribes: [UInt16: (completion: Completion, count: Int)] = [:]
+    var queue = CircularBuffer<Queued>()
+    var inboundQoS2: Set<UInt16> = []
+    var topicAliases: [UInt16: String] = [:]
+    var nextPacketID: UInt16 = 1
+    /// Effective cap on outbound QoS 1/2 in flight (ours, lowered by the broker's Receive Maximum).
+    var sendQuota: Int
+    var serverMaximumPacketSize: Int = ByteBuffer.maxVariableByteInteger + 5
+    var serverMaximumQoS: MQTTQoS = .exactlyOnce
+    var keepAlive: Duration
+    var lastSent: ContinuousClock.Instant?
+    var connectStarted: ContinuousClock.Instant?
+    var pingSent: ContinuousClock.Instant?
+    /// Drops by policy, counted for metrics.
+    var droppedCount = 0
+
+    init(configuration: Configuration) {
+        self.configuration = configuration
+        self.sendQuota = max(1, configuration.maxInFlight)
+        self.keepAlive = configuration.keepAlive
+    }
+
+    var inFlightCount: Int { outbound.count }
+    var queueDepth: Int { queue.count }
+    var queueHasSpace: Bool { queue.count < configuration.queueCapacity }
+    var isV5: Bool { configuration.version == .v5 }
+
+    // MARK: connect
+
+    /// Starts a connection attempt on a freshly opened transport: sends CONNECT.
+    mutating func connect(now: ContinuousClock.Instant) -> [Action] {
+        precondition(state == .idle || state == .disconnected, "connect() while \(state)")
+        state = .connecting
+        connectStarted = now
+        lastSent = now
+        pingSent = nil
+        topicAliases = [:]
+        var props: MQTTProperties = []
+        if isV5 {
+            if configuration.sessionExpiry > 0 { props.append(.sessionExpiryInterval(configuration.sessionExpiry)) }
+            if configuration.receiveMaximum != 65_535 { props.append(.receiveMaximum(configuration.receiveMaximum)) }
+            props.append(.maximumPacketSize(configuration.maximumPacketSize))
+            if configuration.topicAliasMaximum > 0 { props.append(.topicAliasMaximum(configuration.topicAliasMaximum)) }
+        }
+        let seconds = UInt16(clamping: configuration.keepAlive.components.seconds)
+        return [.send(.connect(ConnectPacket(
+            version: configuration.version, clientID: configuration.clientID, cleanStart: configuration.cleanStart,
+            keepAliveSeconds: seconds, username: configuration.username, password: configuration.password,
+            will: configuration.will, properties: props)))]
+    }
+
+    mutating func connAckReceived(_ ack: ConnAckPacket, now: ContinuousClock.Instant) -> [Action] {
+        guard state == .connecting else { return violation("CONNACK while \(state) [MQTT-3.2.0-2]") }
+        if ack.reasonCode.isFailure {
+            let error = MQTTError(.connectionRefused, "broker refused the connection", reasonCode: ack.reasonCode)
+            state = .closed
+            return failEverything(error) + [.close(error)]
+        }
+        state = .connected
+        pingSent = nil
+        let p = ack.properties
+        sendQuota = max(1, min(configuration.maxInFlight, Int(p.receiveMaximum ?? 65_535)))
+        if let max = p.maximumPacketSize { serverMaximumPacketSize = Int(max) }
+        if let qos = p.maximumQoS { serverMaximumQoS = MQTTQoS(rawValue: qos) ?? .exactlyOnce }
+        if let ka = p.serverKeepAlive { keepAlive = .seconds(Int(ka)) }
+        var actions: [Action] = [.connected(sessionPresent: ack.sessionPresent, properties: p)]
+        if ack.sessionPresent && !configuration.cleanStart {
+            // [MQTT-4.4.0-1]: resend unacknowledged PUBLISH (with DUP) and PUBREL in the original order.
+            for id in outbound.keys.sorted() {
+                let entry = outbound[id]!
+                switch entry.stage {
+                case .awaitingPubAck, .awaitingPubRec:
+                    var packet = entry.packet
+                    packet.dup = true
+                    outbound[id]!.packet.dup = true
+                    actions.append(.send(.publish(packet)))
+                case .awaitingPubComp:
+                    actions.append(.send(.pubrel(AckPacket(packetID: id))))
+                }
+            }
+        } else {
+            // No session on the broker: in-flight state is gone. Messages not yet released to the
+            // broker (no PUBREC) are sent again as new publishes; QoS 2 after PUBREC is failed —
+            // resending could deliver twice, dropping it silently would break the outcome promise.
+            inboundQoS2 = []
+            for id in outbound.keys.sorted() {
+                let entry = outbound.removeValue(forKey: id)!
+                if entry.stage == .awaitingPubComp {
+                    actions.append(.publishCompleted(entry.completion, .failure(
+                        MQTTError(.sessionLost, "the broker lost the session before PUBCOMP"))))
+                } else {
+                    var packet = entry.packet
+                    packet.dup = false
+                    packet.packetID = nil
+                    queue.prepend(Queued(packet: packet, completion: entry.completion))
+                }
+            }
+        }
+        lastSent = now
+        actions += drainQueue()
+        return actions
+    }
+
+    // MARK: helpers
+
+    mutating func allocatePacketID() -> UInt16? {
+        for _ in 0..<65_535 {
+            let id = nextPacketID
+            nextPacketID = nextPacketID == 65_535 ? 1 : nextPacketID + 1
+            if outbound[id] == nil && pendingSubscribes[id] == nil && pendingUnsubscribes[id] == nil { return id }
+        }
+        return nil
+    }
+
+    func violation(_ message: String, code: MQTTReasonCode = .protocolError) -> [Action] {
+        [.close(MQTTError(.protocolViolation, message, reasonCode: code))]
+    }
+
+    /// Fails every waiter with `error`. Used when the session ends for good.
+    mutating func failEverything(_ error: MQTTError) -> [Action] {
+        var actions: [Action] = []
+        for id in outbound.keys.sorted() { actions.append(.publishCompleted(outbound[id]!.completion, .failure(error))) }
+        outbound = [:]
+        while let q = queue.popFirst() { actions.append(.publishCompleted(q.completion, .failure(error))) }
+        for (_, p) in pendingSubscribes { actions.append(.subscribeCompleted(p.completion, .failure(error))) }
+        for (_, p) in pendingUnsubscribes { actions.append(.unsubscribeCompleted(p.completion, .failure(error))) }
+        pendingSubscribes = [:]
+        pendingUnsubscribes = [:]
+        return actions
+    }
+
+    /// Sends queued publishes while connected and within the send quota.
+    mutating func drainQueue() -> [Action] {
+        guard state == .connected else { return [] }
+        var actions: [Action] = []
+        while let first = queue.first {
+            if first.packet.qos == .atMostOnce {
+                queue.removeFirst()
+                actions.append(.sendQoS0(.publish(first.packet), first.completion))
+                continue
+            }
+            guard outbound.count < sendQuota, let id = allocatePacketID() else { break }
+            queue.removeFirst()
+            var packet = first.packet
+            packet.packetID = id
+            outbound[id] = Outbound(packet: packet, completion: first.completion,
+                                    stage: packet.qos == .atLeastOnce ? .awaitingPubAck : .awaitingPubRec)
+            actions.append(.send(.publish(packet)))
+        }
+        return actions
+    }
+
+    mutating func countDrop() { droppedCount += 1 }
+}
