@@ -127,4 +127,7 @@ struct SubscriptionBufferState {
     }
 
     var buffered: Int { messages.count }
+
+    /// How many messages the run loop may read now.
+    var room: Int { policy == .backpressure ? max(capacity - messages.count, 0) : capacity }
 }

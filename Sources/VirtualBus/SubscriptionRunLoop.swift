@@ -137,8 +137,8 @@ private struct RunLoopBody: Sendable {
                 if poller.isReadable(controlIndex) {
                     for command in try drainCommands(control) {
                         if command == 0x53 { return }
-                        readingPaused = false
-                        room = configuration.deliveryBatchSize
+                        room = storage.room
+                        readingPaused = room <= 0
                     }
                 }
                 guard !readingPaused, poller.isReadable(subscriberIndex) else { continue }

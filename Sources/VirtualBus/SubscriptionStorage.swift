@@ -76,6 +76,9 @@ final class SubscriptionStorage: Sendable {
 
     var isFinished: Bool { state.withLock { $0.isFinished } }
 
+    /// How many messages the run loop may read now (after a wake-up).
+    var room: Int { state.withLock { $0.room } }
+
     var statistics: BusSubscription.Statistics {
         state.withLock { state in
             var statistics = state.statistics

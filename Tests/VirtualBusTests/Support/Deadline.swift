@@ -29,7 +29,7 @@ func withDeadline<T: Sendable>(
 /// Waits until `condition` holds, checking after each scheduler turn; fails after `limit`.
 /// For observing counters that another thread updates (not a sleep: it returns the moment the
 /// condition is true).
-func waitUntil(_ limit: Duration = .seconds(10), _ what: String, _ condition: @escaping @Sendable () -> Bool) async throws {
+func waitUntil(_ what: String, within limit: Duration = .seconds(10), _ condition: @escaping @Sendable () -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
     while !condition() {
         if ContinuousClock.now >= deadline { throw TimedOut(what: what) }

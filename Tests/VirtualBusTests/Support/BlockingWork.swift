@@ -1,0 +1,19 @@
+import ZeroMQ
+
+/// Runs blocking work (a publisher that may wait at the high-water mark) on a thread of its own,
+/// as an application should: blocking the few threads of Swift's cooperative pool would starve
+/// the very consumers that must make room.
+func onDedicatedThread<T: Sendable>(_ name: String = "test-worker", _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    let box = ResultBox<T>()
+    let thread = SocketThread.start(name: name) { box.set(Result { try body() }) }
+    await thread.exited.wait()
+    _ = await thread.waitForExit(until: .now)
+    return try box.get()
+}
+
+private final class ResultBox<T: Sendable>: @unchecked Sendable {
+    // @unchecked: written once by the worker thread before its exit event fires, read after it.
+    private var result: Result<T, any Error>?
+    func set(_ value: Result<T, any Error>) { result = value }
+    func get() throws -> T { try result!.get() }
+}

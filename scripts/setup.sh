@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a Debian machine that already has the Swift toolchain:
+# libzmq (C library + headers), pkg-config, mosquitto (broker, clients, C library for the
+# benchmark anchor), and the Python peers used by the interop tests and benchmarks.
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+sudo_if_needed() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+pkg-config --exists libzmq 2>/dev/null || missing+=(libzmq3-dev)
+[ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
+command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+[ -f /usr/include/mosquitto.h ] || missing+=(libmosquitto-dev)
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}" >&2
+    sudo_if_needed apt-get update -qq
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+pip_install() {
+    python3 -m pip install -q "$@" 2>/dev/null || python3 -m pip install -q --break-system-packages "$@"
+}
+python3 -c 'import zmq' 2>/dev/null || { echo "setup: installing pyzmq" >&2; pip_install pyzmq; }
+python3 -c 'import paho.mqtt.client' 2>/dev/null || { echo "setup: installing paho-mqtt" >&2; pip_install paho-mqtt; }
