@@ -11,7 +11,7 @@ public struct BusConfiguration: Sendable {
 
     /// The high-water mark of every libzmq queue the bus creates, in messages. Publishers and the
     /// proxy never drop at this mark: they wait (see ``PublishPolicy``), so any loss is visible.
-    public var highWaterMark: Int32 = 10_000
+    public var highWaterMark: Int32 = 100_000
 
     /// The largest payload accepted, in bytes. Larger messages are refused by publishers, dropped and
     /// counted by subscribers, and disconnect tcp/ipc peers that send them.
@@ -29,7 +29,7 @@ public struct BusConfiguration: Sendable {
     public var subscribeTimeout: Duration = .seconds(5)
 
     /// How many messages a subscriber run loop hands to its consumer at once, at most.
-    public var deliveryBatchSize: Int = 256
+    public var deliveryBatchSize: Int = 1024
 
     /// libzmq I/O threads (used by ipc and tcp endpoints only).
     public var ioThreads: Int32 = 1

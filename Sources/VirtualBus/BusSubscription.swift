@@ -86,22 +86,17 @@ public struct BusSubscription: AsyncSequence, Sendable {
         // Keeps the subscription alive while iterating, even if the sequence value itself is gone.
         private let handle: Handle
         private var batch: [BusMessage] = []
-        private var index = 0
 
         init(handle: Handle) { self.handle = handle }
 
         public mutating func next() async -> BusMessage? {
-            if index < batch.count {
-                defer { index += 1 }
-                return batch[index]
-            }
-            guard let next = await handle.runLoop.storage.nextBatch() else {
-                batch = []
-                return nil
-            }
+            // The batch is kept reversed so each message is moved out with popLast, without the
+            // retain/release pair an indexed copy would cost.
+            if let message = batch.popLast() { return message }
+            guard let next = await handle.runLoop.storage.nextBatch() else { return nil }
             batch = next
-            index = 1
-            return next[0]
+            batch.reverse()
+            return batch.popLast()
         }
     }
 }

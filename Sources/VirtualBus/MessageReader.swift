@@ -1,5 +1,13 @@
 import ZeroMQ
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads and validates messages from a SUB socket for one run loop.
 ///
 /// A bus message is exactly two frames, `[topic, payload]`. Anything else a foreign peer sends
@@ -10,6 +18,10 @@ struct MessageReader: ~Copyable {
     private let handshakePayload: [UInt8]
     private let maximumPayload: Int
     private let handshakeDone: OneShotEvent
+    /// The last topic seen, as bytes and as a validated string: a stream usually repeats topics,
+    /// and reusing the string skips UTF-8 validation and, for long topics, an allocation.
+    private var lastTopicBytes: [UInt8] = []
+    private var lastTopic = ""
 
     init(subscriptionID: UInt64, maximumPayload: Int, handshakeDone: OneShotEvent) {
         handshakePayload = withUnsafeBytes(of: subscriptionID.littleEndian, Array.init)
@@ -31,7 +43,7 @@ struct MessageReader: ~Copyable {
             }
             // Valid only until the next receive into `frame`.
             let topicBytes = frame.unsafeBytes
-            let topic = String(validating: topicBytes.bindMemory(to: UInt8.self), as: UTF8.self)
+            let topic = decodeTopic(topicBytes)
             let isInternal = topicBytes.first == 0
             let isHandshake = isInternal && topicBytes.elementsEqual(BusTopic.handshakeTopic)
             // The rest of a multipart message is already queued: libzmq delivers messages atomically.
@@ -60,6 +72,21 @@ struct MessageReader: ~Copyable {
             batch.append(BusMessage(topic: topic, payload: Array(frame.unsafeBytes)))
         }
         return (batch, rejected)
+    }
+
+    /// The topic as a string, or `nil` if it is not valid UTF-8.
+    private mutating func decodeTopic(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard !bytes.isEmpty else { return nil }
+        if bytes.count == lastTopicBytes.count,
+           lastTopicBytes.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) }) == 0 {
+            return lastTopic
+        }
+        let decoded = String(decoding: bytes, as: UTF8.self)
+        // Decoding repairs invalid sequences; a repaired string no longer matches the bytes.
+        guard decoded.utf8.elementsEqual(bytes) else { return nil }
+        lastTopicBytes = Array(bytes)
+        lastTopic = decoded
+        return decoded
     }
 
     private mutating func skipRemainingFrames(_ socket: borrowing ZMQSocket) throws(ZMQError) {

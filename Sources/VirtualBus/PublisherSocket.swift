@@ -9,20 +9,20 @@ import ZeroMQ
 /// everything (the proxy's XPUB then filters per subscriber). `ZMQ_XPUB_NODROP` turns the
 /// high-water mark into `EAGAIN` instead of a silent drop.
 ///
-/// libzmq sockets are not thread-safe; `lock` serialises every use, and its hand-over is the full
-/// memory barrier libzmq requires when a socket moves between threads.
-// @unchecked: every stored `var` below is read and written only while `lock` is held. (A
-// `Mutex<State>` cannot be used: the caller's payload buffers are non-Sendable, and passing them
-// into the lock's `inout sending` state would merge their isolation regions.)
-final class PublisherSocket: @unchecked Sendable {
+/// libzmq sockets are not thread-safe; the mutex serialises every use, and its hand-over is the
+/// full memory barrier libzmq requires when a socket moves between threads.
+final class PublisherSocket: Sendable {
+    private struct State: ~Copyable {
+        var socket: ZMQSocket
+        var scratch = ZMQMessage()
+        var sendsSinceDrain = 0
+        var counters = BusPublisher.Statistics()
+    }
+
     /// Sends between two drains of the subscription notices libzmq queues on an XPUB socket.
     private static let drainInterval = 256
 
-    private let lock = Mutex(())
-    private var socket: ZMQSocket
-    private var scratch = ZMQMessage()
-    private var sendsSinceDrain = 0
-    private var counters = BusPublisher.Statistics()
+    private let state: Mutex<State>
 
     /// Creates the socket, connects it to `endpoint`, and waits (up to the subscribe timeout) until
     /// the proxy's subscribe-all has reached it.
@@ -45,26 +45,27 @@ final class PublisherSocket: @unchecked Sendable {
             }
             if frames == [[1]] { break }
         }
-        self.socket = socket
+        state = Mutex(State(socket: socket))
     }
 
     /// Sends `[topic, payload]`. Returns `false` when the high-water mark refused the message
     /// (at once with `dontWait`, otherwise after the socket's send timeout).
     func send(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, dontWait: Bool) throws(BusError) -> Bool {
-        try lock.withLock { _ throws(BusError) -> Bool in
-            guard !socket.isClosed else { throw BusError.shutDown }
+        let topic = BorrowedBytes(topic), payload = BorrowedBytes(payload)
+        return try state.withLock { state throws(BusError) -> Bool in
+            guard !state.socket.isClosed else { throw BusError.shutDown }
             return try mappingZMQErrors { () throws(ZMQError) -> Bool in
                 // NODROP checks the mark on the first frame only; later frames of a message always go.
-                guard try socket.send(topic, more: true, dontWait: dontWait) else {
-                    counters.refused += 1
+                guard try state.socket.send(topic.buffer, more: true, dontWait: dontWait) else {
+                    state.counters.refused += 1
                     return false
                 }
-                _ = try socket.send(payload, more: false)
-                counters.published += 1
-                sendsSinceDrain += 1
-                if sendsSinceDrain >= Self.drainInterval {
-                    sendsSinceDrain = 0
-                    while try socket.receive(into: &scratch, dontWait: true) {}
+                _ = try state.socket.send(payload.buffer, more: false)
+                state.counters.published += 1
+                state.sendsSinceDrain += 1
+                if state.sendsSinceDrain >= Self.drainInterval {
+                    state.sendsSinceDrain = 0
+                    while try state.socket.receive(into: &state.scratch, dontWait: true) {}
                 }
                 return true
             }
@@ -73,19 +74,28 @@ final class PublisherSocket: @unchecked Sendable {
 
     /// Counts a message the publisher's policy dropped.
     func recordDrop() {
-        lock.withLock { _ in counters.dropped += 1 }
+        state.withLock { $0.counters.dropped += 1 }
     }
 
     var statistics: BusPublisher.Statistics {
-        lock.withLock { _ in counters }
+        state.withLock { $0.counters }
     }
 
-    var isClosed: Bool { lock.withLock { _ in socket.isClosed } }
+    var isClosed: Bool { state.withLock { $0.socket.isClosed } }
 
     /// Closes the socket; later sends throw ``BusError/Code/shutDown``. Idempotent.
     func close(lingerMilliseconds: Int32) {
-        lock.withLock { _ in socket.close(lingerMilliseconds: lingerMilliseconds) }
+        state.withLock { $0.socket.close(lingerMilliseconds: lingerMilliseconds) }
     }
+}
+
+/// A caller's buffer handed into the publisher's lock.
+///
+/// `@unchecked Sendable` because the buffer is only read, only inside the `send` call that received
+/// it, while the caller keeps it alive; it never escapes the lock's closure.
+private struct BorrowedBytes: @unchecked Sendable {
+    let buffer: UnsafeRawBufferPointer
+    init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
 }
 
 extension BusError {

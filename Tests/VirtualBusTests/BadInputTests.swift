@@ -27,7 +27,7 @@ struct BadInputTests {
         await bus.shutdown()
     }
 
-    @Test("foreign one-frame, three-frame, oversized and non-UTF-8 messages over tcp are counted and dropped")
+    @Test("foreign one-frame, three-frame, oversized, empty-topic and non-UTF-8 messages over tcp are counted and dropped")
     func foreignMalformedOverTCP() async throws {
         var configuration = BusConfiguration()
         configuration.frontendBinds = [.tcp(port: nil)]
@@ -39,13 +39,14 @@ struct BadInputTests {
         try foreign.send([Array("t".utf8), [1], [2]])
         try foreign.send([Array("big".utf8), [UInt8](repeating: 7, count: 65)])
         try foreign.send([[0xff, 0xfe], [1]])
+        try foreign.send([[], [1]])
         try foreign.send([Array("ok".utf8), Array("fine".utf8)])
         let received = try await subscription.first(1)
         #expect(received == [BusMessage(topic: "ok", payload: Array("fine".utf8))])
         let statistics = subscription.statistics
         #expect(statistics.droppedMalformed == 2)
         #expect(statistics.droppedOversized == 1)
-        #expect(statistics.droppedInvalidTopic == 1)
+        #expect(statistics.droppedInvalidTopic == 2)
         foreign.close()
         #expect(await bus.shutdown().isComplete)
     }

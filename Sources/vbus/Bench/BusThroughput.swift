@@ -1,0 +1,56 @@
+import Foundation
+import VirtualBus
+
+/// Our side of the bus benchmark: publisher thread -> proxy -> K subscriptions consumed with
+/// `for await`, measured like the C anchor (from the first message received to the end marker).
+enum BusThroughput {
+    struct Result {
+        let received: Int
+        let seconds: Double
+        var rate: Double { Double(received) / seconds }
+    }
+
+    static func run(messages: Int, size: Int, subscribers: Int, transport: String = "inproc") async throws -> Result {
+        var configuration = BusConfiguration()
+        if transport == "tcp" {
+            configuration.frontendBinds = [.tcp(port: nil)]
+            configuration.backendBinds = [.tcp(port: nil)]
+        }
+        let bus = try VirtualBus(configuration: configuration)
+        var subscriptions: [BusSubscription] = []
+        for _ in 0..<subscribers { subscriptions.append(try await bus.subscribe(to: [""])) }
+        let consumers = subscriptions.map { subscription in
+            Task { () -> (Int, ContinuousClock.Instant?, ContinuousClock.Instant) in
+                var count = 0
+                var first: ContinuousClock.Instant?
+                for await message in subscription {
+                    if message.topic == "end" { break }
+                    if first == nil { first = .now }
+                    count += 1
+                }
+                return (count, first, .now)
+            }
+        }
+        let publisher = try bus.makePublisher(policy: .block(timeout: .seconds(60)))
+        let payload = [UInt8](repeating: 0x61, count: size)
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            for _ in 0..<messages { try? publisher.publish(topic: "bench/topic", payload: payload) }
+            try? publisher.publish(topic: "end", payload: [])
+            done.signal()
+        }
+        thread.start()
+        var received = 0
+        var seconds = 0.0
+        for consumer in consumers {
+            let (count, first, last) = await consumer.value
+            received += count
+            if let first { seconds = max(seconds, Double((last - first).components.attoseconds) / 1e18 + Double((last - first).components.seconds)) }
+        }
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { done.wait(); continuation.resume() }
+        }
+        await bus.shutdown()
+        return Result(received: received / max(subscribers, 1), seconds: seconds)
+    }
+}
