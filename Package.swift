@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .library(name: "VirtualBus", targets: ["VirtualBus"]),
         .library(name: "VirtualBusMQTT", targets: ["VirtualBusMQTT"]),
+        .library(name: "ShutdownSuite", targets: ["ShutdownSuite"]),
         .executable(name: "vbus", targets: ["vbus"]),
     ],
     dependencies: [
@@ -49,6 +50,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: shutdown-correctness suite (scenario runner used by the tests and `vbus stress`)
+        .target(
+            name: "ShutdownSuite",
+            dependencies: [
+                "VirtualBus", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: MQTT
         .target(
             name: "VirtualBusMQTT",
@@ -69,6 +80,7 @@ let package = Package(
             dependencies: [
                 "VirtualBus",
                 "VirtualBusMQTT",
+                "ShutdownSuite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -86,7 +98,15 @@ let package = Package(
         // MARK: tests
         .testTarget(
             name: "VirtualBusTests",
-            dependencies: ["VirtualBus", "ZeroMQ"],
+            dependencies: [
+                "VirtualBus", "ZeroMQ",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ShutdownSuiteTests",
+            dependencies: ["ShutdownSuite", "VirtualBus", "ZeroMQ"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -34,6 +34,10 @@ public struct BusConfiguration: Sendable {
     /// libzmq I/O threads (used by ipc and tcp endpoints only).
     public var ioThreads: Int32 = 1
 
+    /// Test-only: the shutdown order (see ``ShutdownOrder``). Not public: users cannot pick the
+    /// wrong order.
+    package var shutdownOrder: ShutdownOrder = .ordered
+
     /// A configuration with the in-process endpoint only.
     public init() {}
 

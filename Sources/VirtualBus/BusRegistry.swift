@@ -1,4 +1,5 @@
 import Synchronization
+import ZeroMQ
 
 /// Everything a bus must stop at shutdown, and where in its life the bus is: a value-type state
 /// machine kept behind the bus's lock.
@@ -64,6 +65,9 @@ struct BusRegistry {
     mutating func removeConsumerTask(_ id: UInt64) { consumerTasks.removeValue(forKey: id) }
 
     var subscriptionCount: Int { runLoops.count }
+
+    /// Threads of every registered run loop, live and retired.
+    var runLoopThreads: [SocketThread] { runLoops.values.map(\.thread) + retiredRunLoops.map(\.thread) }
 
     enum ShutdownAction {
         /// A sequence is running (possibly just started by this call): await it.

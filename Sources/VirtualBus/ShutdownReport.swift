@@ -45,8 +45,19 @@ public struct ShutdownReport: Sendable, CustomStringConvertible {
     public var duration: Duration { phases.reduce(.zero) { $0 + $1.duration } }
 
     public var description: String {
-        let steps = phases.map { "\($0.name.rawValue)=\($0.duration)\($0.completed ? "" : " (TIMED OUT)")" }
-        return "shutdown \(isComplete ? "complete" : "INCOMPLETE") in \(duration): " + steps.joined(separator: ", ")
+        let steps = phases.map { "\($0.name.rawValue)=\(milliseconds($0.duration))\($0.completed ? "" : " (TIMED OUT)")" }
+        return "shutdown \(isComplete ? "complete" : "INCOMPLETE") in \(milliseconds(duration)): " + steps.joined(separator: ", ")
             + "; subscriptions=\(subscriptionsStopped) publishers=\(publishersClosed) discarded=\(messagesDiscarded) dropped=\(messagesDropped)"
+    }
+
+    private func milliseconds(_ duration: Duration) -> String {
+        let microseconds = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
+        return "\(microseconds / 1000).\(String(microseconds % 1000 / 10).leftPadded(to: 2)) ms"
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - count)) + self
     }
 }

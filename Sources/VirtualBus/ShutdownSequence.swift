@@ -8,6 +8,15 @@ import ZeroMQ
 /// come last; doing it while run loops still hold sockets is the hang in CONTEXT.md, report 5.
 /// Every wait is bounded by the deadline, so the sequence always returns; a phase that runs out of
 /// time is reported, and the threads it waited for are detached rather than joined.
+/// The order a shutdown runs in. Only the package's own shutdown-correctness suite may pick the
+/// wrong one, to prove that its watchdog catches the hang.
+package enum ShutdownOrder: Sendable {
+    /// cancel -> stop run loops -> close publishers -> stop proxy -> terminate context.
+    case ordered
+    /// Terminate the context first, with every socket still open (the PyZMQ seed's bug).
+    case terminateContextFirst
+}
+
 struct ShutdownSequence {
     let members: BusRegistry.Members
     let proxy: BusProxy
@@ -15,12 +24,19 @@ struct ShutdownSequence {
     let lingerMilliseconds: Int32
     let deadline: ContinuousClock.Instant
     let logger: Logger
+    var order: ShutdownOrder = .ordered
 
     func run() -> ShutdownReport {
         var report = ShutdownReport()
         report.subscriptionsStopped = members.runLoops.count
         report.publishersClosed = members.publishers.count
 
+        if order == .terminateContextFirst {
+            // The seed's bug, kept for the shutdown suite's self-test: terminating the context while
+            // publishers, run loops and control sockets still hold sockets blocks until the deadline.
+            measure(.terminateContext, into: &report) { terminateContext() }
+            return report
+        }
         measure(.cancelConsumers, into: &report) {
             for task in members.consumerTasks { task.cancel() }
             for runLoop in members.runLoops { runLoop.storage.finish() }
@@ -50,17 +66,20 @@ struct ShutdownSequence {
             // send, terminating the context (next phase) is what interrupts it.
             return proxy.thread.waitForExitBlocking(timeout: remaining / 2)
         }
-        measure(.terminateContext, into: &report) {
-            let context = self.context
-            let terminator = SocketThread.start(name: "vbus-ctx-term") { try? context.terminate() }
-            return terminator.waitForExitBlocking(timeout: remaining)
-        }
+        measure(.terminateContext, into: &report) { terminateContext() }
         if report.isComplete {
             logger.debug("bus shut down", metadata: ["report": "\(report)"])
         } else {
             logger.warning("bus shutdown did not complete in time", metadata: ["report": "\(report)"])
         }
         return report
+    }
+
+    /// `zmq_ctx_term` on a thread of its own, waited for until the deadline.
+    private func terminateContext() -> Bool {
+        let context = self.context
+        let terminator = SocketThread.start(name: "vbus-ctx-term") { try? context.terminate() }
+        return terminator.waitForExitBlocking(timeout: remaining)
     }
 
     private var remaining: Duration {

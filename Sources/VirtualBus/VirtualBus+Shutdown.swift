@@ -16,7 +16,8 @@ extension VirtualBus {
             registry.beginShutdown { members in
                 let sequence = ShutdownSequence(
                     members: members, proxy: proxy, context: context,
-                    lingerMilliseconds: configuration.lingerMilliseconds, deadline: deadline, logger: logger
+                    lingerMilliseconds: configuration.lingerMilliseconds, deadline: deadline, logger: logger,
+                    order: configuration.shutdownOrder
                 )
                 return Task { await Self.run(sequence) }
             }

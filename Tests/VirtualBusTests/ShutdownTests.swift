@@ -1,3 +1,5 @@
+import Logging
+import ServiceLifecycle
 import Testing
 import ZeroMQ
 @testable import VirtualBus
@@ -11,7 +13,7 @@ struct ShutdownTests {
         for _ in 0..<4 { subscriptions.append(try await bus.subscribe(to: [""])) }
         let publisher = try bus.makePublisher()
         try publisher.publish(topic: "t", payload: "x")
-        let threads = bus.registry.withLock { $0.takeMembersSnapshot() }
+        let threads = bus.introspection.runLoopThreads
         let report = try await withDeadline(.seconds(10), "shutdown") { await bus.shutdown() }
         #expect(report.isComplete, "\(report)")
         #expect(report.phases.map(\.name) == ShutdownReport.PhaseName.allCases)
@@ -125,12 +127,24 @@ struct ShutdownTests {
             let subscription = try await bus.subscribe(to: [""])
             try bus.makePublisher().publish(topic: "a", payload: "b")
             _ = try await subscription.first(1)
-            threads = [bus.proxy.thread] + bus.registry.withLock { $0.takeMembersSnapshot() }
+            threads = [bus.proxy.thread] + bus.introspection.runLoopThreads
             context = bus.context
         }
         #expect(threads.count == 2)
         #expect(threads.allSatisfy { $0.exited.hasFired })
         #expect(context?.isTerminated == true)
+    }
+
+    @Test("as a Service in a ServiceGroup, graceful shutdown runs the ordered shutdown")
+    func serviceLifecycle() async throws {
+        let bus = try VirtualBus()
+        let subscription = try await bus.subscribe(to: [""])
+        let group = ServiceGroup(services: [bus], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        await group.triggerGracefulShutdown()
+        try await withDeadline(.seconds(10), "service group ends") { try await running.value }
+        #expect(bus.isShutDown)
+        #expect(subscription.isFinished)
     }
 
     @Test("cancelling the consumer's task ends its iteration")
@@ -141,13 +155,5 @@ struct ShutdownTests {
         consumer.cancel()
         try await withDeadline(.seconds(5), "cancelled consumer") { await consumer.value }
         #expect(await bus.shutdown().isComplete)
-    }
-}
-
-extension BusRegistry {
-    /// The run-loop threads currently registered (for tests that check they exit).
-    func takeMembersSnapshot() -> [SocketThread] {
-        var copy = self
-        return copy.takeMembers().runLoops.map(\.thread)
     }
 }

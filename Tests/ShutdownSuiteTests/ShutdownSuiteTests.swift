@@ -1,0 +1,10 @@
+import Testing
+import ShutdownSuite
+
+@Suite("Shutdown-correctness suite")
+struct ShutdownSuiteTests {
+    @Test("the suite module links")
+    func links() {
+        _ = ShutdownSuite.self
+    }
+}
