@@ -34,6 +34,13 @@ public struct BusConfiguration: Sendable {
     /// libzmq I/O threads (used by ipc and tcp endpoints only).
     public var ioThreads: Int32 = 1
 
+    /// CURVE security for the extra tcp/ipc endpoints this bus binds (`nil`: none).
+    public var curveServer: CurveServerSecurity?
+
+    /// CURVE keys used when this bus connects to a remote one over tcp/ipc
+    /// (``VirtualBus/connect(frontend:backend:configuration:)``).
+    public var curveClient: CurveClientSecurity?
+
     /// Test-only: the shutdown order (see ``ShutdownOrder``). Not public: users cannot pick the
     /// wrong order.
     package var shutdownOrder: ShutdownOrder = .ordered
@@ -54,6 +61,11 @@ public struct BusConfiguration: Sendable {
         guard ioThreads >= 0, linger >= .zero, subscribeTimeout > .zero else {
             throw BusError(.invalidConfiguration, "ioThreads, linger and subscribeTimeout must not be negative")
         }
+        if let curveServer {
+            try CurveKeyPair.requireCurve()
+            for key in curveServer.allowedClientKeys { try CurveKeyPair.validatePublicKey(key) }
+        }
+        if let curveClient { try CurveKeyPair.validatePublicKey(curveClient.serverPublicKey) }
     }
 
     var lingerMilliseconds: Int32 { Int32(clamping: linger.milliseconds) }

@@ -19,7 +19,8 @@ package enum ShutdownOrder: Sendable {
 
 struct ShutdownSequence {
     let members: BusRegistry.Members
-    let proxy: BusProxy
+    let proxy: BusProxy?
+    let zapHandler: ZAPHandler?
     let context: ZMQContext
     let lingerMilliseconds: Int32
     let deadline: ContinuousClock.Instant
@@ -61,10 +62,13 @@ struct ShutdownSequence {
             return true
         }
         measure(.stopProxy, into: &report) {
-            proxy.terminate()
+            proxy?.terminate()
+            zapHandler?.stop()
             // Half the remaining time at most: if a foreign subscriber keeps the proxy blocked in a
             // send, terminating the context (next phase) is what interrupts it.
-            return proxy.thread.waitForExitBlocking(timeout: remaining / 2)
+            let proxyExited = proxy?.thread.waitForExitBlocking(timeout: remaining / 2) ?? true
+            let zapExited = zapHandler?.thread.waitForExitBlocking(timeout: remaining / 2) ?? true
+            return proxyExited && zapExited
         }
         measure(.terminateContext, into: &report) { terminateContext() }
         if report.isComplete {
