@@ -20,9 +20,10 @@ public struct BusConfiguration: Sendable {
     /// What publishers do when their queue is at the high-water mark, unless one asks otherwise.
     public var publishPolicy: PublishPolicy = .block(timeout: .seconds(5))
 
-    /// How long sockets keep unsent messages after they are closed during shutdown.
-    /// Zero (the default) discards them at once; the shutdown report counts what was still buffered.
-    public var linger: Duration = .zero
+    /// How long a closed socket keeps trying to send what it still holds (publishers towards a
+    /// tcp/ipc peer, mostly): the context's termination waits up to this long, within the shutdown
+    /// deadline. Zero discards unsent messages at once.
+    public var linger: Duration = .seconds(1)
 
     /// How long ``VirtualBus/subscribe(to:bufferCapacity:bufferPolicy:)`` waits for the subscription
     /// to reach the proxy.
@@ -33,6 +34,10 @@ public struct BusConfiguration: Sendable {
 
     /// libzmq I/O threads (used by ipc and tcp endpoints only).
     public var ioThreads: Int32 = 1
+
+    /// Where the bus answers remote control requests (`vbus stats --control`), e.g.
+    /// `tcp://127.0.0.1:5557` or an `ipc://` path; `nil` (default): nowhere.
+    public var controlBind: BusEndpoint?
 
     /// CURVE security for the extra tcp/ipc endpoints this bus binds (`nil`: none).
     public var curveServer: CurveServerSecurity?
@@ -47,6 +52,12 @@ public struct BusConfiguration: Sendable {
 
     /// A configuration with the in-process endpoint only.
     public init() {}
+
+    /// A configuration with extra endpoints (the in-process ones are always bound).
+    public init(frontendBinds: [BusEndpoint], backendBinds: [BusEndpoint]) {
+        self.frontendBinds = frontendBinds
+        self.backendBinds = backendBinds
+    }
 
     func validate() throws(BusError) {
         guard highWaterMark > 0 else {

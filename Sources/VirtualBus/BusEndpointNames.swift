@@ -29,6 +29,7 @@ struct BusEndpointNames: Sendable {
     var backend: String { "\(stem)-backend" }
     var proxyControl: String { "\(stem)-proxy-control" }
     var zapControl: String { "\(stem)-zap-control" }
+    var remoteControlControl: String { "\(stem)-remote-control-control" }
 
     func runLoopControl(_ subscriptionID: UInt64) -> String { "\(stem)-run-loop-\(subscriptionID)" }
 }

@@ -10,8 +10,8 @@ package struct BusIntrospection: Sendable {
     }
     /// The proxy thread, or `nil` for a connected bus.
     package let ownProxyThread: SocketThread?
-    /// The ZAP handler thread, when CURVE is on.
-    package let zapThread: SocketThread?
+    /// Reply-server threads (ZAP handler, remote control), when configured.
+    package let serverThreads: [SocketThread]
     /// Every run-loop thread registered with the bus (live and cancelled-but-closing).
     package let runLoopThreads: [SocketThread]
     /// The bus's ZeroMQ context.
@@ -24,7 +24,7 @@ extension VirtualBus {
     package var introspection: BusIntrospection {
         BusIntrospection(
             ownProxyThread: proxy?.thread,
-            zapThread: zapHandler?.thread,
+            serverThreads: [controlServer, zap?.server].compactMap { $0?.thread },
             runLoopThreads: registry.withLock { $0.runLoopThreads },
             context: context
         )

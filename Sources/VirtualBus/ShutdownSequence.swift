@@ -20,7 +20,8 @@ package enum ShutdownOrder: Sendable {
 struct ShutdownSequence {
     let members: BusRegistry.Members
     let proxy: BusProxy?
-    let zapHandler: ZAPHandler?
+    /// Reply servers (remote control, ZAP), stopped with the proxy.
+    let servers: [ReplyServer]
     let context: ZMQContext
     let lingerMilliseconds: Int32
     let deadline: ContinuousClock.Instant
@@ -63,12 +64,12 @@ struct ShutdownSequence {
         }
         measure(.stopProxy, into: &report) {
             proxy?.terminate()
-            zapHandler?.stop()
+            for server in servers { server.stop() }
             // Half the remaining time at most: if a foreign subscriber keeps the proxy blocked in a
             // send, terminating the context (next phase) is what interrupts it.
             let proxyExited = proxy?.thread.waitForExitBlocking(timeout: remaining / 2) ?? true
-            let zapExited = zapHandler?.thread.waitForExitBlocking(timeout: remaining / 2) ?? true
-            return proxyExited && zapExited
+            let serversExited = servers.map { $0.thread.waitForExitBlocking(timeout: remaining / 2) }
+            return proxyExited && !serversExited.contains(false)
         }
         measure(.terminateContext, into: &report) { terminateContext() }
         if report.isComplete {

@@ -35,8 +35,10 @@ public final class VirtualBus: Sendable {
     let context: ZMQContext
     /// The proxy thread; `nil` for a bus connected to a remote one.
     let proxy: BusProxy?
-    /// The CURVE allow-list enforcer; `nil` without ``BusConfiguration/curveServer``.
-    let zapHandler: ZAPHandler?
+    /// The CURVE allow-list and its ZAP server; `nil` without ``BusConfiguration/curveServer``.
+    let zap: (policy: ZAPPolicy, server: ReplyServer)?
+    /// Answers `vbus stats` on ``BusConfiguration/controlBind``.
+    let controlServer: ReplyServer?
     /// Sends subscription handshake probes; made on first use.
     let handshakePublisher = Mutex<PublisherSocket?>(nil)
     let registry = Mutex(BusRegistry())
@@ -73,27 +75,39 @@ public final class VirtualBus: Sendable {
         self.logger = logger
         self.names = names
         let context = try mappingZMQErrors { () throws(ZMQError) in try ZMQContext(ioThreads: configuration.ioThreads) }
-        let zapHandler: ZAPHandler?, proxy: BusProxy?
+        var servers: [ReplyServer] = []
+        let zap: (policy: ZAPPolicy, server: ReplyServer)?, proxy: BusProxy?, controlServer: ReplyServer?
         do throws(BusError) {
+            // The ZAP handler must be bound before any CURVE endpoint can take a connection.
             if let curve = configuration.curveServer {
-                zapHandler = try ZAPHandler.start(context: context, controlEndpoint: names.zapControl, allowedKeys: curve.allowedClientKeys)
+                let policy = ZAPPolicy(allowedKeys: curve.allowedClientKeys)
+                let server = try ReplyServer.start(
+                    name: "vbus-zap", context: context, endpoint: "inproc://zeromq.zap.01",
+                    controlEndpoint: names.zapControl, handler: policy.answer
+                )
+                servers.append(server)
+                zap = (policy, server)
             } else {
-                zapHandler = nil
+                zap = nil
             }
-            do throws(BusError) {
-                proxy = runsProxy ? try BusProxy.start(context: context, names: names, configuration: configuration) : nil
-            } catch {
-                zapHandler?.stop()
-                _ = zapHandler?.thread.waitForExitBlocking(timeout: .seconds(1))
-                throw error
+            proxy = runsProxy ? try BusProxy.start(context: context, names: names, configuration: configuration) : nil
+            if let controlBind = configuration.controlBind, let proxy {
+                controlServer = try ReplyServer.start(
+                    name: "vbus-control", context: context, endpoint: controlBind.url,
+                    controlEndpoint: names.remoteControlControl, handler: RemoteControl(proxy: proxy).answer
+                )
+            } else {
+                controlServer = nil
             }
         } catch {
+            for server in servers { server.stop(); _ = server.thread.waitForExitBlocking(timeout: .seconds(1)) }
             try? context.terminate()
             throw error
         }
         self.context = context
-        self.zapHandler = zapHandler
+        self.zap = zap
         self.proxy = proxy
+        self.controlServer = controlServer
         endpoints = Endpoints(
             frontend: runsProxy ? [names.frontend] + (proxy?.frontendEndpoints ?? []) : names.frontendConnect.map { [$0] } ?? [],
             backend: runsProxy ? [names.backend] + (proxy?.backendEndpoints ?? []) : names.backendConnect.map { [$0] } ?? []
@@ -115,7 +129,7 @@ public final class VirtualBus: Sendable {
 
     func shutdownSequence(_ members: BusRegistry.Members, deadline: ContinuousClock.Instant, order: ShutdownOrder) -> ShutdownSequence {
         ShutdownSequence(
-            members: members, proxy: proxy, zapHandler: zapHandler, context: context,
+            members: members, proxy: proxy, servers: [controlServer, zap?.server].compactMap { $0 }, context: context,
             lingerMilliseconds: configuration.lingerMilliseconds, deadline: deadline, logger: logger, order: order
         )
     }
@@ -184,7 +198,7 @@ public final class VirtualBus: Sendable {
     public func statistics() throws(BusError) -> BusStatistics { try ownProxy().statistics() }
 
     /// The CURVE handler's counters (all zero without ``BusConfiguration/curveServer``).
-    public var securityStatistics: BusSecurityStatistics { zapHandler?.statistics ?? BusSecurityStatistics() }
+    public var securityStatistics: BusSecurityStatistics { zap?.policy.statistics ?? BusSecurityStatistics() }
 
     private func ownProxy() throws(BusError) -> BusProxy {
         guard let proxy else {

@@ -92,6 +92,26 @@ struct MultiProcessTests {
         #expect(await server.shutdown().isComplete)
     }
 
+    @Test("remote control: STATISTICS, PAUSE and RESUME over an ipc control endpoint")
+    func remoteControl() async throws {
+        let control = BusEndpoint.ipc("/tmp/vbus-control-\(UInt32.random(in: 0...UInt32.max))")
+        var configuration = BusConfiguration()
+        configuration.controlBind = control
+        let bus = try VirtualBus(configuration: configuration)
+        let subscription = try await bus.subscribe(to: ["c"])
+        try bus.makePublisher().publish(topic: "c", payload: "1")
+        _ = try await subscription.first(1)
+        let statistics = try VirtualBus.remoteStatistics(at: control)
+        #expect(statistics.backendSent.messages >= 1)
+        #expect(try VirtualBus.remoteControl("PAUSE", at: control) == "OK")
+        #expect(try VirtualBus.remoteControl("RESUME", at: control) == "OK")
+        #expect(try VirtualBus.remoteControl("NONSENSE", at: control).hasPrefix("ERROR"))
+        #expect(await bus.shutdown().isComplete)
+        #expect { try VirtualBus.remoteStatistics(at: control, timeout: .milliseconds(100)) } throws: {
+            ($0 as? BusError)?.code == .controlTimedOut
+        }
+    }
+
     @Test("a CURVE key pair never prints its secret")
     func secretNotPrinted() throws {
         let keys = try CurveKeyPair.generate()
