@@ -160,7 +160,7 @@ public final class VirtualBus: Sendable {
             throw BusError.shutDown
         }
         return BusPublisher(
-            socket: socket, policy: policy, maximumMessageSize: configuration.maximumMessageSize,
+            socket: socket, policy: policy, configuration: configuration,
             registration: BusRegistration(bus: self, id: id, kind: .publisher)
         )
     }
