@@ -82,6 +82,8 @@ let package = Package(
                 "VirtualBusMQTT",
                 "ShutdownSuite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -113,6 +113,14 @@ private func runProxy(
             // the publishers, whose policy decides). Shutdown closes our subscribers first, and
             // terminating the context interrupts a wait on a foreign one.
             try backend.setNoDrop(true)
+            if let curve = configuration.curveServer {
+                // Applies to tcp/ipc peers; inproc connections have no handshake.
+                try frontend.setCurveServer(secretKey: curve.keys.secretKey)
+                try backend.setCurveServer(secretKey: curve.keys.secretKey)
+            }
+            // A peer that connects but never completes its handshake is dropped after 10 s.
+            try frontend.setHandshakeInterval(milliseconds: 10_000)
+            try backend.setHandshakeInterval(milliseconds: 10_000)
             try control.bind(names.proxyControl)
             try frontend.bind(names.frontend)
             try backend.bind(names.backend)

@@ -37,17 +37,18 @@ public final class BusPublisher: Sendable {
     let socket: PublisherSocket
     let registration: BusRegistration
     private let maximumMessageSize: Int
+    private let lingerMilliseconds: Int32
 
-    init(socket: PublisherSocket, policy: PublishPolicy, maximumMessageSize: Int, registration: BusRegistration) {
+    init(socket: PublisherSocket, policy: PublishPolicy, configuration: BusConfiguration, registration: BusRegistration) {
         self.socket = socket
         self.policy = policy
-        self.maximumMessageSize = maximumMessageSize
+        maximumMessageSize = configuration.maximumMessageSize
+        lingerMilliseconds = configuration.lingerMilliseconds
         self.registration = registration
     }
 
     deinit {
-        socket.close(lingerMilliseconds: 0)
-        registration.unregister()
+        close()
     }
 
     /// This publisher's counters.
@@ -77,8 +78,9 @@ public final class BusPublisher: Sendable {
     }
 
     /// Closes the publisher; later calls throw ``BusError/Code/shutDown``. Releasing it does the same.
+    /// Messages still queued keep going for ``BusConfiguration/linger``.
     public func close() {
-        socket.close(lingerMilliseconds: 0)
+        socket.close(lingerMilliseconds: lingerMilliseconds)
         registration.unregister()
     }
 

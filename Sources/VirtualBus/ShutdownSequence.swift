@@ -19,7 +19,9 @@ package enum ShutdownOrder: Sendable {
 
 struct ShutdownSequence {
     let members: BusRegistry.Members
-    let proxy: BusProxy
+    let proxy: BusProxy?
+    /// Reply servers (remote control, ZAP), stopped with the proxy.
+    let servers: [ReplyServer]
     let context: ZMQContext
     let lingerMilliseconds: Int32
     let deadline: ContinuousClock.Instant
@@ -61,10 +63,13 @@ struct ShutdownSequence {
             return true
         }
         measure(.stopProxy, into: &report) {
-            proxy.terminate()
+            proxy?.terminate()
+            for server in servers { server.stop() }
             // Half the remaining time at most: if a foreign subscriber keeps the proxy blocked in a
             // send, terminating the context (next phase) is what interrupts it.
-            return proxy.thread.waitForExitBlocking(timeout: remaining / 2)
+            let proxyExited = proxy?.thread.waitForExitBlocking(timeout: remaining / 2) ?? true
+            let serversExited = servers.map { $0.thread.waitForExitBlocking(timeout: remaining / 2) }
+            return proxyExited && !serversExited.contains(false)
         }
         measure(.terminateContext, into: &report) { terminateContext() }
         if report.isComplete {

@@ -14,11 +14,7 @@ extension VirtualBus {
     public func shutdown(deadline: ContinuousClock.Instant = .now + .seconds(5)) async -> ShutdownReport {
         let action = registry.withLock { registry in
             registry.beginShutdown { members in
-                let sequence = ShutdownSequence(
-                    members: members, proxy: proxy, context: context,
-                    lingerMilliseconds: configuration.lingerMilliseconds, deadline: deadline, logger: logger,
-                    order: configuration.shutdownOrder
-                )
+                let sequence = shutdownSequence(members, deadline: deadline, order: configuration.shutdownOrder)
                 return Task { await Self.run(sequence) }
             }
         }

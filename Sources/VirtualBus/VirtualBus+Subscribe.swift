@@ -20,9 +20,12 @@ extension VirtualBus {
             guard registry.isRunning else { throw BusError.shutDown }
             return registry.makeID()
         }
+        guard let backend = names.backendConnect else {
+            throw BusError(.invalidConfiguration, "this bus was connected without a backend endpoint: it cannot subscribe")
+        }
         let storage = SubscriptionStorage(capacity: bufferCapacity, policy: bufferPolicy)
         let runLoop = try await SubscriptionRunLoop.start(
-            id: id, context: context, names: names,
+            id: id, context: context, backend: backend, controlEndpoint: names.runLoopControl(id),
             prefixes: (prefixes.isEmpty ? [""] : prefixes).map { Array($0.utf8) },
             storage: storage, configuration: configuration
         )
@@ -68,6 +71,7 @@ extension VirtualBus {
     /// Sends probes on the handshake topic until the run loop sees its own, which proves every one of
     /// its prefixes is active in the proxy. Probes back off from 100 µs; the proxy may be paused.
     private func completeHandshake(of runLoop: SubscriptionRunLoop) async throws(BusError) {
+        guard let handshakePublisher = try probePublisher() else { return }
         let deadline = ContinuousClock.now + configuration.subscribeTimeout
         let probe = withUnsafeBytes(of: runLoop.id.littleEndian, Array.init)
         var interval = Duration.microseconds(100)

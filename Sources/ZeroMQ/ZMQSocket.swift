@@ -10,7 +10,7 @@ import Darwin
 
 /// The libzmq socket types this package uses.
 package enum ZMQSocketType: Sendable {
-    case pub, sub, xpub, xsub, pair
+    case pub, sub, xpub, xsub, pair, rep, req
 
     var rawValue: Int32 {
         switch self {
@@ -19,6 +19,8 @@ package enum ZMQSocketType: Sendable {
         case .xpub: ZMQ_XPUB
         case .xsub: ZMQ_XSUB
         case .pair: ZMQ_PAIR
+        case .rep: ZMQ_REP
+        case .req: ZMQ_REQ
         }
     }
 }
@@ -81,6 +83,24 @@ package struct ZMQSocket: ~Copyable {
     package func setMaximumMessageSize(_ bytes: Int64) throws(ZMQError) { try LibZMQ.setOption(handle, ZMQ_MAXMSGSIZE, bytes) }
     /// On PUB/XPUB: fail a send with `EAGAIN` at the high-water mark instead of dropping it silently.
     package func setNoDrop(_ enabled: Bool) throws(ZMQError) { try LibZMQ.setOption(handle, ZMQ_XPUB_NODROP, Int32(enabled ? 1 : 0)) }
+
+    /// Makes this socket a CURVE server with a Z85 secret key (for its tcp/ipc connections).
+    package func setCurveServer(secretKey: String) throws(ZMQError) {
+        try LibZMQ.setOption(handle, ZMQ_CURVE_SERVER, Int32(1))
+        try LibZMQ.setOption(handle, ZMQ_CURVE_SECRETKEY, string: secretKey)
+    }
+
+    /// Makes this socket a CURVE client of the server with `serverKey` (all keys Z85).
+    package func setCurveClient(serverKey: String, publicKey: String, secretKey: String) throws(ZMQError) {
+        try LibZMQ.setOption(handle, ZMQ_CURVE_SERVERKEY, string: serverKey)
+        try LibZMQ.setOption(handle, ZMQ_CURVE_PUBLICKEY, string: publicKey)
+        try LibZMQ.setOption(handle, ZMQ_CURVE_SECRETKEY, string: secretKey)
+    }
+
+    /// Limits how long a connection handshake may take (a peer that never finishes it is dropped).
+    package func setHandshakeInterval(milliseconds: Int32) throws(ZMQError) {
+        try LibZMQ.setOption(handle, ZMQ_HANDSHAKE_IVL, milliseconds)
+    }
 
     package func subscribe(_ prefix: [UInt8]) throws(ZMQError) {
         try LibZMQ.setOption(handle, ZMQ_SUBSCRIBE, bytes: prefix)
