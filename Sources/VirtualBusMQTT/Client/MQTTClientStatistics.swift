@@ -4,7 +4,7 @@ public struct MQTTClientStatistics: Sendable, Hashable {
     public var queueDepth: Int
     /// QoS 1/2 publishes sent and not yet acknowledged.
     public var inFlight: Int
-    /// Publishes accepted (each ends in exactly one outcome).
+    /// Publishes submitted, immediate rejections included; each ends in exactly one outcome.
     public var publishesAccepted: Int
     /// Publishes that completed their QoS flow.
     public var publishesAcknowledged: Int
