@@ -30,6 +30,9 @@ struct BusEndpointNames: Sendable {
     var proxyControl: String { "\(stem)-proxy-control" }
     var zapControl: String { "\(stem)-zap-control" }
     var remoteControlControl: String { "\(stem)-remote-control-control" }
+    var monitorControl: String { "\(stem)-monitor-control" }
+    var frontendMonitor: String { "\(stem)-frontend-monitor" }
+    var backendMonitor: String { "\(stem)-backend-monitor" }
 
     func runLoopControl(_ subscriptionID: UInt64) -> String { "\(stem)-run-loop-\(subscriptionID)" }
 }

@@ -10,7 +10,7 @@ package struct BusIntrospection: Sendable {
     }
     /// The proxy thread, or `nil` for a connected bus.
     package let ownProxyThread: SocketThread?
-    /// Reply-server threads (ZAP handler, remote control), when configured.
+    /// Helper threads (remote control, peer monitor, ZAP handler), when configured.
     package let serverThreads: [SocketThread]
     /// Every run-loop thread registered with the bus (live and cancelled-but-closing).
     package let runLoopThreads: [SocketThread]
@@ -24,7 +24,7 @@ extension VirtualBus {
     package var introspection: BusIntrospection {
         BusIntrospection(
             ownProxyThread: proxy?.thread,
-            serverThreads: [controlServer, zap?.server].compactMap { $0?.thread },
+            serverThreads: workers.map(\.thread),
             runLoopThreads: registry.withLock { $0.runLoopThreads },
             context: context
         )

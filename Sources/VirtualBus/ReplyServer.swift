@@ -1,100 +1,35 @@
 import Synchronization
 import ZeroMQ
 
-/// A socket-owning thread that answers requests on a REP socket: the bus's ZAP handler (CURVE
+/// Answers requests on a REP socket from a ``WorkerThread``: the bus's ZAP handler (CURVE
 /// allow-list) and its remote control endpoint are both one of these.
-///
-/// Like a run loop, it polls its REP socket and a PAIR control socket; shutdown stops it through
-/// the control socket, so it always closes its own sockets before the context terminates.
-final class ReplyServer: Sendable {
+enum ReplyServer {
     /// Answers one request (a list of frames) with a reply.
     typealias Handler = @Sendable ([[UInt8]]) -> [[UInt8]]
 
-    let thread: SocketThread
-    private let commander: Mutex<ZMQSocket>
-
-    private init(thread: SocketThread, commander: consuming sending ZMQSocket) {
-        self.thread = thread
-        self.commander = Mutex(commander)
-    }
-
-    /// Binds `endpoint` on a new thread and waits until it is bound (or failed).
+    /// Binds `endpoint` on a new worker thread and waits until it is bound (or failed).
     static func start(
         name: String,
         context: ZMQContext,
         endpoint: String,
         controlEndpoint: String,
-        configure: @escaping @Sendable (borrowing ZMQSocket) throws(ZMQError) -> Void = { _ throws(ZMQError) in },
         handler: @escaping Handler
-    ) throws(BusError) -> ReplyServer {
-        let ready = OneShotEvent()
-        let failure = Mutex<BusError?>(nil)
-        let thread = SocketThread.start(name: name) {
-            serve(context: context, endpoint: endpoint, controlEndpoint: controlEndpoint, configure: configure, handler: handler) { error in
-                failure.withLock { $0 = error }
-                ready.fire()
-            }
-        }
-        _ = ready.waitBlocking(timeout: .seconds(10))
-        if let error = failure.withLock({ $0 }) {
-            _ = thread.waitForExitBlocking(timeout: .seconds(1))
-            throw error
-        }
-        let commander = try mappingZMQErrors { () throws(ZMQError) in
-            let socket = try ZMQSocket(context, type: .pair)
-            try socket.setLinger(milliseconds: 0)
-            try socket.connect(controlEndpoint)
-            return socket
-        }
-        return ReplyServer(thread: thread, commander: commander)
-    }
-
-    /// Stops the thread (it closes its sockets). Idempotent.
-    func stop() {
-        commander.withLock { socket in
-            guard !socket.isClosed else { return }
-            _ = try? socket.send(frames: [[0x53]], dontWait: true)
-            socket.close(lingerMilliseconds: 0)
-        }
-    }
-}
-
-private func serve(
-    context: ZMQContext,
-    endpoint: String,
-    controlEndpoint: String,
-    configure: (borrowing ZMQSocket) throws(ZMQError) -> Void,
-    handler: ReplyServer.Handler,
-    started: (BusError?) -> Void
-) {
-    var didStart = false
-    do throws(ZMQError) {
-        var server = try ZMQSocket(context, type: .rep)
-        var control = try ZMQSocket(context, type: .pair)
-        do throws(ZMQError) {
-            try configure(server)
+    ) throws(BusError) -> WorkerThread {
+        try WorkerThread.start(name: name, context: context, controlEndpoint: controlEndpoint) { control, ready throws(ZMQError) in
+            var server = try ZMQSocket(context, type: .rep)
             try server.bind(endpoint)
-            try control.bind(controlEndpoint)
-        } catch {
-            started(BusError(transport: error))
-            return
+            ready()
+            var poller = ZMQPoller(capacity: 2)
+            let controlIndex = try poller.add(control)
+            let serverIndex = try poller.add(server)
+            while true {
+                _ = try poller.poll()
+                if poller.isReadable(controlIndex) { break }
+                guard poller.isReadable(serverIndex), let request = try server.receiveFrames(dontWait: true) else { continue }
+                _ = try server.send(frames: handler(request))
+            }
+            server.close(lingerMilliseconds: 0)
         }
-        started(nil)
-        didStart = true
-        var poller = ZMQPoller(capacity: 2)
-        let controlIndex = try poller.add(control)
-        let serverIndex = try poller.add(server)
-        while true {
-            _ = try poller.poll()
-            if poller.isReadable(controlIndex) { break }
-            guard poller.isReadable(serverIndex), let request = try server.receiveFrames(dontWait: true) else { continue }
-            _ = try server.send(frames: handler(request))
-        }
-        server.close(lingerMilliseconds: 0)
-        control.close(lingerMilliseconds: 0)
-    } catch {
-        // ETERM: the context is being terminated; the sockets close as the values go away.
-        if !didStart { started(BusError(transport: error)) }
     }
 }
 

@@ -21,7 +21,7 @@ struct ShutdownSequence {
     let members: BusRegistry.Members
     let proxy: BusProxy?
     /// Reply servers (remote control, ZAP), stopped with the proxy.
-    let servers: [ReplyServer]
+    let servers: [WorkerThread]
     let context: ZMQContext
     let lingerMilliseconds: Int32
     let deadline: ContinuousClock.Instant

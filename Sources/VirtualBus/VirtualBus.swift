@@ -36,9 +36,11 @@ public final class VirtualBus: Sendable {
     /// The proxy thread; `nil` for a bus connected to a remote one.
     let proxy: BusProxy?
     /// The CURVE allow-list and its ZAP server; `nil` without ``BusConfiguration/curveServer``.
-    let zap: (policy: ZAPPolicy, server: ReplyServer)?
+    let zap: (policy: ZAPPolicy, server: WorkerThread)?
     /// Answers `vbus stats` on ``BusConfiguration/controlBind``.
-    let controlServer: ReplyServer?
+    let controlServer: WorkerThread?
+    /// Counts foreign peers' connections; only with extra endpoints.
+    let peerMonitor: PeerMonitor?
     /// Sends subscription handshake probes; made on first use.
     let handshakePublisher = Mutex<PublisherSocket?>(nil)
     let registry = Mutex(BusRegistry())
@@ -75,8 +77,8 @@ public final class VirtualBus: Sendable {
         self.logger = logger
         self.names = names
         let context = try mappingZMQErrors { () throws(ZMQError) in try ZMQContext(ioThreads: configuration.ioThreads) }
-        var servers: [ReplyServer] = []
-        let zap: (policy: ZAPPolicy, server: ReplyServer)?, proxy: BusProxy?, controlServer: ReplyServer?
+        var servers: [WorkerThread] = []
+        let zap: (policy: ZAPPolicy, server: WorkerThread)?, proxy: BusProxy?, controlServer: WorkerThread?, peerMonitor: PeerMonitor?
         do throws(BusError) {
             // The ZAP handler must be bound before any CURVE endpoint can take a connection.
             if let curve = configuration.curveServer {
@@ -90,7 +92,15 @@ public final class VirtualBus: Sendable {
             } else {
                 zap = nil
             }
-            proxy = runsProxy ? try BusProxy.start(context: context, names: names, configuration: configuration) : nil
+            let hasExtraEndpoints = !configuration.frontendBinds.isEmpty || !configuration.backendBinds.isEmpty
+            if runsProxy && hasExtraEndpoints {
+                let monitor = try PeerMonitor.start(context: context, names: names)
+                servers.append(monitor.worker)
+                peerMonitor = monitor
+            } else {
+                peerMonitor = nil
+            }
+            proxy = runsProxy ? try BusProxy.start(context: context, names: names, configuration: configuration, monitored: peerMonitor != nil) : nil
             if let controlBind = configuration.controlBind, let proxy {
                 controlServer = try ReplyServer.start(
                     name: "vbus-control", context: context, endpoint: controlBind.url,
@@ -108,6 +118,7 @@ public final class VirtualBus: Sendable {
         self.zap = zap
         self.proxy = proxy
         self.controlServer = controlServer
+        self.peerMonitor = peerMonitor
         endpoints = Endpoints(
             frontend: runsProxy ? [names.frontend] + (proxy?.frontendEndpoints ?? []) : names.frontendConnect.map { [$0] } ?? [],
             backend: runsProxy ? [names.backend] + (proxy?.backendEndpoints ?? []) : names.backendConnect.map { [$0] } ?? []
@@ -129,7 +140,7 @@ public final class VirtualBus: Sendable {
 
     func shutdownSequence(_ members: BusRegistry.Members, deadline: ContinuousClock.Instant, order: ShutdownOrder) -> ShutdownSequence {
         ShutdownSequence(
-            members: members, proxy: proxy, servers: [controlServer, zap?.server].compactMap { $0 }, context: context,
+            members: members, proxy: proxy, servers: workers, context: context,
             lingerMilliseconds: configuration.lingerMilliseconds, deadline: deadline, logger: logger, order: order
         )
     }
@@ -196,6 +207,12 @@ public final class VirtualBus: Sendable {
 
     /// The proxy's message and byte counters, per side and direction.
     public func statistics() throws(BusError) -> BusStatistics { try ownProxy().statistics() }
+
+    /// What foreign peers did to the extra endpoints (all zero without extra endpoints).
+    public var peerStatistics: BusPeerStatistics { peerMonitor?.statistics ?? BusPeerStatistics() }
+
+    /// The helper threads (remote control, peer monitor, ZAP), in the order shutdown stops them.
+    var workers: [WorkerThread] { [controlServer, peerMonitor?.worker, zap?.server].compactMap { $0 } }
 
     /// The CURVE handler's counters (all zero without ``BusConfiguration/curveServer``).
     public var securityStatistics: BusSecurityStatistics { zap?.policy.statistics ?? BusSecurityStatistics() }

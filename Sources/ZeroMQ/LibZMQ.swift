@@ -79,6 +79,10 @@ package enum LibZMQ {
         try check(zmq_connect(socket, endpoint), "zmq_connect", endpoint: endpoint)
     }
 
+    static func monitor(_ socket: UnsafeMutableRawPointer, endpoint: String, events: Int32) throws(ZMQError) {
+        try check(zmq_socket_monitor(socket, endpoint, events), "zmq_socket_monitor", endpoint: endpoint)
+    }
+
     // MARK: Sending and receiving
 
     /// Sends one frame. Returns `false` when the socket would block (`EAGAIN`): with `ZMQ_DONTWAIT`,

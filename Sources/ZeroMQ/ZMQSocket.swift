@@ -102,6 +102,11 @@ package struct ZMQSocket: ~Copyable {
         try LibZMQ.setOption(handle, ZMQ_HANDSHAKE_IVL, milliseconds)
     }
 
+    /// Publishes this socket's connection events on a PAIR socket bound at `endpoint` (inproc).
+    package func monitor(endpoint: String, events: Int32 = ZMQ_EVENT_ALL) throws(ZMQError) {
+        try LibZMQ.monitor(handle, endpoint: endpoint, events: events)
+    }
+
     package func subscribe(_ prefix: [UInt8]) throws(ZMQError) {
         try LibZMQ.setOption(handle, ZMQ_SUBSCRIBE, bytes: prefix)
     }
@@ -148,6 +153,24 @@ package struct ZMQSocket: ~Copyable {
         }
         return frames
     }
+}
+
+/// Connection events reported by a socket monitor.
+package struct ZMQSocketEvent: Sendable, Hashable {
+    package var rawValue: UInt16
+    package static let accepted = ZMQSocketEvent(rawValue: UInt16(ZMQ_EVENT_ACCEPTED))
+    package static let disconnected = ZMQSocketEvent(rawValue: UInt16(ZMQ_EVENT_DISCONNECTED))
+    package static let handshakeFailedNoDetail = ZMQSocketEvent(rawValue: UInt16(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
+    package static let handshakeFailedProtocol = ZMQSocketEvent(rawValue: UInt16(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL))
+    package static let handshakeFailedAuth = ZMQSocketEvent(rawValue: UInt16(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH))
+
+    /// Decodes the first frame of a monitor message (a 16-bit event number, then a 32-bit value).
+    package init?(frame: [UInt8]) {
+        guard frame.count >= 6 else { return nil }
+        rawValue = frame.withUnsafeBytes { $0.loadUnaligned(as: UInt16.self) }
+    }
+
+    package init(rawValue: UInt16) { self.rawValue = rawValue }
 }
 
 /// libzmq's built-in steerable proxy.

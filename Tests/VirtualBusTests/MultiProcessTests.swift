@@ -119,6 +119,24 @@ struct MultiProcessTests {
         #expect(try CurveKeyPair(secretKey: keys.secretKey).publicKey == keys.publicKey)
     }
 
+    @Test("a tcp peer sending over the size limit is disconnected and counted; others are still served")
+    func oversizedPeerDisconnected() async throws {
+        let server = try servedBus { $0.maximumMessageSize = 1024 }
+        let subscription = try await server.subscribe(to: [""])
+        let hostile = try ForeignPublisher(endpoint: server.endpoints.frontend[1])
+        try await waitUntil("hostile peer accepted") { server.peerStatistics.connectionsAccepted >= 1 }
+        // Over the topic + payload limit libzmq enforces on the tcp side (ZMQ_MAXMSGSIZE).
+        try hostile.send([Array("big".utf8), [UInt8](repeating: 1, count: 200_000)])
+        try await waitUntil("hostile peer disconnected") { server.peerStatistics.disconnections >= 1 }
+        let friendly = try VirtualBus.connect(frontend: try BusEndpoint(parsing: server.endpoints.frontend[1]))
+        try friendly.makePublisher().publish(topic: "ok", payload: "fine")
+        #expect(try await subscription.first(1).map(\.topic) == ["ok"])
+        #expect(subscription.statistics.delivered == 1, "the oversized message never reached a subscriber")
+        hostile.close()
+        await friendly.shutdown()
+        #expect(await server.shutdown().isComplete)
+    }
+
     @Test("hundreds of idle tcp connections do not stop the bus from serving")
     func connectionFlood() async throws {
         let server = try servedBus()
@@ -132,6 +150,7 @@ struct MultiProcessTests {
         let subscription = try await server.subscribe(to: ["still"])
         try server.makePublisher().publish(topic: "still", payload: "serving")
         #expect(try await subscription.first(1).count == 1)
+        try await waitUntil("200 connections counted") { server.peerStatistics.openConnections >= 200 }
         connections.removeAll()
         for bus in idle { await bus.shutdown() }
         #expect(await server.shutdown().isComplete)

@@ -55,7 +55,8 @@ struct StatsPrinter: Service {
         while !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: interval)
             guard let statistics = try? bus.statistics() else { return }
-            Output.status("vbus proxy: \(statistics.json) refused-peers=\(bus.securityStatistics.refused)")
+            let peers = bus.peerStatistics
+            Output.status("vbus proxy: \(statistics.json) peers: open=\(peers.openConnections) disconnected=\(peers.disconnections) failed-handshakes=\(peers.failedHandshakes) refused-keys=\(bus.securityStatistics.refused)")
         }
     }
 }
