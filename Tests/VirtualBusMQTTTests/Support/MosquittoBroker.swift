@@ -22,14 +22,18 @@ final class MosquittoBroker: @unchecked Sendable {
         var description: String
     }
 
-    private init(port: Int, directory: URL, extraConfig: String) {
+    let anonymous: Bool
+
+    private init(port: Int, directory: URL, extraConfig: String, anonymous: Bool) {
+        self.anonymous = anonymous
         self.port = port
         self.directory = directory
         self.extraConfig = extraConfig
     }
 
-    /// Starts mosquitto with `listener PORT 127.0.0.1`, `allow_anonymous true` and `extraConfig`.
-    static func start(extraConfig: String = "", persistence: Bool = false) async throws -> MosquittoBroker {
+    /// Starts mosquitto with `listener PORT 127.0.0.1`, `allow_anonymous` and `extraConfig`
+    /// (which may add TLS or password settings for that listener).
+    static func start(extraConfig: String = "", persistence: Bool = false, anonymous: Bool = true) async throws -> MosquittoBroker {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw StartError(description: "mosquitto not found at \(executable): install the mosquitto package (apt-get install mosquitto)")
         }
@@ -40,15 +44,15 @@ final class MosquittoBroker: @unchecked Sendable {
         if persistence {
             config += "\npersistence true\npersistence_location \(dir.path)/\nautosave_on_changes true\nautosave_interval 1\n"
         }
-        let broker = MosquittoBroker(port: port, directory: dir, extraConfig: config)
+        let broker = MosquittoBroker(port: port, directory: dir, extraConfig: config, anonymous: anonymous)
         try await broker.launch()
         return broker
     }
 
     /// Runs `body` with a fresh broker and always stops it afterwards.
-    static func with<R>(extraConfig: String = "", persistence: Bool = false,
+    static func with<R>(extraConfig: String = "", persistence: Bool = false, anonymous: Bool = true,
                         _ body: (MosquittoBroker) async throws -> R) async throws -> R {
-        let broker = try await start(extraConfig: extraConfig, persistence: persistence)
+        let broker = try await start(extraConfig: extraConfig, persistence: persistence, anonymous: anonymous)
         do {
             let result = try await body(broker)
             broker.stop()
@@ -63,7 +67,7 @@ final class MosquittoBroker: @unchecked Sendable {
         let configURL = directory.appendingPathComponent("mosquitto.conf")
         let config = """
             listener \(port) 127.0.0.1
-            allow_anonymous true
+            allow_anonymous \(anonymous)
             max_inflight_messages 0
             max_queued_messages 100000
             log_type error
@@ -117,6 +121,23 @@ final class MosquittoBroker: @unchecked Sendable {
     }
 
     deinit { stop() }
+
+    /// Runs a command line tool (openssl, mosquitto_passwd) for fixtures; throws on failure.
+    static func tool(_ argv: [String], in directory: URL) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = argv
+        p.currentDirectoryURL = directory
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw StartError(description: "\(argv.joined(separator: " ")) failed: \(String(decoding: output, as: UTF8.self))")
+        }
+    }
 
     /// A free loopback port: bind to port 0, read the port, close.
     static func freePort() async throws -> Int {
