@@ -64,7 +64,9 @@ final class MQTTChannelHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        core.fail(MQTTError(.connectionFailed, "transport error: \(error)"))
+        // NIOSSL reports handshake and verification failures with its own error types.
+        let isTLS = String(reflecting: type(of: error)).contains("SSL")
+        core.fail(MQTTError(isTLS ? .tls : .connectionFailed, "\(isTLS ? "TLS" : "transport") error: \(error)"))
         context.close(promise: nil)
     }
 }

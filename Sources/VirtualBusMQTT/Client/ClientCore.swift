@@ -163,11 +163,25 @@ final class ClientCore: Sendable {
     }
 
     func run(_ effects: [Effect]) {
+        // Consecutive deliveries to one subscription are pushed as one batch (one lock, one wake-up).
+        var batchBuffer: MQTTSubscriptionBuffer?
+        var batch: [MQTTMessage] = []
+        func flushBatch() {
+            if let b = batchBuffer, !batch.isEmpty { b.push(contentsOf: batch) }
+            batch.removeAll(keepingCapacity: true)
+            batchBuffer = nil
+        }
         for effect in effects {
+            if case .deliver(let buffer, let message) = effect {
+                if batchBuffer !== buffer { flushBatch() }
+                batchBuffer = buffer
+                batch.append(message)
+                continue
+            }
             switch effect {
             case .publishDone(let w, let r): w.complete(r)
             case .codesDone(let w, let r): w.complete(r)
-            case .deliver(let buffer, let message): buffer.push(message)
+            case .deliver: break  // batched above
             case .response(let w, let m): w.complete(.success(m))
             case .flush(let loop): loop.execute { self.flush() }
             case .close(let channel):
@@ -180,10 +194,13 @@ final class ClientCore: Sendable {
             case .wake(let c): c.resume(returning: true)
             case .resumeConnect(let c, let error):
                 if let error { c.resume(throwing: error) } else { c.resume() }
-            case .finish(let buffer, let error): buffer.finish(error)
+            case .finish(let buffer, let error):
+                flushBatch()
+                buffer.finish(error)
             case .connectionEnded(let w, let end): w.complete(.success(end))
             }
         }
+        flushBatch()
     }
 
     /// Writes everything encoded so far in one write; runs on the event loop.

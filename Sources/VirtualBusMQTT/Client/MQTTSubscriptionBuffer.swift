@@ -29,24 +29,29 @@ final class MQTTSubscriptionBuffer: Sendable {
     var depth: Int { state.withLock { $0.messages.count } }
     var droppedCount: Int { state.withLock { $0.dropped } }
 
-    func push(_ message: MQTTMessage) {
-        var dropped = false
+    func push(_ message: MQTTMessage) { push(contentsOf: CollectionOfOne(message)) }
+
+    /// Appends a batch under one lock acquisition.
+    func push(contentsOf messages: some Collection<MQTTMessage>) {
+        var dropped = 0
         let waiter: CheckedContinuation<Void, Never>? = state.withLock { s in
             guard s.finished == nil else { return nil }
-            if s.messages.count >= capacity {
-                dropped = true
-                s.dropped += 1
-                if dropOldest {
-                    s.messages.removeFirst()
+            for message in messages {
+                if s.messages.count >= capacity {
+                    dropped += 1
+                    s.dropped += 1
+                    if dropOldest {
+                        s.messages.removeFirst()
+                        s.messages.append(message)
+                    }
+                } else {
                     s.messages.append(message)
                 }
-            } else {
-                s.messages.append(message)
             }
             defer { s.waiter = nil }
             return s.waiter
         }
-        if dropped { onDrop() }
+        for _ in 0..<dropped { onDrop() }
         waiter?.resume()
     }
 

@@ -21,7 +21,8 @@ struct SecurityTests {
             var untrusted = testConfiguration(broker, .v5, "tls-untrusted")
             untrusted.tls = MQTTTLSConfiguration()
             let client = MQTTClient(configuration: untrusted)
-            await #expect(throws: MQTTError.self) { try await withDeadline(.seconds(10)) { try await client.run() } }
+            let error = await #expect(throws: MQTTError.self) { try await withDeadline(.seconds(10)) { try await client.run() } }
+            #expect(error?.code == .tls, "\(String(describing: error))")
         }
         try await MosquittoBroker.with(extraConfig: certs.listenerConfig(requireClientCertificate: true)) { broker in
             var config = testConfiguration(broker, .v3_1_1, "mtls")
