@@ -67,6 +67,7 @@ private struct BenchMQTTRunner {
 
         let workDir = FileManager.default.temporaryDirectory.appendingPathComponent("vbus-bench-mqtt-\(getpid())")
         try FileManager.default.createDirectory(at: workDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: workDir) }
         let cBinary = workDir.appendingPathComponent("c_mqtt_thr").path
         let anchors = URL(fileURLWithPath: options.anchors)
         let cSource = anchors.appendingPathComponent("c_mqtt_thr.c").path
@@ -184,6 +185,7 @@ private struct BenchMQTTRunner {
         let conf = dir.appendingPathComponent("mosquitto.conf")
         try "listener \(port) 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nlog_type error\n"
             .write(to: conf, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: dir) }  // mosquitto has read its config by the time we return
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
         p.arguments = ["-c", conf.path]

@@ -63,6 +63,7 @@ extension ClientCore {
 
     func connected(sessionPresent: Bool, properties: MQTTProperties, _ s: inout State, _ effects: inout [Effect]) {
         s.wasConnected = true
+        s.sessionPresent = sessionPresent
         for c in s.connectWaiters { effects.append(.resumeConnect(c, nil)) }
         s.connectWaiters = []
         logger.debug("MQTT connected", metadata: ["session_present": "\(sessionPresent)"])

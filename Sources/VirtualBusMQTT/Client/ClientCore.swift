@@ -60,6 +60,8 @@ final class ClientCore: Sendable {
         var closeError: MQTTError?
         var connectionEnd: Waiter<ConnectionEnd>?
         var wasConnected = false
+        /// Session Present from the last CONNACK.
+        var sessionPresent = false
         var connectWaiters: [CheckedContinuation<Void, any Error>] = []
         var sleeper: CheckedContinuation<Void, Never>?
         var nextID: UInt64 = 1

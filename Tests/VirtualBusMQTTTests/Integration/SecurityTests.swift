@@ -8,6 +8,7 @@ struct SecurityTests {
     @Test("TLS: verified against the test CA; verification is on by default; mutual TLS with a client certificate")
     func tls() async throws {
         let certs = try TestCertificates.make()
+        defer { try? FileManager.default.removeItem(at: certs.directory) }
         try await MosquittoBroker.with(extraConfig: certs.listenerConfig(requireClientCertificate: false)) { broker in
             var config = testConfiguration(broker, .v5, "tls")
             config.tls = MQTTTLSConfiguration(trustRoots: .pemFile(certs.ca))
@@ -43,6 +44,7 @@ struct SecurityTests {
     func passwords(version: MQTTProtocolVersion) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vbus-pw-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
         try MosquittoBroker.tool(["mosquitto_passwd", "-b", "-c", "passwd", "alice", "correct-horse"], in: dir)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir.appendingPathComponent("passwd").path)

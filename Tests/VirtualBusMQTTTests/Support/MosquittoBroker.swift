@@ -8,15 +8,15 @@ import Testing
 /// Fails loudly (never skips) when mosquitto is missing or does not come up. Readiness is
 /// detected by connecting to the port, not by sleeping.
 final class MosquittoBroker: @unchecked Sendable {
-    // @unchecked: `process` is replaced only by start()/stop(), which tests call sequentially
+    // @unchecked: `port`, `process` and `stderrPipe` are replaced only by start()/stop()/restart(), which tests call sequentially
     // from one task; the other properties are immutable.
     static let executable = "/usr/sbin/mosquitto"
 
-    let port: Int
+    private(set) var port: Int
     let directory: URL
     let extraConfig: String
     private var process: Process?
-    private let stderrPipe = Pipe()
+    private var stderrPipe = Pipe()
 
     struct StartError: Error, CustomStringConvertible {
         var description: String
@@ -42,25 +42,36 @@ final class MosquittoBroker: @unchecked Sendable {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var config = extraConfig
         if persistence {
+            // mosquitto drops root privileges to its own user, which must be able to write here.
+            try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: dir.path)
             config += "\npersistence true\npersistence_location \(dir.path)/\nautosave_on_changes true\nautosave_interval 1\n"
         }
         let broker = MosquittoBroker(port: port, directory: dir, extraConfig: config, anonymous: anonymous)
-        try await broker.launch()
-        return broker
+        // The port was free when probed but another process may take it before mosquitto binds:
+        // try a fresh port a few times before failing.
+        var lastError: (any Error)?
+        for _ in 0..<3 {
+            do {
+                try await broker.launch()
+                return broker
+            } catch {
+                lastError = error
+                broker.stop()
+                broker.port = try await freePort()
+            }
+        }
+        throw lastError!
     }
 
     /// Runs `body` with a fresh broker and always stops it afterwards.
     static func with<R>(extraConfig: String = "", persistence: Bool = false, anonymous: Bool = true,
                         _ body: (MosquittoBroker) async throws -> R) async throws -> R {
         let broker = try await start(extraConfig: extraConfig, persistence: persistence, anonymous: anonymous)
-        do {
-            let result = try await body(broker)
+        defer {
             broker.stop()
-            return result
-        } catch {
-            broker.stop()
-            throw error
+            try? FileManager.default.removeItem(at: broker.directory)
         }
+        return try await body(broker)
     }
 
     private func launch() async throws {
@@ -76,6 +87,7 @@ final class MosquittoBroker: @unchecked Sendable {
 
             """
         try config.write(to: configURL, atomically: true, encoding: .utf8)
+        stderrPipe = Pipe()  // a fresh pipe per launch: the previous one's write end is closed
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = ["-c", configURL.path]
@@ -87,10 +99,10 @@ final class MosquittoBroker: @unchecked Sendable {
     }
 
     private func waitUntilListening(_ process: Process) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
             guard process.isRunning else {
-                let err = String(decoding: stderrPipe.fileHandleForReading.availableData, as: UTF8.self)
+                let err = String(decoding: stderrPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 throw StartError(description: "mosquitto exited with status \(process.terminationStatus): \(err)")
             }
             do {
@@ -102,7 +114,10 @@ final class MosquittoBroker: @unchecked Sendable {
                 try await Task.sleep(for: .milliseconds(10))  // poll interval between connection attempts
             }
         }
-        throw StartError(description: "mosquitto did not accept connections on port \(port) within 10 s")
+        Foundation.kill(process.processIdentifier, SIGKILL)  // before reading stderr: the read waits for EOF
+        process.waitUntilExit()
+        let err = String(decoding: stderrPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        throw StartError(description: "mosquitto did not accept connections on port \(port) within 15 s: \(err)")
     }
 
     /// Stops the broker. SIGKILL, because a child spawned from the test process may inherit a
