@@ -79,7 +79,7 @@ final class ClientCore: Sendable {
     let metrics: ClientMetrics
     let state: Mutex<State>
 
-    init(configuration: MQTTClientConfiguration, logger: Logger) {
+    init(configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT")) {
         self.configuration = configuration
         self.logger = logger
         self.metrics = ClientMetrics(clientID: configuration.clientID)
