@@ -183,7 +183,7 @@ private struct BenchMQTTRunner {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vbus-bench-mosquitto-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let conf = dir.appendingPathComponent("mosquitto.conf")
-        try "listener \(port) 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nlog_type error\n"
+        try "listener \(port) 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nset_tcp_nodelay true\nlog_type error\n"
             .write(to: conf, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: dir) }  // mosquitto has read its config by the time we return
         let p = Process()

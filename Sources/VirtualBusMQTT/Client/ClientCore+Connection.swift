@@ -67,13 +67,18 @@ extension ClientCore {
         for c in s.connectWaiters { effects.append(.resumeConnect(c, nil)) }
         s.connectWaiters = []
         logger.debug("MQTT connected", metadata: ["session_present": "\(sessionPresent)"])
-        guard !sessionPresent || configuration.cleanStart else { return }
-        // The broker has no subscriptions for us: make them again.
+        // Without a session the broker has none of our subscriptions: make them all again. With
+        // one, only filters registered while offline (or whose SUBSCRIBE was cut off) are missing.
+        let all = !sessionPresent || configuration.cleanStart
         var subs: [(filter: MQTTTopicFilter, options: MQTTSubscriptionOptions)] = []
-        for (filter, entry) in s.brokerFilters where entry.references > 0 { subs.append((filter, entry.options)) }
+        for (filter, entry) in s.brokerFilters where entry.references > 0 && (all || entry.pending != nil) {
+            subs.append((filter, entry.options))
+        }
         for chunk in stride(from: 0, to: subs.count, by: 64) {
             let part = Array(subs[chunk..<min(chunk + 64, subs.count)])
-            let waiter = Waiter<[MQTTReasonCode]>()
+            // Callers waiting on an earlier SUBSCRIBE for these filters get this one's outcome.
+            let earlier = part.compactMap { s.brokerFilters[$0.filter]?.pending }
+            let waiter = Waiter<[MQTTReasonCode]> { result in for w in earlier { w.complete(result) } }
             for item in part { s.brokerFilters[item.filter]?.pending = waiter }
             apply(s.machine.subscribe(part, completion: .codes(waiter)), to: &s, effects: &effects)
         }
@@ -114,6 +119,9 @@ extension ClientCore {
             for (_, local) in s.locals { effects.append(.finish(local.buffer, error)) }
             s.locals = [:]
             let shutdownError = error ?? MQTTError(.shutdown, "the client was shut down")
+            for (_, entry) in s.brokerFilters {
+                if let pending = entry.pending { effects.append(.codesDone(pending, .failure(shutdownError))) }
+            }
             for c in s.connectWaiters { effects.append(.resumeConnect(c, shutdownError)) }
             s.connectWaiters = []
             if let sleeper = s.sleeper { effects.append(.resume(sleeper)) }

@@ -42,28 +42,33 @@ extension ClientCore {
                     fresh.append((filter, options))
                 }
             }
-            if !fresh.isEmpty && s.machine.state == .connected {
+            if !fresh.isEmpty {
                 let waiter = Waiter<[MQTTReasonCode]>()
                 for f in fresh { s.brokerFilters[f.filter]?.pending = waiter }
                 waits.append(waiter)
-                apply(s.machine.subscribe(fresh, completion: .codes(waiter)), to: &s, effects: &effects)
+                if s.machine.state == .connected {
+                    apply(s.machine.subscribe(fresh, completion: .codes(waiter)), to: &s, effects: &effects)
+                }
+                // Not connected: the filters are subscribed on CONNACK, which completes `waiter`.
             }
-            // Not connected: the filters are subscribed on CONNACK.
             return id
         }
         run(effects)
         guard let id else { throw MQTTError(.shutdown, "the client is shut down") }
         var codes: [MQTTReasonCode] = []
-        do {
-            for w in waits { codes += try await w.value() }
-        } catch {
-            releaseNow(id)
-            throw error
+        var failure: MQTTError?
+        for w in waits {
+            do { codes += try await w.value() } catch { failure = failure ?? error }
         }
+        // The SUBSCRIBEs we waited for are finished: later subscribers need not wait for them.
         state.withLock { s in
             for f in filters where s.brokerFilters[f]?.pending.map({ w in waits.contains { $0 === w } }) == true {
                 s.brokerFilters[f]?.pending = nil
             }
+        }
+        if let failure {
+            releaseNow(id)
+            throw failure
         }
         if let failed = codes.first(where: { $0.isFailure }) {
             releaseNow(id)

@@ -52,6 +52,23 @@ struct BasicBrokerTests {
         }
     }
 
+    @Test("subscribing before the connection exists completes on CONNACK", arguments: bothVersions)
+    func subscribeOffline(version: MQTTProtocolVersion) async throws {
+        try await MosquittoBroker.with { broker in
+            let client = MQTTClient(configuration: testConfiguration(broker, version, "early"))
+            let pending = Task { try await client.subscribe(to: ["early/t"], options: .init(qos: .atLeastOnce)) }
+            try await eventually(.seconds(5), "registered") { client.core.state.withLock { !$0.brokerFilters.isEmpty } }
+            let task = try await startClient(client)
+            let sub = try await withDeadline(.seconds(10), "offline subscribe") { try await pending.value }
+            #expect(sub.reasonCodes == [.grantedQoS1])
+            try await client.publish(topic: "early/t", payload: [5], qos: .atLeastOnce)
+            var it = sub.makeAsyncIterator()
+            #expect(try await it.next()?.payload == [5])
+            client.shutdown()
+            try await task.value
+        }
+    }
+
     @Test("a refused connection reports the broker's reason; credentials never appear in errors")
     func refused() async throws {
         try await MosquittoBroker.with(extraConfig: "") { broker in
