@@ -1,3 +1,4 @@
+import NIOPosix
 import Testing
 
 @testable import VirtualBusMQTT
@@ -16,6 +17,8 @@ struct PahoDeadlockTests {
                 let results = try await withDeadline(.seconds(20), "publishing from inside the loop") {
                     var results: [MQTTPublishResult] = []
                     for try await message in inbox {
+                        // The consumer runs in this task, never on a NIO event loop thread.
+                        #expect(MultiThreadedEventLoopGroup.currentEventLoop == nil)
                         for qos in MQTTQoS.allCases {
                             // The await that deadlocks Paho: the ack must be read while we wait here.
                             results.append(try await client.publish(topic: MQTTTopic("paho/out/\(qos.rawValue)"),
