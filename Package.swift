@@ -122,7 +122,11 @@ let package = Package(
         ),
         .testTarget(
             name: "VirtualBusBridgeTests",
-            dependencies: ["VirtualBusBridge", "VirtualBus", "VirtualBusMQTT"],
+            dependencies: [
+                "VirtualBusBridge", "VirtualBus", "VirtualBusMQTT",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
