@@ -94,6 +94,7 @@ let package = Package(
             dependencies: [
                 "VirtualBus",
                 "VirtualBusMQTT",
+                "VirtualBusBridge",
                 "ShutdownSuite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
