@@ -106,6 +106,9 @@ let package = Package(
             name: "BusDemo",
             dependencies: [
                 "VirtualBus",
+                "VirtualBusBridge",
+                "VirtualBusMQTT",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Examples/BusDemo",
