@@ -94,6 +94,7 @@ let package = Package(
             dependencies: [
                 "VirtualBus",
                 "VirtualBusMQTT",
+                "VirtualBusBridge",
                 "ShutdownSuite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -105,6 +106,9 @@ let package = Package(
             name: "BusDemo",
             dependencies: [
                 "VirtualBus",
+                "VirtualBusBridge",
+                "VirtualBusMQTT",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Examples/BusDemo",
@@ -122,7 +126,11 @@ let package = Package(
         ),
         .testTarget(
             name: "VirtualBusBridgeTests",
-            dependencies: ["VirtualBusBridge", "VirtualBus", "VirtualBusMQTT"],
+            dependencies: [
+                "VirtualBusBridge", "VirtualBus", "VirtualBusMQTT",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import ServiceLifecycle
 import VirtualBus
+import VirtualBusMQTT
 
 /// Publishes a temperature reading every 200 ms on `sensors/<name>/temp`.
 struct SensorComponent: Service {
@@ -12,35 +13,25 @@ struct SensorComponent: Service {
         var step = 0.0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let reading = base + 3 * sin(step)
-            try publisher.publish(topic: "sensors/\(name)/temp", payload: String(format1(reading)))
+            try publisher.publish(topic: "sensors/\(name)/temp", payload: format1(reading))
             step += 0.7
             try? await Task.sleep(for: .milliseconds(200))
         }
     }
 }
 
-/// Turns readings into `cmd/fan` commands when a sensor crosses the threshold.
-struct ControllerComponent: Service {
-    let readings: BusSubscription
-    let commands: BusPublisher
-    let threshold: Double
+/// Switches the fan when a command arrives on `cmd/fan` (from MQTT, through the bridge).
+struct FanComponent: Service {
+    let commands: BusSubscription
 
-    init(bus: VirtualBus, threshold: Double) async throws {
-        readings = try await bus.subscribe(to: ["sensors/"])
-        commands = try bus.makePublisher()
-        self.threshold = threshold
+    init(bus: VirtualBus) async throws {
+        commands = try await bus.subscribe(to: ["cmd/fan"])
     }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            var fanOn = false
-            for await reading in readings {
-                guard let value = Double(reading.payloadString) else { continue }
-                let wantOn = value > threshold
-                if wantOn != fanOn {
-                    fanOn = wantOn
-                    try? commands.publish(topic: "cmd/fan", payload: wantOn ? "on" : "off")
-                }
+            for await command in commands {
+                print("fan: switched \(command.payloadString) (command came in from MQTT via \(command.origin ?? "the bus"))")
             }
         }
     }
@@ -58,6 +49,32 @@ struct LoggerComponent: Service {
         await cancelWhenGracefulShutdown {
             for await message in everything {
                 print("logger: \(message.topic) = \(message.payloadString)")
+            }
+        }
+    }
+}
+
+/// The "cloud" side: reads the bridged readings on the broker and sends fan commands back.
+struct CloudController: Service {
+    let client: MQTTClient
+    let threshold: Double
+
+    func run() async throws {
+        try await client.waitUntilConnected()
+        let readings = try await client.subscribe(to: ["demo/sensors/#"])
+        await cancelWhenGracefulShutdown {
+            var fanOn = false
+            do {
+                for try await reading in readings where reading.topic.name.hasPrefix("demo/sensors/boiler") {
+                    guard let value = Double(String(decoding: reading.payload, as: UTF8.self)) else { continue }
+                    if (value > threshold) != fanOn {
+                        fanOn = value > threshold
+                        print("cloud: \(reading.topic.name) = \(value) -> fan \(fanOn ? "on" : "off")")
+                        _ = try? await client.publish(topic: "demo/cmd/fan", string: fanOn ? "on" : "off", qos: .atLeastOnce)
+                    }
+                }
+            } catch {
+                print("cloud: subscription ended: \(error)")
             }
         }
     }

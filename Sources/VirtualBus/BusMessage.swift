@@ -12,7 +12,7 @@ public struct BusMessage: Sendable, Hashable {
     /// The topic the message was published on.
     public var topic: String
     /// The payload bytes.
-    public var payload: [UInt8]
+    public var payload: BusPayload
     /// Who injected the message, when a publisher said so (bridges tag what they bring onto the bus,
     /// so they can recognise it and never send it back where it came from). `nil` for ordinary
     /// publications.
@@ -23,15 +23,20 @@ public struct BusMessage: Sendable, Hashable {
     public var origin: String?
 
     /// Creates a message.
-    public init(topic: String, payload: [UInt8], origin: String? = nil) {
+    public init(topic: String, payload: BusPayload, origin: String? = nil) {
         self.topic = topic
         self.payload = payload
         self.origin = origin
+    }
+
+    /// Creates a message from a byte array.
+    public init(topic: String, payload: [UInt8], origin: String? = nil) {
+        self.init(topic: topic, payload: BusPayload(payload), origin: origin)
     }
 
     /// The payload decoded as UTF-8 (invalid sequences replaced), for text protocols.
     public var payloadString: String { String(decoding: payload, as: UTF8.self) }
 
     /// The payload as Foundation `Data`.
-    public var payloadData: Data { Data(payload) }
+    public var payloadData: Data { payload.withUnsafeBytes { Data($0) } }
 }

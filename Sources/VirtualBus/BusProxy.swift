@@ -43,13 +43,7 @@ final class BusProxy: Sendable {
         case .success(let endpoints):
             (frontends, backends) = endpoints
         }
-        let controller = try mappingZMQErrors { () throws(ZMQError) in
-            let socket = try ZMQSocket(context, type: .pair)
-            try socket.setLinger(milliseconds: 0)
-            try socket.setReceiveTimeout(milliseconds: 1000)
-            try socket.connect(names.proxyControl)
-            return socket
-        }
+        let controller = try ZMQSocket.commander(context: context, controlEndpoint: names.proxyControl, receiveTimeoutMilliseconds: 1000)
         return BusProxy(thread: thread, frontendEndpoints: frontends, backendEndpoints: backends, controller: controller)
     }
 

@@ -142,9 +142,9 @@ extension BusPublisher {
     /// Publishes a message (with its origin tag, if it has one).
     public func publish(_ message: BusMessage) throws(BusError) {
         if let origin = message.origin {
-            try message.payload.withBytes { bytes throws(BusError) in try publish(topic: message.topic, payload: bytes, origin: origin) }
+            try message.payload.withUnsafeBytes { bytes throws(BusError) in try publish(topic: message.topic, payload: bytes, origin: origin) }
         } else {
-            try publish(topic: message.topic, payload: message.payload)
+            try message.payload.withUnsafeBytes { bytes throws(BusError) in try publish(topic: message.topic, payload: bytes) }
         }
     }
 

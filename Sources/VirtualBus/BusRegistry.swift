@@ -15,6 +15,8 @@ struct BusRegistry {
         var runLoops: [SubscriptionRunLoop]
         var publishers: [PublisherSocket]
         var consumerTasks: [Task<Void, Never>]
+        /// Fires once no member is still connecting to the proxy.
+        var connectionsSettled: OneShotEvent
     }
 
     private(set) var phase = Phase.running
@@ -25,6 +27,27 @@ struct BusRegistry {
     /// Run loops of cancelled subscriptions whose threads may still be closing their sockets.
     /// Shutdown waits for them too; ones that have exited are pruned as the registry changes.
     private var retiredRunLoops: [SubscriptionRunLoop] = []
+
+    /// Subscriptions and publishers whose sockets are still connecting to the proxy. Shutdown waits
+    /// for them before it closes the proxy: an inproc connect to an endpoint that is no longer bound
+    /// stays pending, and `zmq_ctx_term` then waits for it forever (found by the shutdown suite).
+    private var connecting = 0
+    /// Fires when the last connection in progress finishes after shutdown began.
+    let connectionsSettled = OneShotEvent()
+
+    /// Starts a member that connects to the proxy: a fresh id, counted until ``endConnecting()``.
+    /// Throws once shutdown has begun.
+    mutating func beginConnecting() throws(BusError) -> UInt64 {
+        guard isRunning else { throw BusError.shutDown }
+        connecting += 1
+        return makeID()
+    }
+
+    /// Ends a connection in progress (whether it succeeded or not).
+    mutating func endConnecting() {
+        connecting -= 1
+        if connecting == 0 && !isRunning { connectionsSettled.fire() }
+    }
 
     var isRunning: Bool {
         if case .running = phase { return true }
@@ -83,6 +106,7 @@ struct BusRegistry {
         case .running:
             let task = makeSequence(takeMembers())
             phase = .shuttingDown(task)
+            if connecting == 0 { connectionsSettled.fire() }
             return .await(task)
         case .shuttingDown(let task):
             return .await(task)
@@ -93,6 +117,7 @@ struct BusRegistry {
 
     /// Takes every member out of the registry (for a shutdown that runs right here, as in `deinit`).
     mutating func takeMembers() -> Members {
+        if connecting == 0 { connectionsSettled.fire() }
         defer {
             runLoops = [:]
             retiredRunLoops = []
@@ -102,7 +127,8 @@ struct BusRegistry {
         return Members(
             runLoops: runLoops.keys.sorted().map { runLoops[$0]! } + retiredRunLoops,
             publishers: Array(publishers.values),
-            consumerTasks: Array(consumerTasks.values)
+            consumerTasks: Array(consumerTasks.values),
+            connectionsSettled: connectionsSettled
         )
     }
 

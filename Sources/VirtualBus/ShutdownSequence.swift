@@ -63,6 +63,10 @@ struct ShutdownSequence {
             return true
         }
         measure(.stopProxy, into: &report) {
+            // A subscribe or makePublisher that passed its running check before shutdown began may
+            // still be connecting (it fails with shutDown right after). Its connect must find the
+            // proxy's endpoints bound, or zmq_ctx_term waits forever on the pending connection.
+            _ = members.connectionsSettled.waitBlocking(timeout: remaining / 2)
             proxy?.terminate()
             for server in servers { server.stop() }
             // Half the remaining time at most: if a foreign subscriber keeps the proxy blocked in a

@@ -57,12 +57,7 @@ final class SubscriptionRunLoop: Sendable {
             _ = await thread.waitForExit(until: .now + .seconds(1))
             throw error
         }
-        let commander = try mappingZMQErrors { () throws(ZMQError) in
-            let socket = try ZMQSocket(context, type: .pair)
-            try socket.setLinger(milliseconds: 0)
-            try socket.connect(controlEndpoint)
-            return socket
-        }
+        let commander = try ZMQSocket.commander(context: context, controlEndpoint: controlEndpoint)
         let runLoop = SubscriptionRunLoop(id: id, storage: storage, handshakeDone: handshakeDone, thread: thread, commander: commander)
         storage.setWakeHandler { [weak runLoop] in runLoop?.resumeReading() }
         return runLoop

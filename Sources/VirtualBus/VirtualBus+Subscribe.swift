@@ -16,19 +16,24 @@ extension VirtualBus {
             throw BusError(.invalidConfiguration, "bufferCapacity must be positive, got \(bufferCapacity)")
         }
         for prefix in prefixes { try BusTopic.validate(prefix: prefix) }
-        let id = try registry.withLock { registry throws(BusError) -> UInt64 in
-            guard registry.isRunning else { throw BusError.shutDown }
-            return registry.makeID()
-        }
         guard let backend = names.backendConnect else {
             throw BusError(.invalidConfiguration, "this bus was connected without a backend endpoint: it cannot subscribe")
         }
+        // Counted as connecting until the run loop's SUB socket has connected (see `connecting`).
+        let id = try registry.withLock { registry throws(BusError) -> UInt64 in try registry.beginConnecting() }
         let storage = SubscriptionStorage(capacity: bufferCapacity, policy: bufferPolicy)
-        let runLoop = try await SubscriptionRunLoop.start(
-            id: id, context: context, backend: backend, controlEndpoint: names.runLoopControl(id),
-            prefixes: (prefixes.isEmpty ? [""] : prefixes).map { Array($0.utf8) },
-            storage: storage, configuration: configuration
-        )
+        let runLoop: SubscriptionRunLoop
+        do throws(BusError) {
+            runLoop = try await SubscriptionRunLoop.start(
+                id: id, context: context, backend: backend, controlEndpoint: names.runLoopControl(id),
+                prefixes: (prefixes.isEmpty ? [""] : prefixes).map { Array($0.utf8) },
+                storage: storage, configuration: configuration
+            )
+            registry.withLock { $0.endConnecting() }
+        } catch {
+            registry.withLock { $0.endConnecting() }
+            throw error
+        }
         let subscription = BusSubscription(
             handle: .init(runLoop: runLoop, prefixes: prefixes, registration: BusRegistration(bus: self, id: id, kind: .subscription))
         )

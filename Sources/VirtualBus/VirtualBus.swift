@@ -159,13 +159,11 @@ public final class VirtualBus: Sendable {
         guard let frontend = names.frontendConnect else {
             throw BusError(.invalidConfiguration, "this bus was connected without a frontend endpoint: it cannot publish")
         }
-        let id = try registry.withLock { registry throws(BusError) -> UInt64 in
-            guard registry.isRunning else { throw BusError.shutDown }
-            return registry.makeID()
-        }
         var sendTimeout: Duration?
         if case .block(let timeout) = policy { sendTimeout = timeout }
-        let socket = try PublisherSocket(context: context, endpoint: frontend, configuration: configuration, sendTimeout: sendTimeout)
+        let (id, socket) = try connecting { () throws(BusError) in
+            try PublisherSocket(context: context, endpoint: frontend, configuration: configuration, sendTimeout: sendTimeout)
+        }
         guard registry.withLock({ $0.add(socket, id: id) }) else {
             socket.close(lingerMilliseconds: 0)
             throw BusError.shutDown
@@ -182,11 +180,9 @@ public final class VirtualBus: Sendable {
         guard let frontend = names.frontendConnect else { return nil }
         return try handshakePublisher.withLock { publisher throws(BusError) -> PublisherSocket in
             if let publisher { return publisher }
-            let id = try registry.withLock { registry throws(BusError) -> UInt64 in
-                guard registry.isRunning else { throw BusError.shutDown }
-                return registry.makeID()
+            let (id, socket) = try connecting { () throws(BusError) in
+                try PublisherSocket(context: context, endpoint: frontend, configuration: configuration, sendTimeout: nil)
             }
-            let socket = try PublisherSocket(context: context, endpoint: frontend, configuration: configuration, sendTimeout: nil)
             guard registry.withLock({ $0.add(socket, id: id) }) else {
                 socket.close(lingerMilliseconds: 0)
                 throw BusError.shutDown
@@ -194,6 +190,14 @@ public final class VirtualBus: Sendable {
             publisher = socket
             return socket
         }
+    }
+
+    /// Runs `connect` (which connects a socket to the proxy) counted as a connection in progress,
+    /// so that shutdown keeps the proxy's endpoints bound until it is done.
+    func connecting<Member>(_ connect: () throws(BusError) -> Member) throws(BusError) -> (UInt64, Member) {
+        let id = try registry.withLock { registry throws(BusError) -> UInt64 in try registry.beginConnecting() }
+        defer { registry.withLock { $0.endConnecting() } }
+        return (id, try connect())
     }
 
     // MARK: Proxy control

@@ -46,12 +46,7 @@ final class WorkerThread: Sendable {
             _ = thread.waitForExitBlocking(timeout: .seconds(1))
             throw error
         }
-        let commander = try mappingZMQErrors { () throws(ZMQError) in
-            let socket = try ZMQSocket(context, type: .pair)
-            try socket.setLinger(milliseconds: 0)
-            try socket.connect(controlEndpoint)
-            return socket
-        }
+        let commander = try ZMQSocket.commander(context: context, controlEndpoint: controlEndpoint)
         return WorkerThread(thread: thread, commander: commander)
     }
 
@@ -61,6 +56,20 @@ final class WorkerThread: Sendable {
             guard !socket.isClosed else { return }
             _ = try? socket.send(frames: [[0x53]], dontWait: true)
             socket.close(lingerMilliseconds: 0)
+        }
+    }
+}
+
+extension ZMQSocket {
+    /// The commanding end of a thread's control socket: a PAIR connected to `controlEndpoint`,
+    /// used under a lock by whoever stops or wakes the thread.
+    static func commander(context: ZMQContext, controlEndpoint: String, receiveTimeoutMilliseconds: Int32? = nil) throws(BusError) -> ZMQSocket {
+        try mappingZMQErrors { () throws(ZMQError) in
+            let socket = try ZMQSocket(context, type: .pair)
+            try socket.setLinger(milliseconds: 0)
+            if let receiveTimeoutMilliseconds { try socket.setReceiveTimeout(milliseconds: receiveTimeoutMilliseconds) }
+            try socket.connect(controlEndpoint)
+            return socket
         }
     }
 }

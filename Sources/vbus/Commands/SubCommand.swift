@@ -38,11 +38,11 @@ struct SubCommand: AsyncParsableCommand {
     }
 
     static func text(_ message: BusMessage) -> String {
-        "\(message.topic) \(printable(message.payload))"
+        "\(message.topic) \(printable(Array(message.payload)))"
     }
 
     static func json(_ message: BusMessage) -> String {
-        #"{"topic":\#(quoted(message.topic)),"payload":\#(quoted(printable(message.payload)))}"#
+        #"{"topic":\#(quoted(message.topic)),"payload":\#(quoted(printable(Array(message.payload))))}"#
     }
 
     /// The payload as UTF-8 text, or `base64:` + base64 when it is not valid UTF-8.

@@ -1,0 +1,32 @@
+import Synchronization
+
+/// Counters of one bridge rule.
+public struct BridgeRuleStatistics: Sendable, Hashable {
+    /// Bus -> MQTT: messages handed to the MQTT session.
+    public var forwardedOut = 0
+    /// Bus -> MQTT: publishes whose QoS flow completed (written at QoS 0, acknowledged at 1 and 2).
+    public var acknowledgedOut = 0
+    /// Bus -> MQTT: publishes that failed, by reason (the MQTT error code: queueFull, sessionLost, shutdown, ...).
+    public var failedOut: [String: Int] = [:]
+    /// MQTT -> bus: messages published on the bus.
+    public var forwardedIn = 0
+    /// MQTT -> bus: messages the bus refused, by reason (the bus error code).
+    public var droppedIn: [String: Int] = [:]
+    /// Messages recognised as the bridge's own, coming back, and not relayed again.
+    public var loopsPrevented = 0
+}
+
+/// The counters of every rule, behind one lock.
+final class BridgeCounters: Sendable {
+    private let rules: Mutex<[BridgeRuleStatistics]>
+
+    init(ruleCount: Int) {
+        rules = Mutex(Array(repeating: BridgeRuleStatistics(), count: ruleCount))
+    }
+
+    var snapshot: [BridgeRuleStatistics] { rules.withLock { $0 } }
+
+    func update(_ rule: Int, _ change: (inout BridgeRuleStatistics) -> Void) {
+        rules.withLock { change(&$0[rule]) }
+    }
+}

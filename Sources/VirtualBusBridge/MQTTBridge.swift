@@ -1,0 +1,98 @@
+public import Logging
+public import ServiceLifecycle
+public import VirtualBus
+public import VirtualBusMQTT
+import Synchronization
+
+/// Relays messages between a ``VirtualBus/VirtualBus`` and an MQTT session by ``BridgeRule``s.
+///
+/// - Bus -> MQTT uses the session's bounded publish queue; every message taken from the bus ends in
+///   one counted outcome (acknowledged, or failed with the MQTT reason).
+/// - MQTT -> bus publishes with an origin tag, so the bridge never relays its own messages back;
+///   towards MQTT, No Local (5.0) or an echo filter (3.1.1) does the same.
+/// - Shutdown order: stop taking bus messages -> wait for in-flight publishes (within the
+///   deadline) -> MQTT DISCONNECT -> the bus's own ordered shutdown.
+public final class MQTTBridge: Service, Sendable {
+    /// The rules, in order: a message goes by the first rule that carries it.
+    public let rules: [BridgeRule]
+    /// The origin tag this bridge puts on what it brings onto the bus.
+    public let id: String
+    let bus: VirtualBus
+    let mqtt: MQTTClient
+    let counters: BridgeCounters
+    let echoes = EchoFilter()
+    let shutdownTimeout: Duration
+    let logger: Logger
+    private let relaying = Mutex(false)
+
+    /// Creates a bridge between `bus` and `mqtt` (which the bridge runs: do not run it elsewhere).
+    public init(bus: VirtualBus, mqtt: MQTTClient, rules: [BridgeRule], id: String? = nil,
+                shutdownTimeout: Duration = .seconds(5), logger: Logger = Logger(label: "VirtualBusBridge")) {
+        self.bus = bus
+        self.mqtt = mqtt
+        self.rules = rules
+        self.id = id ?? "bridge-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        self.counters = BridgeCounters(ruleCount: rules.count)
+        self.shutdownTimeout = shutdownTimeout
+        self.logger = logger
+    }
+
+    /// Whether both sides' subscriptions are in place (messages published from now on are relayed).
+    public var isRelaying: Bool { relaying.withLock { $0 } }
+
+    /// Per-rule counters, in the order of ``rules``.
+    public var statistics: [BridgeRuleStatistics] { counters.snapshot }
+
+    /// Runs the MQTT session and both relays until graceful shutdown or cancellation, then stops in
+    /// order. Throws when the broker cannot be reached (and no reconnect policy is set).
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.mqtt.run() }
+            try await mqtt.waitUntilConnected()
+            let outbound = try await subscribeOnBus()
+            let inbound = try await subscribeOnMQTT()
+            relaying.withLock { $0 = true }
+            logger.debug("bridge relaying", metadata: ["id": "\(id)", "rules": "\(rules.count)"])
+            let relays = Task {
+                await withTaskGroup(of: Void.self) { relays in
+                    if let outbound { relays.addTask { await self.relayOut(outbound) } }
+                    for (rule, subscription) in inbound { relays.addTask { await self.relayIn(subscription, rule: rule) } }
+                }
+            }
+            try? await gracefulShutdown()
+            // 1. Stop taking bus messages; what was taken is still published.
+            outbound?.cancel()
+            for (_, subscription) in inbound { subscription.cancel() }
+            // 2. Wait for in-flight publishes, within the deadline.
+            _ = await withTaskGroup(of: Bool.self) { waiting in
+                waiting.addTask { await relays.value; return true }
+                waiting.addTask { try? await Task.sleep(for: self.shutdownTimeout); return false }
+                let drained = await waiting.next() ?? false
+                waiting.cancelAll()
+                if !drained { self.logger.warning("bridge: in-flight publishes did not finish within the shutdown timeout") }
+                return drained
+            }
+            // 3. MQTT DISCONNECT (fails what is left with `shutdown`, counted), 4. the bus.
+            mqtt.shutdown()
+            relays.cancel()
+            await relays.value
+            await bus.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    private func subscribeOnBus() async throws -> BusSubscription? {
+        let prefixes = Set(rules.filter { $0.direction != .in }.map(\.busSubscriptionPrefix))
+        guard !prefixes.isEmpty else { return nil }
+        return try await bus.subscribe(to: prefixes.sorted())
+    }
+
+    private func subscribeOnMQTT() async throws -> [(Int, MQTTSubscription)] {
+        var subscriptions: [(Int, MQTTSubscription)] = []
+        for (index, rule) in rules.enumerated() where rule.direction != .out {
+            let options = MQTTSubscriptionOptions(qos: MQTTQoS(rawValue: UInt8(rule.qos)) ?? .atLeastOnce, noLocal: true)
+            subscriptions.append((index, try await mqtt.subscribe(to: [MQTTTopicFilter(rule.mqttSubscriptionFilter)], options: options)))
+        }
+        return subscriptions
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import VirtualBus
+import VirtualBusBridge
+import VirtualBusMQTT
+
+/// `vbus bridge`: a bus bridged to an MQTT broker by rules.
+struct BridgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bridge",
+        abstract: "Relay bus topics to and from an MQTT broker until SIGINT/SIGTERM, then shut down in order.",
+        discussion: """
+            Rules: --out FILTER[=REMOTE_PREFIX] (bus -> MQTT), --in FILTER[=LOCAL_PREFIX] (MQTT -> bus), \
+            --both FILTER. Without --broker a private mosquitto is started on a free loopback port and \
+            stopped on exit. With --frontend/--backend the bus binds those endpoints so other processes \
+            (any ZeroMQ peer) publish and subscribe through it.
+            """
+    )
+
+    @Option(name: .long, help: "The broker, mqtt://HOST:PORT or mqtts://HOST:PORT (default: a private mosquitto).") var broker: String?
+    @Option(name: .customLong("mqtt-version"), help: "3.1.1 or 5.") var mqttVersion = "5"
+    @Option(name: .long, help: "MQTT user name.") var username: String?
+    @Option(name: .customLong("password-file"), help: "File holding the MQTT password.") var passwordFile: String?
+    @Option(name: .customLong("tls-ca"), help: "PEM file of the CA that signed the broker's certificate (turns TLS on).") var tlsCA: String?
+    @Option(name: .long, help: "Bus -> MQTT rule FILTER[=REMOTE_PREFIX]; repeatable.") var out: [String] = []
+    @Option(name: .customLong("in"), help: "MQTT -> bus rule FILTER[=LOCAL_PREFIX]; repeatable.") var inbound: [String] = []
+    @Option(name: .long, help: "Both-ways rule FILTER; repeatable.") var both: [String] = []
+    @Option(name: .long, help: "MQTT QoS of every rule (0, 1 or 2).") var qos = 1
+    @Option(name: .long, help: "Bus endpoint publishers connect to (XSUB side); repeatable.") var frontend: [BusEndpoint] = []
+    @Option(name: .long, help: "Bus endpoint subscribers connect to (XPUB side); repeatable.") var backend: [BusEndpoint] = []
+    @Option(name: .customLong("stats-interval"), help: "Print the rule counters every N seconds.") var statsInterval: Int?
+
+    func run() async throws {
+        let rules = try makeRules()
+        guard !rules.isEmpty else { throw ValidationError("give at least one --out, --in or --both rule") }
+        var privateBroker: PrivateBroker?
+        let (host, port, tls) = try brokerAddress(starting: &privateBroker)
+        defer { privateBroker?.stop() }
+        var mqttConfiguration = MQTTClientConfiguration(
+            host: host, port: port, version: mqttVersion == "3.1.1" ? .v3_1_1 : .v5,
+            clientID: "vbus-bridge-\(ProcessInfo.processInfo.processIdentifier)"
+        )
+        guard ["3.1.1", "5"].contains(mqttVersion) else { throw ValidationError("--mqtt-version must be 3.1.1 or 5") }
+        if let username {
+            let password = try passwordFile.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .newlines) }
+            mqttConfiguration.credentials = MQTTCredentials(username: username, password: password)
+        }
+        mqttConfiguration.tls = tls
+        mqttConfiguration.reconnect = MQTTReconnectPolicy()
+        let bus = try VirtualBus(configuration: BusConfiguration(frontendBinds: frontend, backendBinds: backend))
+        let bridge = MQTTBridge(bus: bus, mqtt: MQTTClient(configuration: mqttConfiguration), rules: rules)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: bridge)]
+        if let statsInterval { services.append(.init(service: BridgeStatsPrinter(bridge: bridge, interval: .seconds(statsInterval)))) }
+        var logger = Logger(label: "vbus")
+        logger.logLevel = .warning
+        Output.line("vbus bridge: \(mqttConfiguration.host):\(mqttConfiguration.port) mqtt \(mqttVersion), \(rules.count) rule(s)\(bus.endpoints.frontend.count > 1 ? ", bus frontend=\(bus.endpoints.frontend.dropFirst().joined(separator: ","))" : "")\(bus.endpoints.backend.count > 1 ? " backend=\(bus.endpoints.backend.dropFirst().joined(separator: ","))" : "")")
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        Output.status("vbus bridge: stopped; \(describe(bridge.statistics))")
+    }
+
+    private func makeRules() throws -> [BridgeRule] {
+        func split(_ text: String) -> (String, String) {
+            guard let equals = text.firstIndex(of: "=") else { return (text, "") }
+            return (String(text[..<equals]), String(text[text.index(after: equals)...]))
+        }
+        return try out.map { let (filter, remote) = split($0); return try BridgeRule(.out, filter, remotePrefix: remote, qos: qos) }
+            + inbound.map { let (filter, local) = split($0); return try BridgeRule(.in, filter, localPrefix: local, qos: qos) }
+            + both.map { try BridgeRule(.both, $0, qos: qos) }
+    }
+
+    private func brokerAddress(starting privateBroker: inout PrivateBroker?) throws -> (String, Int, MQTTTLSConfiguration?) {
+        guard let broker else {
+            let started = try PrivateBroker()
+            privateBroker = started
+            Output.status("vbus bridge: no --broker given; started a private mosquitto at \(started.url) (stopped on exit)")
+            return ("127.0.0.1", started.port, nil)
+        }
+        guard let url = URLComponents(string: broker), let host = url.host, ["mqtt", "mqtts"].contains(url.scheme) else {
+            throw ValidationError("--broker must look like mqtt://HOST:PORT or mqtts://HOST:PORT, got '\(broker)'")
+        }
+        let secure = url.scheme == "mqtts" || tlsCA != nil
+        let tls = secure ? MQTTTLSConfiguration(trustRoots: tlsCA.map { .pemFile($0) } ?? .system) : nil
+        return (host, url.port ?? (secure ? 8883 : 1883), tls)
+    }
+}
+
+/// Prints the bridge's rule counters periodically (`--stats-interval`).
+struct BridgeStatsPrinter: Service {
+    let bridge: MQTTBridge
+    let interval: Duration
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: interval)
+            Output.status("vbus bridge: \(describe(bridge.statistics))")
+        }
+    }
+}
+
+func describe(_ statistics: [BridgeRuleStatistics]) -> String {
+    statistics.enumerated().map { index, rule in
+        "rule \(index + 1): out \(rule.forwardedOut) (acked \(rule.acknowledgedOut), failed \(rule.failedOut.values.reduce(0, +))), in \(rule.forwardedIn) (dropped \(rule.droppedIn.values.reduce(0, +))), loops prevented \(rule.loopsPrevented)"
+    }.joined(separator: "; ")
+}

@@ -1,0 +1,128 @@
+import Foundation
+import ServiceLifecycle
+import Logging
+import Testing
+import VirtualBus
+import VirtualBusBridge
+import VirtualBusMQTT
+
+/// The bridge between a real bus and a real mosquitto (started by the test on a free port), with a
+/// separate MQTT client as the foreign peer.
+@Suite("Bridge against a real mosquitto", .timeLimit(.minutes(2)))
+struct BridgeIntegrationTests {
+    static let versions: [MQTTProtocolVersion] = [.v5, .v3_1_1]
+
+    /// Runs a bridge with `rules` between a fresh bus and `broker`, hands both to `body`, then shuts
+    /// the bridge down through graceful shutdown and returns its statistics.
+    private func withBridge(
+        _ broker: PrivateBroker, version: MQTTProtocolVersion, rules: [BridgeRule],
+        _ body: (VirtualBus, MQTTBridge) async throws -> Void
+    ) async throws -> [BridgeRuleStatistics] {
+        let bus = try VirtualBus()
+        let mqtt = MQTTClient(configuration: MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: version, clientID: "bridge-\(UUID().uuidString.prefix(8))"))
+        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: rules)
+        let group = ServiceGroup(services: [bridge], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        try await mqtt.waitUntilConnected()
+        try await waitUntilRelaying(bridge, bus)
+        do {
+            try await body(bus, bridge)
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = try? await running.value
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await running.value
+        #expect(bus.isShutDown, "the bridge shuts the bus down last")
+        return bridge.statistics
+    }
+
+    /// The bridge subscribes on both sides after connecting; a probe through each rule is not
+    /// possible generically, so wait for its bus subscription to exist.
+    private func waitUntilRelaying(_ bridge: MQTTBridge, _ bus: VirtualBus) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while bridge.isRelaying == false {
+            guard ContinuousClock.now < deadline else { throw BridgeError(.brokerUnavailable, "bridge did not start relaying") }
+            try await Task.sleep(for: .milliseconds(1)) // polling a flag, not timing anything
+        }
+    }
+
+    private func peer(_ broker: PrivateBroker, _ version: MQTTProtocolVersion, _ body: (MQTTClient) async throws -> Void) async throws {
+        let configuration = MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: version, clientID: "peer-\(UUID().uuidString.prefix(8))")
+        try await MQTTClient.withConnection(configuration: configuration) { client in try await body(client) }
+    }
+
+    @Test("out: a bus message reaches an MQTT subscriber once, with the remote prefix", arguments: versions)
+    func outbound(version: MQTTProtocolVersion) async throws {
+        let broker = try PrivateBroker()
+        defer { broker.stop() }
+        let statistics = try await withBridge(broker, version: version, rules: [try BridgeRule(.out, "sensors/#", remotePrefix: "site1/")]) { bus, _ in
+            try await peer(broker, version) { client in
+                let subscription = try await client.subscribe(to: ["site1/#"])
+                let publisher = try bus.makePublisher()
+                try publisher.publish(topic: "sensors/a/temp", payload: "21.5")
+                try publisher.publish(topic: "other/x", payload: "not bridged")
+                try publisher.publish(topic: "sensors/end", payload: "")
+                var topics: [String] = []
+                for try await message in subscription {
+                    topics.append(message.topic.name)
+                    if message.topic.name == "site1/sensors/end" { break }
+                }
+                #expect(topics == ["site1/sensors/a/temp", "site1/sensors/end"])
+            }
+        }
+        #expect(statistics[0].forwardedOut == 2)
+        #expect(statistics[0].acknowledgedOut == 2)
+    }
+
+    @Test("in: an MQTT message reaches bus subscribers with the bridge's origin tag", arguments: versions)
+    func inbound(version: MQTTProtocolVersion) async throws {
+        let broker = try PrivateBroker()
+        defer { broker.stop() }
+        let statistics = try await withBridge(broker, version: version, rules: [try BridgeRule(.in, "cmd/#", localPrefix: "local/", remotePrefix: "site1/")]) { bus, bridge in
+            let subscription = try await bus.subscribe(to: ["local/cmd/"])
+            try await peer(broker, version) { client in
+                try await client.publish(topic: "site1/cmd/fan", string: "on", qos: .atLeastOnce)
+            }
+            var iterator = subscription.makeAsyncIterator()
+            let message = try #require(await iterator.next())
+            #expect(message.topic == "local/cmd/fan")
+            #expect(message.payloadString == "on")
+            #expect(message.origin == bridge.id)
+        }
+        #expect(statistics[0].forwardedIn == 1)
+    }
+
+    @Test("both: no loops — one message, exactly one arrival on the other side, none back", arguments: versions)
+    func bothWithoutLoops(version: MQTTProtocolVersion) async throws {
+        let broker = try PrivateBroker()
+        defer { broker.stop() }
+        let statistics = try await withBridge(broker, version: version, rules: [try BridgeRule(.both, "chat/#")]) { bus, bridge in
+            let busSide = try await bus.subscribe(to: ["chat/"])
+            try await peer(broker, version) { client in
+                let mqttSide = try await client.subscribe(to: ["chat/#"])
+                // Bus -> MQTT once.
+                try bus.makePublisher().publish(topic: "chat/from-bus", payload: "A")
+                var mqttIterator = mqttSide.makeAsyncIterator()
+                #expect(try await mqttIterator.next()?.topic.name == "chat/from-bus")
+                // Barrier: a message from MQTT comes in on the bridge's connection after any echo
+                // of A the broker sent back, so an echo would reach the bus before it.
+                try await client.publish(topic: "chat/from-mqtt", string: "B", qos: .atLeastOnce)
+                var busIterator = busSide.makeAsyncIterator()
+                #expect(await busIterator.next()?.topic == "chat/from-bus")  // the local original
+                let next = try #require(await busIterator.next())
+                #expect(next.topic == "chat/from-mqtt", "A must not come back onto the bus")
+                #expect(next.origin == bridge.id)
+                // ...and B must not go back out to MQTT: the peer sees its own B (no No Local on
+                // its side) and then the next bus message, nothing in between.
+                #expect(try await mqttIterator.next()?.topic.name == "chat/from-mqtt")
+                try bus.makePublisher().publish(topic: "chat/after", payload: "C")
+                #expect(try await mqttIterator.next()?.topic.name == "chat/after", "B must not be relayed back out")
+            }
+        }
+        #expect(statistics[0].forwardedOut == 2)
+        #expect(statistics[0].forwardedIn == 1)
+        if version == .v3_1_1 { #expect(statistics[0].loopsPrevented >= 1, "3.1.1 brokers echo our publishes; the echo filter drops them") }
+    }
+}
