@@ -35,6 +35,7 @@ extension MQTTConnectionStateMachine {
             return [.unsubscribeCompleted(pending.completion, .success(ack.reasonCodes))]
         case .pingresp:
             pingSent = nil
+            pingResponses += 1
             return []
         case .disconnect(let d):
             let text = d.properties.reasonString.map { ": \($0)" } ?? ""

@@ -84,6 +84,8 @@ struct MQTTConnectionStateMachine<Completion> {
     var pingSent: ContinuousClock.Instant?
     /// Drops by policy, counted for metrics.
     var droppedCount = 0
+    /// PINGRESPs received on this session (observability and tests).
+    var pingResponses = 0
 
     init(configuration: Configuration) {
         self.configuration = configuration

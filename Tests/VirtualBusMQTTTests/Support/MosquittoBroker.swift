@@ -129,6 +129,12 @@ final class MosquittoBroker: @unchecked Sendable {
         self.process = nil
     }
 
+    /// Freezes (SIGSTOP) or thaws (SIGCONT) the broker: a dead-but-connected broker.
+    func freeze(_ frozen: Bool) {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, frozen ? SIGSTOP : SIGCONT)
+    }
+
     /// Starts the broker again on the same port with the same config (and persistence directory).
     func restart() async throws {
         stop()
