@@ -23,7 +23,8 @@ extension ShutdownScenario {
         }
     ) { h in
         h.consume(try await h.subscribe(to: ["x/"], counted: false))
-        for _ in 0..<h.random(in: 1...2) { h.consume(try await h.subscribe(to: h.randomPrefixes())) }
+        // Counted subscriptions must not match the foreign publisher's `x/ext`.
+        for _ in 0..<h.random(in: 1...2) { h.consume(try await h.subscribe(to: h.pick([["t/"], ["u/"], ["t/a"], ["t/b", "u/c"]]))) }
         let endpoints = h.bus.endpoints
         let release = OneShotEvent()
         let peers = ForeignPeers(

@@ -51,10 +51,12 @@ extension ShutdownScenario {
         let policy = h.pick([PublishPolicy.failFast, .drop, .block(timeout: .milliseconds(20))])
         let publisher = try h.makePublisher(policy: policy)
         let burst = h.burst(publisher, limit: h.random(in: 100...3_000))
-        // A `.block` publisher may be waiting at the high-water mark: shut down under it.
-        if case .block = policy {} else if h.random(in: 0...1) == 0 {
+        // A `.block` publisher may be waiting at the high-water mark: shut down under it. A stalled
+        // backpressure subscriber with small high-water marks stalls the proxy for every subscriber
+        // (the documented backpressure chain), so only a bus without one can confirm a barrier.
+        if case .block = policy {} else if stalled.isEmpty && h.random(in: 0...1) == 0 {
             _ = await burst.value(before: .now + .seconds(10))
-            await h.barrier(excluding: stalled)
+            await h.barrier()
         }
         await h.jitter()
         await h.shutdown()
@@ -93,7 +95,8 @@ extension ShutdownScenario {
             if h.random(in: 0...2) == 0 { h.consume(subscription, style: .slow) }
         }
         for _ in 0..<h.random(in: 1...2) { h.burst(try h.makePublisher(policy: h.pick([.failFast, .drop]))) }
-        await h.awaitProgress(h.random(in: 1...500), within: .seconds(2))
+        // Stalled subscribers and small high-water marks cap what can be accepted: wait briefly.
+        await h.awaitProgress(h.random(in: 1...100), within: .milliseconds(100))
         await h.jitter()
         await h.shutdown()
     }

@@ -5,7 +5,7 @@ struct VBus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vbus",
         abstract: "A ZeroMQ virtual message bus with an MQTT bridge.",
-        subcommands: [BenchCommand.self]
+        subcommands: [BenchCommand.self, StressCommand.self]
     )
 }
 
@@ -14,6 +14,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: ours next to the reference programs in ../shared/anchors, in one run.",
-        subcommands: [BenchBusCommand.self]
+        subcommands: [BenchBusCommand.self, BenchShutdownCommand.self]
     )
 }
