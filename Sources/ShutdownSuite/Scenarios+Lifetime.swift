@@ -53,7 +53,11 @@ extension ShutdownScenario {
             if h.random(in: 0...3) > 0 { h.consume(subscription) }
         }
         if h.random(in: 0...1) == 0 {
-            h.burst(try h.makePublisher(policy: h.pick([.failFast, .drop])), limit: h.random(in: 0...2_000))
+            let burst = h.burst(try h.makePublisher(policy: h.pick([.failFast, .drop])), limit: h.random(in: 0...2_000))
+            if h.random(in: 0...1) == 0 {
+                _ = await burst.value(before: .now + .seconds(10))
+                await h.barrier()
+            }
         }
         await h.jitter()
         if !(await h.releaseBus()) { h.fail("releasing the bus did not return within 10 s") }

@@ -101,7 +101,11 @@ extension ShutdownScenario {
             summary: "\(callers) tasks call shutdown concurrently; every caller gets the same complete report"
         ) { h in
             for _ in 0..<h.random(in: 1...3) { h.consume(try await h.subscribe(to: h.randomPrefixes())) }
-            h.burst(try h.makePublisher(policy: h.randomPolicy()), limit: h.random(in: 0...2_000))
+            let burst = h.burst(try h.makePublisher(policy: h.randomPolicy()), limit: h.random(in: 0...2_000))
+            if h.random(in: 0...1) == 0 {
+                _ = await burst.value(before: .now + .seconds(10))
+                await h.barrier()
+            }
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<callers {
                     group.addTask {
