@@ -120,6 +120,9 @@ struct Watchdog {
             findings.blocked = findings.blocked ?? .stopRunLoops
         }
         checkAccounting(harness, state, into: &findings)
+        if findings.blocked != nil {
+            findings.problems.append("bus threads alive in this process: \(ProcessThreads.names())")
+        }
         return findings
     }
 
