@@ -26,6 +26,21 @@ struct BusRegistry {
     /// Shutdown waits for them too; ones that have exited are pruned as the registry changes.
     private var retiredRunLoops: [SubscriptionRunLoop] = []
 
+    /// Subscriptions and publishers whose sockets are still connecting to the proxy. Shutdown waits
+    /// for them before it closes the proxy: an inproc connect to an endpoint that is no longer bound
+    /// leaves a pending connection, and `zmq_ctx_term` then waits forever (found by the shutdown suite).
+    private(set) var connecting = 0
+
+    /// Starts a member that connects to the proxy: a fresh id, counted in ``connecting`` until
+    /// ``endConnecting()``. Throws once shutdown has begun.
+    mutating func beginConnecting() throws(BusError) -> UInt64 {
+        guard isRunning else { throw BusError.shutDown }
+        connecting += 1
+        return makeID()
+    }
+
+    mutating func endConnecting() { connecting -= 1 }
+
     var isRunning: Bool {
         if case .running = phase { return true }
         return false

@@ -1,4 +1,9 @@
 import Logging
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ZeroMQ
 
 /// The ordered shutdown, run synchronously on a thread the bus owns (or in `deinit`).
@@ -25,6 +30,9 @@ struct ShutdownSequence {
     let deadline: ContinuousClock.Instant
     let logger: Logger
     var order: ShutdownOrder = .ordered
+    /// How many subscriptions or publishers are still connecting to the proxy (see
+    /// `BusRegistry.connecting`); the proxy is closed only once none is.
+    var connecting: @Sendable () -> Int = { 0 }
 
     func run() -> ShutdownReport {
         var report = ShutdownReport()
@@ -61,6 +69,10 @@ struct ShutdownSequence {
             return true
         }
         measure(.stopProxy, into: &report) {
+            // A subscribe or makePublisher that passed its running check before shutdown began may
+            // still be connecting; it fails with shutDown right after. Its connect must find the
+            // proxy's endpoints bound, or zmq_ctx_term hangs on the pending inproc connection.
+            while connecting() > 0 && remaining > .zero { usleep(100) }
             proxy.terminate()
             // Half the remaining time at most: if a foreign subscriber keeps the proxy blocked in a
             // send, terminating the context (next phase) is what interrupts it.

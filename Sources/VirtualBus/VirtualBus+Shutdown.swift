@@ -17,7 +17,8 @@ extension VirtualBus {
                 let sequence = ShutdownSequence(
                     members: members, proxy: proxy, context: context,
                     lingerMilliseconds: configuration.lingerMilliseconds, deadline: deadline, logger: logger,
-                    order: configuration.shutdownOrder
+                    order: configuration.shutdownOrder,
+                    connecting: { [weak self] in self?.registry.withLock { $0.connecting } ?? 0 }
                 )
                 return Task { await Self.run(sequence) }
             }

@@ -16,16 +16,21 @@ extension VirtualBus {
             throw BusError(.invalidConfiguration, "bufferCapacity must be positive, got \(bufferCapacity)")
         }
         for prefix in prefixes { try BusTopic.validate(prefix: prefix) }
-        let id = try registry.withLock { registry throws(BusError) -> UInt64 in
-            guard registry.isRunning else { throw BusError.shutDown }
-            return registry.makeID()
-        }
+        let id = try registry.withLock { registry throws(BusError) -> UInt64 in try registry.beginConnecting() }
         let storage = SubscriptionStorage(capacity: bufferCapacity, policy: bufferPolicy)
-        let runLoop = try await SubscriptionRunLoop.start(
-            id: id, context: context, names: names,
-            prefixes: (prefixes.isEmpty ? [""] : prefixes).map { Array($0.utf8) },
-            storage: storage, configuration: configuration
-        )
+        let runLoop: SubscriptionRunLoop
+        do throws(BusError) {
+            // Returns once the run loop's SUB socket has connected to the proxy (or failed to).
+            runLoop = try await SubscriptionRunLoop.start(
+                id: id, context: context, names: names,
+                prefixes: (prefixes.isEmpty ? [""] : prefixes).map { Array($0.utf8) },
+                storage: storage, configuration: configuration
+            )
+            registry.withLock { $0.endConnecting() }
+        } catch {
+            registry.withLock { $0.endConnecting() }
+            throw error
+        }
         let subscription = BusSubscription(
             handle: .init(runLoop: runLoop, prefixes: prefixes, registration: BusRegistration(bus: self, id: id, kind: .subscription))
         )

@@ -102,13 +102,17 @@ public final class VirtualBus: Sendable {
     /// - Parameter policy: what to do at the high-water mark; the configuration's default if `nil`.
     public func makePublisher(policy: PublishPolicy? = nil) throws(BusError) -> BusPublisher {
         let policy = policy ?? configuration.publishPolicy
-        let id = try registry.withLock { registry throws(BusError) -> UInt64 in
-            guard registry.isRunning else { throw BusError.shutDown }
-            return registry.makeID()
-        }
+        let id = try registry.withLock { registry throws(BusError) -> UInt64 in try registry.beginConnecting() }
         var sendTimeout: Duration?
         if case .block(let timeout) = policy { sendTimeout = timeout }
-        let socket = try PublisherSocket(context: context, endpoint: names.frontend, configuration: configuration, sendTimeout: sendTimeout)
+        let socket: PublisherSocket
+        do throws(BusError) {
+            socket = try PublisherSocket(context: context, endpoint: names.frontend, configuration: configuration, sendTimeout: sendTimeout)
+            registry.withLock { $0.endConnecting() }
+        } catch {
+            registry.withLock { $0.endConnecting() }
+            throw error
+        }
         guard registry.withLock({ $0.add(socket, id: id) }) else {
             socket.close(lingerMilliseconds: 0)
             throw BusError.shutDown
