@@ -50,11 +50,11 @@ extension ShutdownScenario {
         await cancelled
     }
 
-    /// New subscriptions created while shutdown runs: each either fails with `shutDown` or returns
-    /// a subscription that shutdown finishes.
+    /// New subscriptions and publishers created while shutdown runs: each either fails with
+    /// `shutDown` or returns one that shutdown finishes.
     public static let subscribeDuringShutdown = ShutdownScenario(
         name: "subscribe-during-shutdown",
-        summary: "subscribe() called concurrently with shutdown"
+        summary: "subscribe() and makePublisher() called concurrently with shutdown"
     ) { h in
         for _ in 0..<h.random(in: 0...2) { h.consume(try await h.subscribe(to: h.randomPrefixes())) }
         let racers = h.random(in: 1...4)
@@ -62,6 +62,17 @@ extension ShutdownScenario {
             for _ in 0..<racers {
                 group.addTask {
                     await h.jitter()
+                    if h.random(in: 0...2) == 0 {
+                        // makePublisher waits for the proxy's handshake: a blocking call, so on a thread.
+                        let outcome = await DedicatedThread<BusError?>(name: "suite-racer") {
+                            do throws(BusError) { _ = try h.makePublisher(policy: .failFast) } catch { return error }
+                            return nil
+                        }.value(before: .now + .seconds(10))
+                        if case let error?? = outcome, error.code != .shutDown {
+                            h.fail("makePublisher racing shutdown failed with \(error) instead of shutDown")
+                        }
+                        return
+                    }
                     do {
                         h.consume(try await h.subscribe(to: h.randomPrefixes(), counted: false))
                     } catch {
