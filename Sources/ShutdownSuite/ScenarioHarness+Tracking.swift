@@ -46,7 +46,9 @@ extension ScenarioHarness {
         recordIntrospection(of: bus)
         let subscription = track(handle.subscription, prefixes: prefixes, counted: counted)
         tracked.value = subscription
-        state.withLock { $0.consumers.append(Task { await handle.finished() }) }
+        // Cancelling this watcher (the watchdog does after a failure) cancels the handler too.
+        let watcher = Task { await withTaskCancellationHandler { await handle.finished() } onCancel: { handle.cancel() } }
+        state.withLock { $0.consumers.append(watcher) }
         return subscription
     }
 

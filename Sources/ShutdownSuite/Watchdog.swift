@@ -58,6 +58,7 @@ struct Watchdog {
             failure.blockedPhase = findings.blocked
             failure.reportedAfter = shutdownStart.map { .now - $0 }
             result.failure = failure
+            Self.release(harness)
             return result
         }
         var findings = await inspect(harness)
@@ -70,6 +71,7 @@ struct Watchdog {
                 scenario: scenario.name, seed: seed, blockedPhase: findings.blocked, isHang: findings.blocked != nil,
                 reportedAfter: shutdownStart.map { .now - $0 }, problems: findings.problems, report: calls.first?.report
             )
+            Self.release(harness)
         }
         return result
     }
@@ -171,6 +173,13 @@ struct Watchdog {
                 dropped: statistics.dropped, lostInFlight: max(0, expected - accounted)
             ))
         }
+    }
+
+    /// After a failure: cancels the consumers, so their subscriptions are released and close their
+    /// sockets. A context left terminating (the wrong order) can then finish instead of keeping its
+    /// thread and sockets for the rest of the process.
+    static func release(_ harness: ScenarioHarness) {
+        for consumer in harness.state.withLock({ $0.consumers }) { consumer.cancel() }
     }
 
     /// Whether `task` ends before `deadline` (without cancelling it).
