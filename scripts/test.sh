@@ -7,3 +7,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build --build-tests
 swift test --skip-build
+# Time-boxed ThreadSanitizer run of the shutdown suite (separate .build-tsan, ~10 min on 2 cores; ASan: make sanitize).
+make sanitize-thread SANITIZE_ITERATIONS=20
