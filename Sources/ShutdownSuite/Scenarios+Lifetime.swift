@@ -26,6 +26,10 @@ extension ShutdownScenario {
         // Counted subscriptions must not match the foreign publisher's `x/ext`.
         for _ in 0..<h.random(in: 1...2) { h.consume(try await h.subscribe(to: h.pick([["t/"], ["u/"], ["t/a"], ["t/b", "u/c"]]))) }
         let endpoints = h.bus.endpoints
+        // libzmq leaves the socket files of closed ipc binds behind: remove them at the end.
+        defer {
+            for url in endpoints.frontend + endpoints.backend where url.hasPrefix("ipc://") { unlink(String(url.dropFirst(6))) }
+        }
         let release = OneShotEvent()
         let peers = ForeignPeers(
             publishTo: h.pick(Array(endpoints.frontend.dropFirst())),
