@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "VirtualBus", targets: ["VirtualBus"]),
         .library(name: "VirtualBusMQTT", targets: ["VirtualBusMQTT"]),
         .library(name: "ShutdownSuite", targets: ["ShutdownSuite"]),
+        .library(name: "VirtualBusBridge", targets: ["VirtualBusBridge"]),
         .executable(name: "vbus", targets: ["vbus"]),
     ],
     dependencies: [
@@ -74,6 +75,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: bridge (bus <-> MQTT)
+        .target(
+            name: "VirtualBusBridge",
+            dependencies: [
+                "VirtualBus",
+                "VirtualBusMQTT",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: CLI and examples
         .executableTarget(
             name: "vbus",
@@ -82,6 +96,8 @@ let package = Package(
                 "VirtualBusMQTT",
                 "ShutdownSuite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -102,6 +118,11 @@ let package = Package(
                 "VirtualBus", "ZeroMQ",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VirtualBusBridgeTests",
+            dependencies: ["VirtualBusBridge", "VirtualBus", "VirtualBusMQTT"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -20,9 +20,10 @@ public struct BusConfiguration: Sendable {
     /// What publishers do when their queue is at the high-water mark, unless one asks otherwise.
     public var publishPolicy: PublishPolicy = .block(timeout: .seconds(5))
 
-    /// How long sockets keep unsent messages after they are closed during shutdown.
-    /// Zero (the default) discards them at once; the shutdown report counts what was still buffered.
-    public var linger: Duration = .zero
+    /// How long a closed socket keeps trying to send what it still holds (publishers towards a
+    /// tcp/ipc peer, mostly): the context's termination waits up to this long, within the shutdown
+    /// deadline. Zero discards unsent messages at once.
+    public var linger: Duration = .seconds(1)
 
     /// How long ``VirtualBus/subscribe(to:bufferCapacity:bufferPolicy:)`` waits for the subscription
     /// to reach the proxy.
@@ -34,12 +35,29 @@ public struct BusConfiguration: Sendable {
     /// libzmq I/O threads (used by ipc and tcp endpoints only).
     public var ioThreads: Int32 = 1
 
+    /// Where the bus answers remote control requests (`vbus stats --control`), e.g.
+    /// `tcp://127.0.0.1:5557` or an `ipc://` path; `nil` (default): nowhere.
+    public var controlBind: BusEndpoint?
+
+    /// CURVE security for the extra tcp/ipc endpoints this bus binds (`nil`: none).
+    public var curveServer: CurveServerSecurity?
+
+    /// CURVE keys used when this bus connects to a remote one over tcp/ipc
+    /// (``VirtualBus/connect(frontend:backend:configuration:)``).
+    public var curveClient: CurveClientSecurity?
+
     /// Test-only: the shutdown order (see ``ShutdownOrder``). Not public: users cannot pick the
     /// wrong order.
     package var shutdownOrder: ShutdownOrder = .ordered
 
     /// A configuration with the in-process endpoint only.
     public init() {}
+
+    /// A configuration with extra endpoints (the in-process ones are always bound).
+    public init(frontendBinds: [BusEndpoint], backendBinds: [BusEndpoint]) {
+        self.frontendBinds = frontendBinds
+        self.backendBinds = backendBinds
+    }
 
     func validate() throws(BusError) {
         guard highWaterMark > 0 else {
@@ -54,6 +72,11 @@ public struct BusConfiguration: Sendable {
         guard ioThreads >= 0, linger >= .zero, subscribeTimeout > .zero else {
             throw BusError(.invalidConfiguration, "ioThreads, linger and subscribeTimeout must not be negative")
         }
+        if let curveServer {
+            try CurveKeyPair.requireCurve()
+            for key in curveServer.allowedClientKeys { try CurveKeyPair.validatePublicKey(key) }
+        }
+        if let curveClient { try CurveKeyPair.validatePublicKey(curveClient.serverPublicKey) }
     }
 
     var lingerMilliseconds: Int32 { Int32(clamping: linger.milliseconds) }

@@ -3,8 +3,15 @@ package import ZeroMQ
 /// What the shutdown-correctness suite checks after a shutdown: which threads are still running
 /// and whether the context is gone. Package-only: not part of the public API.
 package struct BusIntrospection: Sendable {
-    /// The proxy thread.
-    package let proxyThread: SocketThread
+    /// The proxy thread (only a local bus has one; a connected bus traps here).
+    package var proxyThread: SocketThread {
+        guard let ownProxyThread else { preconditionFailure("a bus connected to a remote one has no proxy thread") }
+        return ownProxyThread
+    }
+    /// The proxy thread, or `nil` for a connected bus.
+    package let ownProxyThread: SocketThread?
+    /// Helper threads (remote control, peer monitor, ZAP handler), when configured.
+    package let serverThreads: [SocketThread]
     /// Every run-loop thread registered with the bus (live and cancelled-but-closing).
     package let runLoopThreads: [SocketThread]
     /// The bus's ZeroMQ context.
@@ -16,7 +23,8 @@ extension VirtualBus {
     /// before shutdown: shutdown empties the registry.
     package var introspection: BusIntrospection {
         BusIntrospection(
-            proxyThread: proxy.thread,
+            ownProxyThread: proxy?.thread,
+            serverThreads: workers.map(\.thread),
             runLoopThreads: registry.withLock { $0.runLoopThreads },
             context: context
         )

@@ -21,11 +21,12 @@ final class BusProxy: Sendable {
     }
 
     /// Starts the proxy thread and waits until every endpoint is bound (or one failed).
-    static func start(context: ZMQContext, names: BusEndpointNames, configuration: BusConfiguration) throws(BusError) -> BusProxy {
+    /// With `monitored`, both sides report connection events to ``PeerMonitor``'s endpoints.
+    static func start(context: ZMQContext, names: BusEndpointNames, configuration: BusConfiguration, monitored: Bool) throws(BusError) -> BusProxy {
         let ready = OneShotEvent()
         let outcome = Mutex<Result<([String], [String]), BusError>?>(nil)
         let thread = SocketThread.start(name: "vbus-proxy") {
-            runProxy(context: context, names: names, configuration: configuration) { result in
+            runProxy(context: context, names: names, configuration: configuration, monitored: monitored) { result in
                 outcome.withLock { $0 = result }
                 ready.fire()
             }
@@ -98,6 +99,7 @@ private func runProxy(
     context: ZMQContext,
     names: BusEndpointNames,
     configuration: BusConfiguration,
+    monitored: Bool,
     ready: (Result<([String], [String]), BusError>) -> Void
 ) {
     do throws(ZMQError) {
@@ -113,6 +115,18 @@ private func runProxy(
             // the publishers, whose policy decides). Shutdown closes our subscribers first, and
             // terminating the context interrupts a wait on a foreign one.
             try backend.setNoDrop(true)
+            if let curve = configuration.curveServer {
+                // Applies to tcp/ipc peers; inproc connections have no handshake.
+                try frontend.setCurveServer(secretKey: curve.keys.secretKey)
+                try backend.setCurveServer(secretKey: curve.keys.secretKey)
+            }
+            // A peer that connects but never completes its handshake is dropped after 10 s.
+            try frontend.setHandshakeInterval(milliseconds: 10_000)
+            try backend.setHandshakeInterval(milliseconds: 10_000)
+            if monitored {
+                try frontend.monitor(endpoint: names.frontendMonitor)
+                try backend.monitor(endpoint: names.backendMonitor)
+            }
             try control.bind(names.proxyControl)
             try frontend.bind(names.frontend)
             try backend.bind(names.backend)

@@ -37,17 +37,18 @@ public final class BusPublisher: Sendable {
     let socket: PublisherSocket
     let registration: BusRegistration
     private let maximumMessageSize: Int
+    private let lingerMilliseconds: Int32
 
-    init(socket: PublisherSocket, policy: PublishPolicy, maximumMessageSize: Int, registration: BusRegistration) {
+    init(socket: PublisherSocket, policy: PublishPolicy, configuration: BusConfiguration, registration: BusRegistration) {
         self.socket = socket
         self.policy = policy
-        self.maximumMessageSize = maximumMessageSize
+        maximumMessageSize = configuration.maximumMessageSize
+        lingerMilliseconds = configuration.lingerMilliseconds
         self.registration = registration
     }
 
     deinit {
-        socket.close(lingerMilliseconds: 0)
-        registration.unregister()
+        close()
     }
 
     /// This publisher's counters.
@@ -55,17 +56,20 @@ public final class BusPublisher: Sendable {
 
     /// Publishes `payload` on `topic`, applying the publisher's ``policy`` at the high-water mark.
     public func publish(topic: String, payload: UnsafeRawBufferPointer) throws(BusError) {
-        switch policy {
-        case .block:
-            guard try send(topic: topic, payload: payload, dontWait: false) else {
-                throw BusError(.highWaterMark, "the bus queue stayed full for the whole send timeout")
-            }
-        case .failFast:
-            guard try send(topic: topic, payload: payload, dontWait: true) else {
-                throw BusError(.highWaterMark, "the bus queue is full")
-            }
-        case .drop:
-            if try !send(topic: topic, payload: payload, dontWait: true) { socket.recordDrop() }
+        try checkSize(payload)
+        try topic.withUTF8Bytes { topicBytes throws(BusError) in
+            try validate(topicBytes, topic)
+            try applyPolicy(topic: topicBytes, payload: payload)
+        }
+    }
+
+    /// Publishes with an origin tag (see ``BusMessage/origin``): how a bridge marks what it injects.
+    public func publish(topic: String, payload: UnsafeRawBufferPointer, origin: String) throws(BusError) {
+        try checkSize(payload)
+        try BusTopic.validate(topic: topic)
+        try BusTopic.validate(topic: origin)
+        try (Array(topic.utf8) + [0] + Array(origin.utf8)).withBytes { tagged throws(BusError) in
+            try applyPolicy(topic: tagged, payload: payload)
         }
     }
 
@@ -73,28 +77,46 @@ public final class BusPublisher: Sendable {
     /// at its high-water mark, whatever the publisher's policy.
     @discardableResult
     public func tryPublish(topic: String, payload: UnsafeRawBufferPointer) throws(BusError) -> Bool {
-        try send(topic: topic, payload: payload, dontWait: true)
+        try checkSize(payload)
+        return try topic.withUTF8Bytes { topicBytes throws(BusError) -> Bool in
+            try validate(topicBytes, topic)
+            return try socket.send(topic: topicBytes, payload: payload, dontWait: true)
+        }
     }
 
     /// Closes the publisher; later calls throw ``BusError/Code/shutDown``. Releasing it does the same.
+    /// Messages still queued keep going for ``BusConfiguration/linger``.
     public func close() {
-        socket.close(lingerMilliseconds: 0)
+        socket.close(lingerMilliseconds: lingerMilliseconds)
         registration.unregister()
     }
 
-    private func send(topic: String, payload: UnsafeRawBufferPointer, dontWait: Bool) throws(BusError) -> Bool {
+    private func applyPolicy(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) throws(BusError) {
+        switch policy {
+        case .block:
+            guard try socket.send(topic: topic, payload: payload, dontWait: false) else {
+                throw BusError(.highWaterMark, "the bus queue stayed full for the whole send timeout")
+            }
+        case .failFast:
+            guard try socket.send(topic: topic, payload: payload, dontWait: true) else {
+                throw BusError(.highWaterMark, "the bus queue is full")
+            }
+        case .drop:
+            if try !socket.send(topic: topic, payload: payload, dontWait: true) { socket.recordDrop() }
+        }
+    }
+
+    private func checkSize(_ payload: UnsafeRawBufferPointer) throws(BusError) {
         guard payload.count <= maximumMessageSize else {
             throw BusError(.messageTooLarge, "payload of \(payload.count) bytes exceeds the bus maximum of \(maximumMessageSize)")
         }
-        return try topic.withUTF8Bytes { utf8 throws(BusError) -> Bool in
-            guard !utf8.isEmpty, utf8.count <= BusTopic.maximumLength,
-                  memchr(utf8.baseAddress!, 0, utf8.count) == nil
-            else {
-                // Slow path only for the error message.
-                try BusTopic.validate(topic: topic)
-                return false
-            }
-            return try socket.send(topic: utf8, payload: payload, dontWait: dontWait)
+    }
+
+    /// The hot-path topic check (no allocation); the slow path only builds the error message.
+    private func validate(_ utf8: UnsafeRawBufferPointer, _ topic: String) throws(BusError) {
+        guard !utf8.isEmpty, utf8.count <= BusTopic.maximumLength, memchr(utf8.baseAddress!, 0, utf8.count) == nil else {
+            try BusTopic.validate(topic: topic)
+            return
         }
     }
 }
@@ -117,9 +139,13 @@ extension BusPublisher {
         try payload.withBytes { bytes throws(BusError) in try publish(topic: topic, payload: bytes) }
     }
 
-    /// Publishes a message.
+    /// Publishes a message (with its origin tag, if it has one).
     public func publish(_ message: BusMessage) throws(BusError) {
-        try publish(topic: message.topic, payload: message.payload)
+        if let origin = message.origin {
+            try message.payload.withBytes { bytes throws(BusError) in try publish(topic: message.topic, payload: bytes, origin: origin) }
+        } else {
+            try publish(topic: message.topic, payload: message.payload)
+        }
     }
 
     /// Non-waiting publish of a byte array; see ``tryPublish(topic:payload:)-(_,UnsafeRawBufferPointer)``.

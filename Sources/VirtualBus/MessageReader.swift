@@ -21,7 +21,7 @@ struct MessageReader: ~Copyable {
     /// The last topic seen, as bytes and as a validated string: a stream usually repeats topics,
     /// and reusing the string skips UTF-8 validation and, for long topics, an allocation.
     private var lastTopicBytes: [UInt8] = []
-    private var lastTopic = ""
+    private var lastTopic: (topic: String, origin: String?) = ("", nil)
 
     init(subscriptionID: UInt64, maximumPayload: Int, handshakeDone: OneShotEvent) {
         handshakePayload = withUnsafeBytes(of: subscriptionID.littleEndian, Array.init)
@@ -61,7 +61,7 @@ struct MessageReader: ~Copyable {
                 }
                 continue
             }
-            guard let topic else {
+            guard let (topic, origin) = topic else {
                 rejected.droppedInvalidTopic += 1
                 continue
             }
@@ -69,24 +69,35 @@ struct MessageReader: ~Copyable {
                 rejected.droppedOversized += 1
                 continue
             }
-            batch.append(BusMessage(topic: topic, payload: Array(frame.unsafeBytes)))
+            batch.append(BusMessage(topic: topic, payload: Array(frame.unsafeBytes), origin: origin))
         }
         return (batch, rejected)
     }
 
-    /// The topic as a string, or `nil` if it is not valid UTF-8.
-    private mutating func decodeTopic(_ bytes: UnsafeRawBufferPointer) -> String? {
+    /// The topic (and origin tag, after a NUL) as strings, or `nil` if they are not valid UTF-8.
+    private mutating func decodeTopic(_ bytes: UnsafeRawBufferPointer) -> (topic: String, origin: String?)? {
         guard !bytes.isEmpty else { return nil }
         if bytes.count == lastTopicBytes.count,
            lastTopicBytes.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) }) == 0 {
             return lastTopic
         }
+        let separator = bytes.firstIndex(of: 0)
+        let topicBytes = UnsafeRawBufferPointer(rebasing: bytes[..<(separator ?? bytes.endIndex)])
+        guard let topic = Self.validUTF8(topicBytes), !topic.isEmpty else { return nil }
+        var origin: String?
+        if let separator {
+            guard let tag = Self.validUTF8(UnsafeRawBufferPointer(rebasing: bytes[(separator + 1)...])), !tag.isEmpty else { return nil }
+            origin = tag
+        }
+        lastTopicBytes = Array(bytes)
+        lastTopic = (topic, origin)
+        return lastTopic
+    }
+
+    private static func validUTF8(_ bytes: UnsafeRawBufferPointer) -> String? {
         let decoded = String(decoding: bytes, as: UTF8.self)
         // Decoding repairs invalid sequences; a repaired string no longer matches the bytes.
-        guard decoded.utf8.elementsEqual(bytes) else { return nil }
-        lastTopicBytes = Array(bytes)
-        lastTopic = decoded
-        return decoded
+        return decoded.utf8.elementsEqual(bytes) ? decoded : nil
     }
 
     private mutating func skipRemainingFrames(_ socket: borrowing ZMQSocket) throws(ZMQError) {

@@ -34,6 +34,7 @@ final class PublisherSocket: Sendable {
             try socket.setLinger(milliseconds: configuration.lingerMilliseconds)
             try socket.setSendTimeout(milliseconds: sendTimeout.map { Int32(clamping: $0.milliseconds) } ?? 0)
             try socket.setReceiveTimeout(milliseconds: Int32(clamping: configuration.subscribeTimeout.milliseconds))
+            try socket.applyClientSecurity(configuration, endpoint: endpoint)
             try socket.connect(endpoint)
             return socket
         }

@@ -24,7 +24,9 @@ package enum ShutdownOrder: Sendable {
 
 struct ShutdownSequence {
     let members: BusRegistry.Members
-    let proxy: BusProxy
+    let proxy: BusProxy?
+    /// Reply servers (remote control, ZAP), stopped with the proxy.
+    let servers: [WorkerThread]
     let context: ZMQContext
     let lingerMilliseconds: Int32
     let deadline: ContinuousClock.Instant
@@ -73,10 +75,13 @@ struct ShutdownSequence {
             // still be connecting; it fails with shutDown right after. Its connect must find the
             // proxy's endpoints bound, or zmq_ctx_term hangs on the pending inproc connection.
             while connecting() > 0 && remaining > .zero { usleep(100) }
-            proxy.terminate()
+            proxy?.terminate()
+            for server in servers { server.stop() }
             // Half the remaining time at most: if a foreign subscriber keeps the proxy blocked in a
             // send, terminating the context (next phase) is what interrupts it.
-            return proxy.thread.waitForExitBlocking(timeout: remaining / 2)
+            let proxyExited = proxy?.thread.waitForExitBlocking(timeout: remaining / 2) ?? true
+            let serversExited = servers.map { $0.thread.waitForExitBlocking(timeout: remaining / 2) }
+            return proxyExited && !serversExited.contains(false)
         }
         measure(.terminateContext, into: &report) { terminateContext() }
         if report.isComplete {

@@ -33,17 +33,17 @@ final class SubscriptionRunLoop: Sendable {
     static func start(
         id: UInt64,
         context: ZMQContext,
-        names: BusEndpointNames,
+        backend: String,
+        controlEndpoint: String,
         prefixes: [[UInt8]],
         storage: SubscriptionStorage,
         configuration: BusConfiguration
     ) async throws(BusError) -> SubscriptionRunLoop {
-        let controlEndpoint = names.runLoopControl(id)
         let started = OneShotEvent()
         let startError = Mutex<BusError?>(nil)
         let handshakeDone = OneShotEvent()
         let body = RunLoopBody(
-            id: id, context: context, backend: names.backend, controlEndpoint: controlEndpoint,
+            id: id, context: context, backend: backend, controlEndpoint: controlEndpoint,
             prefixes: prefixes, storage: storage, handshakeDone: handshakeDone, configuration: configuration
         )
         let thread = SocketThread.start(name: "vbus-sub-\(id)") {
@@ -110,6 +110,7 @@ private struct RunLoopBody: Sendable {
                 for prefix in prefixes { try subscriber.subscribe(prefix) }
                 // Subscribed last: when our probe comes back, every prefix above is active in the proxy.
                 try subscriber.subscribe(BusTopic.handshakeTopic)
+                try subscriber.applyClientSecurity(configuration, endpoint: backend)
                 try subscriber.connect(backend)
             } catch {
                 started(BusError(transport: error))

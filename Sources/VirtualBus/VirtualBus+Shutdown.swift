@@ -14,12 +14,8 @@ extension VirtualBus {
     public func shutdown(deadline: ContinuousClock.Instant = .now + .seconds(5)) async -> ShutdownReport {
         let action = registry.withLock { registry in
             registry.beginShutdown { members in
-                let sequence = ShutdownSequence(
-                    members: members, proxy: proxy, context: context,
-                    lingerMilliseconds: configuration.lingerMilliseconds, deadline: deadline, logger: logger,
-                    order: configuration.shutdownOrder,
-                    connecting: { [weak self] in self?.registry.withLock { $0.connecting } ?? 0 }
-                )
+                var sequence = shutdownSequence(members, deadline: deadline, order: configuration.shutdownOrder)
+                sequence.connecting = { [weak self] in self?.registry.withLock { $0.connecting } ?? 0 }
                 return Task { await Self.run(sequence) }
             }
         }

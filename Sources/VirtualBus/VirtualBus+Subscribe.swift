@@ -16,13 +16,16 @@ extension VirtualBus {
             throw BusError(.invalidConfiguration, "bufferCapacity must be positive, got \(bufferCapacity)")
         }
         for prefix in prefixes { try BusTopic.validate(prefix: prefix) }
+        guard let backend = names.backendConnect else {
+            throw BusError(.invalidConfiguration, "this bus was connected without a backend endpoint: it cannot subscribe")
+        }
         let id = try registry.withLock { registry throws(BusError) -> UInt64 in try registry.beginConnecting() }
         let storage = SubscriptionStorage(capacity: bufferCapacity, policy: bufferPolicy)
         let runLoop: SubscriptionRunLoop
         do throws(BusError) {
             // Returns once the run loop's SUB socket has connected to the proxy (or failed to).
             runLoop = try await SubscriptionRunLoop.start(
-                id: id, context: context, names: names,
+                id: id, context: context, backend: backend, controlEndpoint: names.runLoopControl(id),
                 prefixes: (prefixes.isEmpty ? [""] : prefixes).map { Array($0.utf8) },
                 storage: storage, configuration: configuration
             )
@@ -73,6 +76,7 @@ extension VirtualBus {
     /// Sends probes on the handshake topic until the run loop sees its own, which proves every one of
     /// its prefixes is active in the proxy. Probes back off from 100 µs; the proxy may be paused.
     private func completeHandshake(of runLoop: SubscriptionRunLoop) async throws(BusError) {
+        guard let handshakePublisher = try probePublisher() else { return }
         let deadline = ContinuousClock.now + configuration.subscribeTimeout
         let probe = withUnsafeBytes(of: runLoop.id.littleEndian, Array.init)
         var interval = Duration.microseconds(100)

@@ -33,46 +33,96 @@ public final class VirtualBus: Sendable {
 
     let names: BusEndpointNames
     let context: ZMQContext
-    let proxy: BusProxy
-    let handshakePublisher: PublisherSocket
+    /// The proxy thread; `nil` for a bus connected to a remote one.
+    let proxy: BusProxy?
+    /// The CURVE allow-list and its ZAP server; `nil` without ``BusConfiguration/curveServer``.
+    let zap: (policy: ZAPPolicy, server: WorkerThread)?
+    /// Answers `vbus stats` on ``BusConfiguration/controlBind``.
+    let controlServer: WorkerThread?
+    /// Counts foreign peers' connections; only with extra endpoints.
+    let peerMonitor: PeerMonitor?
+    /// Sends subscription handshake probes; made on first use.
+    let handshakePublisher = Mutex<PublisherSocket?>(nil)
     let registry = Mutex(BusRegistry())
     let logger: Logger
 
     /// Creates the context, starts the proxy thread and binds every endpoint.
     ///
     /// Fails with an error naming the endpoint when one cannot be bound (address in use, malformed).
-    public init(configuration: BusConfiguration = BusConfiguration(), logger: Logger = Logger(label: "VirtualBus")) throws(BusError) {
+    public convenience init(configuration: BusConfiguration = BusConfiguration(), logger: Logger = Logger(label: "VirtualBus")) throws(BusError) {
+        try self.init(names: BusEndpointNames(busID: .random(in: 1...UInt64.max)), runsProxy: true, configuration: configuration, logger: logger)
+    }
+
+    /// Connects to a bus in another process (run by `vbus proxy` or another ``VirtualBus`` with
+    /// extra endpoints): publishers connect to its `frontend`, subscribers to its `backend`.
+    ///
+    /// The result has the same API and the same shutdown guarantees as a local bus, without a proxy
+    /// of its own (`pause`, `resume` and `statistics` throw). Either endpoint may be omitted when
+    /// only publishing or only subscribing; without `frontend`, `subscribe` cannot confirm that its
+    /// subscription reached the remote proxy and returns once connected. With
+    /// ``BusConfiguration/curveClient`` set, tcp/ipc connections use CURVE.
+    public static func connect(
+        frontend: BusEndpoint? = nil,
+        backend: BusEndpoint? = nil,
+        configuration: BusConfiguration = BusConfiguration(),
+        logger: Logger = Logger(label: "VirtualBus")
+    ) throws(BusError) -> VirtualBus {
+        let names = BusEndpointNames(busID: .random(in: 1...UInt64.max), remoteFrontend: frontend?.url, remoteBackend: backend?.url)
+        return try VirtualBus(names: names, runsProxy: false, configuration: configuration, logger: logger)
+    }
+
+    private init(names: BusEndpointNames, runsProxy: Bool, configuration: BusConfiguration, logger: Logger) throws(BusError) {
         try configuration.validate()
         self.configuration = configuration
         self.logger = logger
-        names = BusEndpointNames(busID: UInt64.random(in: 1...UInt64.max))
-        do throws(ZMQError) {
-            context = try ZMQContext(ioThreads: configuration.ioThreads)
-        } catch {
-            throw BusError(transport: error)
-        }
-        let proxy: BusProxy
+        self.names = names
+        let context = try mappingZMQErrors { () throws(ZMQError) in try ZMQContext(ioThreads: configuration.ioThreads) }
+        var servers: [WorkerThread] = []
+        let zap: (policy: ZAPPolicy, server: WorkerThread)?, proxy: BusProxy?, controlServer: WorkerThread?, peerMonitor: PeerMonitor?
         do throws(BusError) {
-            proxy = try BusProxy.start(context: context, names: names, configuration: configuration)
+            // The ZAP handler must be bound before any CURVE endpoint can take a connection.
+            if let curve = configuration.curveServer {
+                let policy = ZAPPolicy(allowedKeys: curve.allowedClientKeys)
+                let server = try ReplyServer.start(
+                    name: "vbus-zap", context: context, endpoint: "inproc://zeromq.zap.01",
+                    controlEndpoint: names.zapControl, handler: policy.answer
+                )
+                servers.append(server)
+                zap = (policy, server)
+            } else {
+                zap = nil
+            }
+            let hasExtraEndpoints = !configuration.frontendBinds.isEmpty || !configuration.backendBinds.isEmpty
+            if runsProxy && hasExtraEndpoints {
+                let monitor = try PeerMonitor.start(context: context, names: names)
+                servers.append(monitor.worker)
+                peerMonitor = monitor
+            } else {
+                peerMonitor = nil
+            }
+            proxy = runsProxy ? try BusProxy.start(context: context, names: names, configuration: configuration, monitored: peerMonitor != nil) : nil
+            if let controlBind = configuration.controlBind, let proxy {
+                controlServer = try ReplyServer.start(
+                    name: "vbus-control", context: context, endpoint: controlBind.url,
+                    controlEndpoint: names.remoteControlControl, handler: RemoteControl(proxy: proxy).answer
+                )
+            } else {
+                controlServer = nil
+            }
         } catch {
+            for server in servers { server.stop(); _ = server.thread.waitForExitBlocking(timeout: .seconds(1)) }
             try? context.terminate()
             throw error
         }
+        self.context = context
+        self.zap = zap
         self.proxy = proxy
+        self.controlServer = controlServer
+        self.peerMonitor = peerMonitor
         endpoints = Endpoints(
-            frontend: [names.frontend] + proxy.frontendEndpoints,
-            backend: [names.backend] + proxy.backendEndpoints
+            frontend: runsProxy ? [names.frontend] + (proxy?.frontendEndpoints ?? []) : names.frontendConnect.map { [$0] } ?? [],
+            backend: runsProxy ? [names.backend] + (proxy?.backendEndpoints ?? []) : names.backendConnect.map { [$0] } ?? []
         )
-        do throws(BusError) {
-            handshakePublisher = try PublisherSocket(context: context, endpoint: names.frontend, configuration: configuration, sendTimeout: nil)
-        } catch {
-            proxy.terminate()
-            _ = proxy.thread.waitForExitBlocking(timeout: .seconds(1))
-            try? context.terminate()
-            throw error
-        }
-        let handshakeID = registry.withLock { $0.makeID() }
-        _ = registry.withLock { $0.add(handshakePublisher, id: handshakeID) }
         logger.debug("bus started", metadata: ["frontend": "\(endpoints.frontend)", "backend": "\(endpoints.backend)"])
     }
 
@@ -84,11 +134,15 @@ public final class VirtualBus: Sendable {
             return registry.takeMembers()
         }
         guard let members else { return }
-        let report = ShutdownSequence(
-            members: members, proxy: proxy, context: context,
-            lingerMilliseconds: configuration.lingerMilliseconds, deadline: .now + .seconds(2), logger: logger
-        ).run()
+        let report = shutdownSequence(members, deadline: .now + .seconds(2), order: .ordered).run()
         logger.debug("bus released without shutdown(); shut down in deinit", metadata: ["report": "\(report)"])
+    }
+
+    func shutdownSequence(_ members: BusRegistry.Members, deadline: ContinuousClock.Instant, order: ShutdownOrder) -> ShutdownSequence {
+        ShutdownSequence(
+            members: members, proxy: proxy, servers: workers, context: context,
+            lingerMilliseconds: configuration.lingerMilliseconds, deadline: deadline, logger: logger, order: order
+        )
     }
 
     /// Whether shutdown has begun (publishing and subscribing then throw ``BusError/Code/shutDown``).
@@ -102,12 +156,15 @@ public final class VirtualBus: Sendable {
     /// - Parameter policy: what to do at the high-water mark; the configuration's default if `nil`.
     public func makePublisher(policy: PublishPolicy? = nil) throws(BusError) -> BusPublisher {
         let policy = policy ?? configuration.publishPolicy
+        guard let frontend = names.frontendConnect else {
+            throw BusError(.invalidConfiguration, "this bus was connected without a frontend endpoint: it cannot publish")
+        }
         let id = try registry.withLock { registry throws(BusError) -> UInt64 in try registry.beginConnecting() }
         var sendTimeout: Duration?
         if case .block(let timeout) = policy { sendTimeout = timeout }
         let socket: PublisherSocket
         do throws(BusError) {
-            socket = try PublisherSocket(context: context, endpoint: names.frontend, configuration: configuration, sendTimeout: sendTimeout)
+            socket = try PublisherSocket(context: context, endpoint: frontend, configuration: configuration, sendTimeout: sendTimeout)
             registry.withLock { $0.endConnecting() }
         } catch {
             registry.withLock { $0.endConnecting() }
@@ -118,22 +175,62 @@ public final class VirtualBus: Sendable {
             throw BusError.shutDown
         }
         return BusPublisher(
-            socket: socket, policy: policy, maximumMessageSize: configuration.maximumMessageSize,
+            socket: socket, policy: policy, configuration: configuration,
             registration: BusRegistration(bus: self, id: id, kind: .publisher)
         )
+    }
+
+    /// The publisher that sends subscription handshake probes, made on first use (`nil` when the
+    /// bus has no frontend to publish to).
+    func probePublisher() throws(BusError) -> PublisherSocket? {
+        guard let frontend = names.frontendConnect else { return nil }
+        return try handshakePublisher.withLock { publisher throws(BusError) -> PublisherSocket in
+            if let publisher { return publisher }
+            let id = try registry.withLock { registry throws(BusError) -> UInt64 in try registry.beginConnecting() }
+            let socket: PublisherSocket
+            do throws(BusError) {
+                socket = try PublisherSocket(context: context, endpoint: frontend, configuration: configuration, sendTimeout: nil)
+                registry.withLock { $0.endConnecting() }
+            } catch {
+                registry.withLock { $0.endConnecting() }
+                throw error
+            }
+            guard registry.withLock({ $0.add(socket, id: id) }) else {
+                socket.close(lingerMilliseconds: 0)
+                throw BusError.shutDown
+            }
+            publisher = socket
+            return socket
+        }
     }
 
     // MARK: Proxy control
 
     /// Suspends the proxy: messages queue up (to the high-water marks) until ``resume()``.
     /// New subscriptions cannot complete while the proxy is paused.
-    public func pause() throws(BusError) { try proxy.pause() }
+    public func pause() throws(BusError) { try ownProxy().pause() }
 
     /// Resumes a paused proxy.
-    public func resume() throws(BusError) { try proxy.resume() }
+    public func resume() throws(BusError) { try ownProxy().resume() }
 
     /// The proxy's message and byte counters, per side and direction.
-    public func statistics() throws(BusError) -> BusStatistics { try proxy.statistics() }
+    public func statistics() throws(BusError) -> BusStatistics { try ownProxy().statistics() }
+
+    /// What foreign peers did to the extra endpoints (all zero without extra endpoints).
+    public var peerStatistics: BusPeerStatistics { peerMonitor?.statistics ?? BusPeerStatistics() }
+
+    /// The helper threads (remote control, peer monitor, ZAP), in the order shutdown stops them.
+    var workers: [WorkerThread] { [controlServer, peerMonitor?.worker, zap?.server].compactMap { $0 } }
+
+    /// The CURVE handler's counters (all zero without ``BusConfiguration/curveServer``).
+    public var securityStatistics: BusSecurityStatistics { zap?.policy.statistics ?? BusSecurityStatistics() }
+
+    private func ownProxy() throws(BusError) -> BusProxy {
+        guard let proxy else {
+            throw BusError(.invalidConfiguration, "a bus connected to a remote one has no proxy of its own")
+        }
+        return proxy
+    }
 
     func unregister(id: UInt64, kind: BusRegistration.Kind) {
         registry.withLock { registry in

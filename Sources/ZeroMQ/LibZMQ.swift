@@ -79,6 +79,10 @@ package enum LibZMQ {
         try check(zmq_connect(socket, endpoint), "zmq_connect", endpoint: endpoint)
     }
 
+    static func monitor(_ socket: UnsafeMutableRawPointer, endpoint: String, events: Int32) throws(ZMQError) {
+        try check(zmq_socket_monitor(socket, endpoint, events), "zmq_socket_monitor", endpoint: endpoint)
+    }
+
     // MARK: Sending and receiving
 
     /// Sends one frame. Returns `false` when the socket would block (`EAGAIN`): with `ZMQ_DONTWAIT`,
@@ -156,6 +160,40 @@ package enum LibZMQ {
             if error == EINTR { continue }
             throw ZMQError(code: error, call: "zmq_proxy_steerable")
         }
+    }
+
+    // MARK: CURVE
+
+    /// A new CURVE key pair, Z85-encoded (40 characters each).
+    package static func curveKeyPair() throws(ZMQError) -> (publicKey: String, secretKey: String) {
+        var publicKey = [CChar](repeating: 0, count: 41)
+        var secretKey = [CChar](repeating: 0, count: 41)
+        try check(zmq_curve_keypair(&publicKey, &secretKey), "zmq_curve_keypair")
+        defer { secretKey.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+        return (string(publicKey), string(secretKey))
+    }
+
+    /// The public key that belongs to a Z85-encoded secret key.
+    package static func curvePublicKey(forSecretKey secretKey: String) throws(ZMQError) -> String {
+        var publicKey = [CChar](repeating: 0, count: 41)
+        try check(zmq_curve_public(&publicKey, secretKey), "zmq_curve_public")
+        return string(publicKey)
+    }
+
+    /// Z85-encodes 32 key bytes (as ZAP requests carry them).
+    package static func z85Encode(_ bytes: [UInt8]) -> String? {
+        guard bytes.count % 4 == 0 else { return nil }
+        var text = [CChar](repeating: 0, count: bytes.count * 5 / 4 + 1)
+        guard zmq_z85_encode(&text, bytes, bytes.count) != nil else { return nil }
+        return string(text)
+    }
+
+    private static func string(_ characters: [CChar]) -> String {
+        String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func setOption(_ socket: UnsafeMutableRawPointer, _ option: Int32, string: String) throws(ZMQError) {
+        try check(zmq_setsockopt(socket, option, string, string.utf8.count), "zmq_setsockopt")
     }
 
     // MARK: Library facts

@@ -10,7 +10,7 @@ import Darwin
 
 /// The libzmq socket types this package uses.
 package enum ZMQSocketType: Sendable {
-    case pub, sub, xpub, xsub, pair
+    case pub, sub, xpub, xsub, pair, rep, req
 
     var rawValue: Int32 {
         switch self {
@@ -19,6 +19,8 @@ package enum ZMQSocketType: Sendable {
         case .xpub: ZMQ_XPUB
         case .xsub: ZMQ_XSUB
         case .pair: ZMQ_PAIR
+        case .rep: ZMQ_REP
+        case .req: ZMQ_REQ
         }
     }
 }
@@ -82,6 +84,29 @@ package struct ZMQSocket: ~Copyable {
     /// On PUB/XPUB: fail a send with `EAGAIN` at the high-water mark instead of dropping it silently.
     package func setNoDrop(_ enabled: Bool) throws(ZMQError) { try LibZMQ.setOption(handle, ZMQ_XPUB_NODROP, Int32(enabled ? 1 : 0)) }
 
+    /// Makes this socket a CURVE server with a Z85 secret key (for its tcp/ipc connections).
+    package func setCurveServer(secretKey: String) throws(ZMQError) {
+        try LibZMQ.setOption(handle, ZMQ_CURVE_SERVER, Int32(1))
+        try LibZMQ.setOption(handle, ZMQ_CURVE_SECRETKEY, string: secretKey)
+    }
+
+    /// Makes this socket a CURVE client of the server with `serverKey` (all keys Z85).
+    package func setCurveClient(serverKey: String, publicKey: String, secretKey: String) throws(ZMQError) {
+        try LibZMQ.setOption(handle, ZMQ_CURVE_SERVERKEY, string: serverKey)
+        try LibZMQ.setOption(handle, ZMQ_CURVE_PUBLICKEY, string: publicKey)
+        try LibZMQ.setOption(handle, ZMQ_CURVE_SECRETKEY, string: secretKey)
+    }
+
+    /// Limits how long a connection handshake may take (a peer that never finishes it is dropped).
+    package func setHandshakeInterval(milliseconds: Int32) throws(ZMQError) {
+        try LibZMQ.setOption(handle, ZMQ_HANDSHAKE_IVL, milliseconds)
+    }
+
+    /// Publishes this socket's connection events on a PAIR socket bound at `endpoint` (inproc).
+    package func monitor(endpoint: String, events: Int32 = ZMQ_EVENT_ALL) throws(ZMQError) {
+        try LibZMQ.monitor(handle, endpoint: endpoint, events: events)
+    }
+
     package func subscribe(_ prefix: [UInt8]) throws(ZMQError) {
         try LibZMQ.setOption(handle, ZMQ_SUBSCRIBE, bytes: prefix)
     }
@@ -128,6 +153,24 @@ package struct ZMQSocket: ~Copyable {
         }
         return frames
     }
+}
+
+/// Connection events reported by a socket monitor.
+package struct ZMQSocketEvent: Sendable, Hashable {
+    package var rawValue: UInt16
+    package static let accepted = ZMQSocketEvent(rawValue: UInt16(ZMQ_EVENT_ACCEPTED))
+    package static let disconnected = ZMQSocketEvent(rawValue: UInt16(ZMQ_EVENT_DISCONNECTED))
+    package static let handshakeFailedNoDetail = ZMQSocketEvent(rawValue: UInt16(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
+    package static let handshakeFailedProtocol = ZMQSocketEvent(rawValue: UInt16(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL))
+    package static let handshakeFailedAuth = ZMQSocketEvent(rawValue: UInt16(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH))
+
+    /// Decodes the first frame of a monitor message (a 16-bit event number, then a 32-bit value).
+    package init?(frame: [UInt8]) {
+        guard frame.count >= 6 else { return nil }
+        rawValue = frame.withUnsafeBytes { $0.loadUnaligned(as: UInt16.self) }
+    }
+
+    package init(rawValue: UInt16) { self.rawValue = rawValue }
 }
 
 /// libzmq's built-in steerable proxy.

@@ -19,7 +19,7 @@ struct ShutdownTests {
         #expect(report.phases.map(\.name) == ShutdownReport.PhaseName.allCases)
         #expect(report.subscriptionsStopped == 4)
         #expect(threads.allSatisfy { $0.exited.hasFired })
-        #expect(bus.proxy.thread.exited.hasFired)
+        #expect(bus.introspection.proxyThread.exited.hasFired)
         #expect(bus.context.isTerminated)
         for subscription in subscriptions { #expect(subscription.isFinished) }
     }
@@ -127,7 +127,7 @@ struct ShutdownTests {
             let subscription = try await bus.subscribe(to: [""])
             try bus.makePublisher().publish(topic: "a", payload: "b")
             _ = try await subscription.first(1)
-            threads = [bus.proxy.thread] + bus.introspection.runLoopThreads
+            threads = [bus.introspection.proxyThread] + bus.introspection.runLoopThreads
             context = bus.context
         }
         #expect(threads.count == 2)

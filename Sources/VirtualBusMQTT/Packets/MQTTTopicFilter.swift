@@ -7,6 +7,8 @@
 public struct MQTTTopicFilter: Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral {
     /// The filter as a string.
     public let filter: String
+    /// No wildcard and no shared-subscription prefix: matching is string equality.
+    private let isExact: Bool
 
     /// Validates `filter` as a topic filter.
     /// - Throws: ``MQTTError`` with code ``MQTTError/Code/invalidTopic`` naming the rule broken.
@@ -15,16 +17,25 @@ public struct MQTTTopicFilter: Sendable, Hashable, CustomStringConvertible, Expr
             throw MQTTError(.invalidTopic, "invalid topic filter: \(rule)")
         }
         self.filter = filter
+        self.isExact = MQTTTopicFilter.exact(filter)
     }
 
     /// Creates a filter from a literal; an invalid literal is a programmer error.
     public init(stringLiteral value: String) {
         precondition(MQTTTopicFilter.violation(value) == nil, "invalid MQTT topic filter literal")
         self.filter = value
+        self.isExact = MQTTTopicFilter.exact(value)
     }
 
     /// A filter matching exactly one topic.
-    public init(_ topic: MQTTTopic) { self.filter = topic.name }
+    public init(_ topic: MQTTTopic) {
+        self.filter = topic.name
+        self.isExact = MQTTTopicFilter.exact(topic.name)
+    }
+
+    private static func exact(_ filter: String) -> Bool {
+        !filter.hasPrefix("$share/") && !filter.utf8.contains { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "#") }
+    }
 
     /// The filter string.
     public var description: String { filter }
@@ -44,6 +55,7 @@ public struct MQTTTopicFilter: Sendable, Hashable, CustomStringConvertible, Expr
     ///
     /// Topics starting with `$` are not matched by a filter starting with a wildcard ([MQTT-4.7.2-1]).
     public func matches(_ topic: MQTTTopic) -> Bool {
+        if isExact { return filter == topic.name }
         let pattern = matchPart.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         let levels = topic.name.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         if topic.name.utf8.first == UInt8(ascii: "$"), let first = pattern.first,

@@ -64,9 +64,11 @@ extension MQTTConnectionStateMachine {
                 topicAliases[alias] = topicName
             }
         }
-        guard let topic = try? MQTTTopic(topicName) else {
-            return violation("invalid topic name in PUBLISH [MQTT-4.7.3-1]", code: .topicNameInvalid)
+        // The decoder already enforced valid UTF-8, no U+0000 and no wildcards; only emptiness is left.
+        guard !topicName.isEmpty else {
+            return violation("empty topic name in PUBLISH [MQTT-4.7.3-1]", code: .topicNameInvalid)
         }
+        let topic = MQTTTopic(unchecked: topicName)
         let message = MQTTMessage(topic: topic, payload: Array(p.payload.readableBytesView), qos: p.qos,
                                   retain: p.retain, properties: p.properties)
         switch p.qos {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VirtualBus
 
 /// `vbus bench bus`: our bus next to raw libzmq through the same proxy (and the PyZMQ seed).
 struct BenchBusCommand: AsyncParsableCommand {
@@ -14,7 +15,7 @@ struct BenchBusCommand: AsyncParsableCommand {
     @Option(help: "Paired runs (ours and C alternately).") var runs = 5
     @Option(help: "inproc or tcp.") var transport = "inproc"
     @Option(help: "Directory of the reference programs.") var anchors = "../shared/anchors"
-    @Flag(help: "Skip the extra rows (64 B, 1 KiB, 8 subscribers) and the PyZMQ seed.") var quick = false
+    @Flag(help: "Skip the extra rows (64 B, 1 KiB, 8 subscribers, CURVE) and the PyZMQ seed.") var quick = false
     @Option(help: "Write an SVG bar chart of the results here.") var chart: String?
 
     func run() async throws {
@@ -28,6 +29,15 @@ struct BenchBusCommand: AsyncParsableCommand {
             for (extraSize, extraSubscribers) in [(64, 1), (1024, 1), (size, 8)] where (extraSize, extraSubscribers) != (size, subscribers) {
                 let extra = try await paired(anchor: anchor, size: extraSize, subscribers: extraSubscribers, runs: max(3, runs / 2))
                 rows.append(ChartRow(label: "\(extraSize) B x\(extraSubscribers)", ours: extra.ours, reference: extra.c))
+            }
+            if transport == "tcp" && CurveKeyPair.isCurveAvailable {
+                var plain: [Double] = [], secured: [Double] = []
+                for _ in 0..<max(3, runs / 2) {
+                    plain.append(try await BusThroughput.run(messages: messages, size: size, subscribers: 1, transport: "tcp").rate)
+                    secured.append(try await BusThroughput.run(messages: messages, size: size, subscribers: 1, transport: "tcp", curve: true).rate)
+                }
+                let cost = Stats.median(secured) / Stats.median(plain)
+                print("CURVE over tcp: \(Stats.median(secured).rateDescription) vs plain \(Stats.median(plain).rateDescription) (\(cost.formatted(decimals: 2))x)")
             }
             if let seed = try? seedRate() {
                 print("pyzmq seed (200000 x 16 B): \(seed.rateDescription); ours/seed: \((main.ours / seed).formatted(decimals: 1))x")

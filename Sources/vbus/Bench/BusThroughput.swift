@@ -10,13 +10,30 @@ enum BusThroughput {
         var rate: Double { Double(received) / seconds }
     }
 
-    static func run(messages: Int, size: Int, subscribers: Int, transport: String = "inproc") async throws -> Result {
-        var configuration = BusConfiguration()
+    /// With `transport == "tcp"`, the publisher and subscribers belong to a second bus connected to
+    /// the first over loopback tcp (its own context, as another process would have), like the C
+    /// anchor's tcp mode.
+    static func run(messages: Int, size: Int, subscribers: Int, transport: String = "inproc", curve: Bool = false) async throws -> Result {
+        let server: VirtualBus
+        let bus: VirtualBus
         if transport == "tcp" {
-            configuration.frontendBinds = [.tcp(port: nil)]
-            configuration.backendBinds = [.tcp(port: nil)]
+            var configuration = BusConfiguration(frontendBinds: [.tcp(port: nil)], backendBinds: [.tcp(port: nil)])
+            var clientConfiguration = BusConfiguration()
+            if curve {
+                let serverKeys = try CurveKeyPair.generate(), clientKeys = try CurveKeyPair.generate()
+                configuration.curveServer = CurveServerSecurity(keys: serverKeys, allowedClientKeys: [clientKeys.publicKey])
+                clientConfiguration.curveClient = CurveClientSecurity(serverPublicKey: serverKeys.publicKey, keys: clientKeys)
+            }
+            server = try VirtualBus(configuration: configuration)
+            bus = try VirtualBus.connect(
+                frontend: try BusEndpoint(parsing: server.endpoints.frontend[1]),
+                backend: try BusEndpoint(parsing: server.endpoints.backend[1]),
+                configuration: clientConfiguration
+            )
+        } else {
+            server = try VirtualBus()
+            bus = server
         }
-        let bus = try VirtualBus(configuration: configuration)
         var subscriptions: [BusSubscription] = []
         for _ in 0..<subscribers { subscriptions.append(try await bus.subscribe(to: [""])) }
         let consumers = subscriptions.map { subscription in
@@ -51,6 +68,7 @@ enum BusThroughput {
             DispatchQueue.global().async { done.wait(); continuation.resume() }
         }
         await bus.shutdown()
+        await server.shutdown()
         return Result(received: received / max(subscribers, 1), seconds: seconds)
     }
 }

@@ -1,0 +1,85 @@
+import Synchronization
+import ZeroMQ
+
+/// Counts what foreign peers do to the proxy's tcp/ipc endpoints: connections accepted and lost
+/// (including peers disconnected by libzmq for oversized or malformed traffic) and failed handshakes.
+///
+/// libzmq reports these on monitor sockets; a ``WorkerThread`` reads both sides' monitors. It is
+/// started before the proxy binds, so the monitors' first events already have a reader.
+final class PeerMonitor: Sendable {
+    let worker: WorkerThread
+    private let counters: Counters
+
+    private init(worker: WorkerThread, counters: Counters) {
+        self.worker = worker
+        self.counters = counters
+    }
+
+    var statistics: BusPeerStatistics { counters.value.withLock { $0 } }
+
+    static func start(context: ZMQContext, names: BusEndpointNames) throws(BusError) -> PeerMonitor {
+        let counters = Counters()
+        let worker = try WorkerThread.start(name: "vbus-monitor", context: context, controlEndpoint: names.monitorControl) { control, ready throws(ZMQError) in
+            var frontend = try ZMQSocket(context, type: .pair)
+            var backend = try ZMQSocket(context, type: .pair)
+            // Connect before the proxy binds the monitor endpoints (inproc allows it), so no
+            // event is emitted before there is a reader.
+            try frontend.connect(names.frontendMonitor)
+            try backend.connect(names.backendMonitor)
+            ready()
+            var poller = ZMQPoller(capacity: 3)
+            let controlIndex = try poller.add(control)
+            let frontendIndex = try poller.add(frontend)
+            let backendIndex = try poller.add(backend)
+            while true {
+                _ = try poller.poll()
+                if poller.isReadable(controlIndex) { break }
+                if poller.isReadable(frontendIndex) { try counters.drain(frontend) }
+                if poller.isReadable(backendIndex) { try counters.drain(backend) }
+            }
+            frontend.close(lingerMilliseconds: 0)
+            backend.close(lingerMilliseconds: 0)
+        }
+        return PeerMonitor(worker: worker, counters: counters)
+    }
+
+    private final class Counters: Sendable {
+        let value = Mutex(BusPeerStatistics())
+
+        /// Counts every event waiting on a monitor socket.
+        func drain(_ monitor: borrowing ZMQSocket) throws(ZMQError) {
+            while let frames = try monitor.receiveFrames(dontWait: true) {
+                if let event = frames.first.flatMap(ZMQSocketEvent.init(frame:)) { record(event) }
+            }
+        }
+
+        func record(_ event: ZMQSocketEvent) {
+            value.withLock { statistics in
+                switch event {
+                case .accepted:
+                    statistics.connectionsAccepted += 1
+                case .disconnected:
+                    statistics.disconnections += 1
+                case .handshakeFailedNoDetail, .handshakeFailedProtocol, .handshakeFailedAuth:
+                    statistics.failedHandshakes += 1
+                default:
+                    break
+                }
+            }
+        }
+    }
+}
+
+/// What foreign peers did to the bus's tcp/ipc endpoints (both sides together).
+public struct BusPeerStatistics: Sendable, Hashable {
+    /// Connections accepted.
+    public var connectionsAccepted = 0
+    /// Connections lost: closed by the peer, or dropped by libzmq for a protocol violation such as a
+    /// message over the maximum size.
+    public var disconnections = 0
+    /// Handshakes that failed (protocol mismatch, CURVE authentication).
+    public var failedHandshakes = 0
+
+    /// Connections open now.
+    public var openConnections: Int { connectionsAccepted - disconnections }
+}

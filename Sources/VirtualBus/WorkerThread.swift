@@ -1,0 +1,66 @@
+import Synchronization
+import ZeroMQ
+
+/// A socket-owning helper thread that is stopped through an `inproc://` PAIR control socket.
+///
+/// The reply servers (ZAP, remote control) and the peer monitor are built on it. Its body binds the
+/// control socket first, reports readiness (or the error that stopped it), and leaves its loop when
+/// the control socket becomes readable; it always closes its own sockets, which is what makes
+/// terminating the context afterwards safe.
+final class WorkerThread: Sendable {
+    /// The body: set up (throwing reports a start failure), call `ready()`, serve until the control
+    /// socket is readable, close everything.
+    typealias Body = @Sendable (_ control: borrowing ZMQSocket, _ ready: () -> Void) throws(ZMQError) -> Void
+
+    let thread: SocketThread
+    private let commander: Mutex<ZMQSocket>
+
+    private init(thread: SocketThread, commander: consuming sending ZMQSocket) {
+        self.thread = thread
+        self.commander = Mutex(commander)
+    }
+
+    /// Starts the thread and waits until its body called `ready()` (or failed).
+    static func start(name: String, context: ZMQContext, controlEndpoint: String, body: @escaping Body) throws(BusError) -> WorkerThread {
+        let started = OneShotEvent()
+        let failure = Mutex<BusError?>(nil)
+        let thread = SocketThread.start(name: name) {
+            var didStart = false
+            do throws(ZMQError) {
+                var control = try ZMQSocket(context, type: .pair)
+                try control.bind(controlEndpoint)
+                try body(control) {
+                    didStart = true
+                    started.fire()
+                }
+                control.close(lingerMilliseconds: 0)
+            } catch {
+                // Before ready(): a start failure. After it: ETERM or a broken socket ends the
+                // thread, and its sockets close as their values go away.
+                if !didStart { failure.withLock { $0 = BusError(transport: error) } }
+            }
+            started.fire()
+        }
+        _ = started.waitBlocking(timeout: .seconds(10))
+        if let error = failure.withLock({ $0 }) {
+            _ = thread.waitForExitBlocking(timeout: .seconds(1))
+            throw error
+        }
+        let commander = try mappingZMQErrors { () throws(ZMQError) in
+            let socket = try ZMQSocket(context, type: .pair)
+            try socket.setLinger(milliseconds: 0)
+            try socket.connect(controlEndpoint)
+            return socket
+        }
+        return WorkerThread(thread: thread, commander: commander)
+    }
+
+    /// Tells the thread to stop (it closes its sockets and exits). Idempotent.
+    func stop() {
+        commander.withLock { socket in
+            guard !socket.isClosed else { return }
+            _ = try? socket.send(frames: [[0x53]], dontWait: true)
+            socket.close(lingerMilliseconds: 0)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+internal import NIOCore
+
+/// The thin NIO handler: decodes bytes, hands packets to the client core, and forwards
+/// lifecycle events. All protocol logic lives in ``MQTTConnectionStateMachine``.
+final class MQTTChannelHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let core: ClientCore
+    private let decoder: MQTTPacketDecoder
+    private let end: Waiter<ClientCore.ConnectionEnd>
+    private let tickInterval: TimeAmount
+    private var cumulation: ByteBuffer?
+    private var timer: RepeatedTask?
+    private var failed = false
+
+    init(core: ClientCore, end: Waiter<ClientCore.ConnectionEnd>) {
+        self.core = core
+        self.end = end
+        let config = core.configuration
+        self.decoder = MQTTPacketDecoder(version: config.version, maximumPacketSize: Int(config.maximumPacketSize))
+        // Tick often enough for both the keep-alive and the connect timeout; at most every second.
+        let keepAliveNanos = config.keepAlive.components.seconds * 1_000_000_000
+        let quarter = keepAliveNanos > 0 ? keepAliveNanos / 4 : 1_000_000_000
+        self.tickInterval = .nanoseconds(max(50_000_000, min(1_000_000_000, quarter)))
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        core.channelActive(context.channel, end: end)
+        let core = self.core
+        timer = context.eventLoop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { _ in core.tick() }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !failed else { return }
+        var bytes = unwrapInboundIn(data)
+        if cumulation == nil || cumulation!.readableBytes == 0 {
+            cumulation = bytes
+        } else {
+            cumulation!.writeBuffer(&bytes)
+        }
+        var packets: [MQTTPacket] = []
+        do {
+            while let packet = try decoder.decode(buffer: &cumulation!) { packets.append(packet) }
+        } catch {
+            failed = true
+            if !packets.isEmpty { core.received(packets) }
+            core.fail(error)
+            return
+        }
+        if cumulation!.readableBytes == 0 {
+            cumulation = nil
+        } else if cumulation!.readerIndex > 65_536 {
+            cumulation!.discardReadBytes()
+        }
+        if !packets.isEmpty { core.received(packets) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        core.channelInactive()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // NIOSSL reports handshake and verification failures with its own error types.
+        let isTLS = String(reflecting: type(of: error)).contains("SSL")
+        core.fail(MQTTError(isTLS ? .tls : .connectionFailed, "\(isTLS ? "TLS" : "transport") error: \(error)"))
+        context.close(promise: nil)
+    }
+}

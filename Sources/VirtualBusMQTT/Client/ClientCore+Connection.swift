@@ -1,0 +1,155 @@
+internal import NIOCore
+internal import NIOPosix
+
+extension ClientCore {
+    /// A new transport is open: remember it and send CONNECT.
+    func channelActive(_ channel: any Channel, end: Waiter<ConnectionEnd>) {
+        perform { s in
+            s.channel = channel
+            s.closeError = nil
+            s.wasConnected = false
+            s.connectionEnd = end
+            s.encoder = MQTTPacketEncoder(version: configuration.version)
+            if s.isShutdown { return [.close(nil)] }
+            return s.machine.connect(now: .now)
+        }
+    }
+
+    /// Decoded packets from one read, handled under one lock acquisition.
+    func received(_ packets: [MQTTPacket]) {
+        let now = ContinuousClock.now
+        perform { s in
+            var actions: [Machine.Action] = []
+            for packet in packets {
+                actions += s.machine.received(packet, now: now)
+                if case .close = actions.last { break }
+            }
+            return actions
+        }
+    }
+
+    /// The decoder or the transport failed: close with `error`.
+    func fail(_ error: MQTTError) {
+        logger.warning("closing the MQTT connection: \(error)")
+        perform { _ in [.close(error)] }
+    }
+
+    func tick() {
+        perform { s in
+            s.machine.tick(now: .now, connectTimeout: configuration.connectTimeout, pingTimeout: configuration.pingTimeout)
+        }
+    }
+
+    /// The transport closed: fail or keep session state, end the connection.
+    func channelInactive() {
+        perform { s in
+            let error = s.closeError ?? (s.isShutdown ? nil : MQTTError(.connectionFailed, "the connection was closed"))
+            var actions = s.machine.connectionClosed(error: error)
+            let orphans = s.pendingQoS0
+            s.pendingQoS0 = []
+            s.pending.clear()
+            for w in orphans {
+                actions.append(.publishCompleted(.publish(w), .failure(MQTTError(.sessionLost, "connection closed before the publish was written"))))
+            }
+            s.channel = nil
+            return actions
+        }
+        let (end, info) = state.withLock { s in
+            defer { s.connectionEnd = nil }
+            return (s.connectionEnd, ConnectionEnd(wasConnected: s.wasConnected, error: s.closeError))
+        }
+        end?.complete(.success(info))
+    }
+
+    func connected(sessionPresent: Bool, properties: MQTTProperties, _ s: inout State, _ effects: inout [Effect]) {
+        s.wasConnected = true
+        for c in s.connectWaiters { effects.append(.resumeConnect(c, nil)) }
+        s.connectWaiters = []
+        logger.debug("MQTT connected", metadata: ["session_present": "\(sessionPresent)"])
+        guard !sessionPresent || configuration.cleanStart else { return }
+        // The broker has no subscriptions for us: make them again.
+        var subs: [(filter: MQTTTopicFilter, options: MQTTSubscriptionOptions)] = []
+        for (filter, entry) in s.brokerFilters where entry.references > 0 { subs.append((filter, entry.options)) }
+        for chunk in stride(from: 0, to: subs.count, by: 64) {
+            let part = Array(subs[chunk..<min(chunk + 64, subs.count)])
+            let waiter = Waiter<[MQTTReasonCode]>()
+            for item in part { s.brokerFilters[item.filter]?.pending = waiter }
+            apply(s.machine.subscribe(part, completion: .codes(waiter)), to: &s, effects: &effects)
+        }
+    }
+
+    /// Waits until CONNACK, or fails when the client gives up connecting.
+    func waitUntilConnected() async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            let immediate: Result<Void, MQTTError>? = state.withLock { s in
+                if s.isShutdown { return .failure(s.closeError ?? MQTTError(.shutdown, "the client is shut down")) }
+                if s.machine.state == .connected { return .success(()) }
+                s.connectWaiters.append(c)
+                return nil
+            }
+            if let immediate { c.resume(with: immediate.mapError { $0 as any Error }) }
+        }
+    }
+
+    /// Fails connect waiters after a failed attempt when the client will not retry.
+    func failConnectWaiters(_ error: MQTTError) {
+        let waiters = state.withLock { s in
+            defer { s.connectWaiters = [] }
+            return s.connectWaiters
+        }
+        for c in waiters { c.resume(throwing: error) }
+    }
+
+    var isShutdown: Bool { state.withLock { $0.isShutdown } }
+
+    /// Ends the session for good; idempotent and callable from anywhere.
+    func shutdown(error: MQTTError? = nil) {
+        var effects: [Effect] = []
+        state.withLock { s in
+            guard !s.isShutdown else { return }
+            s.isShutdown = true
+            if s.closeError == nil { s.closeError = error }
+            apply(s.machine.shutdown(), to: &s, effects: &effects)
+            for (_, local) in s.locals { effects.append(.finish(local.buffer, error)) }
+            s.locals = [:]
+            let shutdownError = error ?? MQTTError(.shutdown, "the client was shut down")
+            for c in s.connectWaiters { effects.append(.resumeConnect(c, shutdownError)) }
+            s.connectWaiters = []
+            if let sleeper = s.sleeper { effects.append(.resume(sleeper)) }
+            s.sleeper = nil
+            if let end = s.connectionEnd, s.channel == nil {
+                effects.append(.connectionEnded(end, ConnectionEnd(wasConnected: s.wasConnected, error: error)))
+            }
+        }
+        let requests = state.withLock { s in
+            defer { s.requests = [:] }
+            return s.requests
+        }
+        for (_, w) in requests { w.complete(.failure(MQTTError(.shutdown, "the client was shut down"))) }
+        run(effects)
+    }
+
+    /// Sleeps for `duration` unless the client shuts down first (reconnect backoff).
+    func sleep(for duration: Duration) async {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s in
+                if s.isShutdown { return true }
+                s.sleeper = c
+                return false
+            }
+            if now {
+                c.resume()
+                return
+            }
+            loop.scheduleTask(in: .nanoseconds(Int64(duration.components.seconds) * 1_000_000_000
+                                               + duration.components.attoseconds / 1_000_000_000)) {
+                let c = self.state.withLock { s in
+                    defer { s.sleeper = nil }
+                    return s.sleeper
+                }
+                c?.resume()
+            }
+        }
+    }
+}

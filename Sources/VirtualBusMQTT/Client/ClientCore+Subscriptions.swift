@@ -1,0 +1,111 @@
+extension ClientCore {
+    /// Sends a received message to every local subscription with a matching filter (once per
+    /// subscription) and to the request waiting for it.
+    func route(_ message: MQTTMessage, _ s: inout State, _ effects: inout [Effect]) {
+        if message.topic == s.responseTopic, let data = message.properties.correlationData, data.count == 8 {
+            let id = data.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            if let waiter = s.requests.removeValue(forKey: id) { effects.append(.response(waiter, message)) }
+            return
+        }
+        for (_, local) in s.locals where local.filters.contains(where: { $0.matches(message.topic) }) {
+            effects.append(.deliver(local.buffer, message))
+        }
+    }
+
+    /// Registers a local subscription; SUBSCRIBE goes out only for filters not yet held at the
+    /// broker with at least this QoS. Waits for the SUBACKs that cover its filters.
+    func subscribe(_ filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions) async throws(MQTTError) -> MQTTSubscription {
+        let policy = configuration.subscriptionBufferPolicy
+        let metrics = self.metrics
+        let buffer = MQTTSubscriptionBuffer(capacity: configuration.subscriptionBufferCapacity,
+                                            dropOldest: policy == .dropOldest, onDrop: { metrics.subscriptionDrops.increment() })
+        var waits: [Waiter<[MQTTReasonCode]>] = []
+        var effects: [Effect] = []
+        let id: UInt64? = state.withLock { s in
+            guard !s.isShutdown else { return nil }
+            let id = s.nextID
+            s.nextID += 1
+            s.locals[id] = LocalSubscription(filters: filters, buffer: buffer)
+            var fresh: [(filter: MQTTTopicFilter, options: MQTTSubscriptionOptions)] = []
+            for filter in Set(filters) {
+                if var entry = s.brokerFilters[filter] {
+                    entry.references += 1
+                    if options.qos > entry.options.qos {
+                        entry.options = options
+                        fresh.append((filter, options))
+                    } else if let pending = entry.pending {
+                        waits.append(pending)
+                    }
+                    s.brokerFilters[filter] = entry
+                } else {
+                    s.brokerFilters[filter] = BrokerFilter(references: 1, options: options)
+                    fresh.append((filter, options))
+                }
+            }
+            if !fresh.isEmpty && s.machine.state == .connected {
+                let waiter = Waiter<[MQTTReasonCode]>()
+                for f in fresh { s.brokerFilters[f.filter]?.pending = waiter }
+                waits.append(waiter)
+                apply(s.machine.subscribe(fresh, completion: .codes(waiter)), to: &s, effects: &effects)
+            }
+            // Not connected: the filters are subscribed on CONNACK.
+            return id
+        }
+        run(effects)
+        guard let id else { throw MQTTError(.shutdown, "the client is shut down") }
+        var codes: [MQTTReasonCode] = []
+        do {
+            for w in waits { codes += try await w.value() }
+        } catch {
+            releaseNow(id)
+            throw error
+        }
+        state.withLock { s in
+            for f in filters where s.brokerFilters[f]?.pending.map({ w in waits.contains { $0 === w } }) == true {
+                s.brokerFilters[f]?.pending = nil
+            }
+        }
+        if let failed = codes.first(where: { $0.isFailure }) {
+            releaseNow(id)
+            throw MQTTError(.brokerRejected, "the broker refused the subscription", reasonCode: failed)
+        }
+        return MQTTSubscription(id: id, filters: filters, reasonCodes: codes, buffer: buffer,
+                                release: { [weak self] id throws(MQTTError) in try await self?.release(id) },
+                                releaseNow: { [weak self] id in self?.releaseNow(id) })
+    }
+
+    /// Removes a local subscription; returns the UNSUBSCRIBE waiter when a filter was released.
+    private func unregister(_ id: UInt64) -> Waiter<[MQTTReasonCode]>? {
+        var effects: [Effect] = []
+        let waiter: Waiter<[MQTTReasonCode]>? = state.withLock { s in
+            guard let local = s.locals.removeValue(forKey: id) else { return nil }
+            effects.append(.finish(local.buffer, nil))
+            var released: [MQTTTopicFilter] = []
+            for filter in Set(local.filters) {
+                guard var entry = s.brokerFilters[filter] else { continue }
+                entry.references -= 1
+                if entry.references == 0 {
+                    s.brokerFilters[filter] = nil
+                    released.append(filter)
+                } else {
+                    s.brokerFilters[filter] = entry
+                }
+            }
+            guard !released.isEmpty, s.machine.state == .connected else { return nil }
+            let waiter = Waiter<[MQTTReasonCode]>()
+            apply(s.machine.unsubscribe(released, completion: .codes(waiter)), to: &s, effects: &effects)
+            return waiter
+        }
+        run(effects)
+        return waiter
+    }
+
+    /// Ends a subscription without waiting (deinit, cancel).
+    func releaseNow(_ id: UInt64) { _ = unregister(id) }
+
+    /// Ends a subscription and waits for UNSUBACK if one was needed.
+    func release(_ id: UInt64) async throws(MQTTError) {
+        guard let waiter = unregister(id) else { return }
+        _ = try await waiter.value()
+    }
+}

@@ -1,0 +1,146 @@
+public import Logging
+internal import NIOCore
+internal import NIOPosix
+internal import NIOSSL
+public import ServiceLifecycle
+import Synchronization
+
+/// An MQTT 3.1.1 / 5.0 client session on SwiftNIO.
+///
+/// Safe to use from any number of tasks at once: every acknowledgement is matched by packet
+/// identifier in one state machine. Run it as a swift-service-lifecycle `Service` (``run()``
+/// connects, reconnects if configured, and ends on graceful shutdown or cancellation), or use
+/// the scoped ``withConnection(configuration:logger:_:)``.
+///
+/// Nothing you pass in runs on the event loop: completions and messages resume your tasks, so
+/// awaiting a publish inside a subscription loop completes at every QoS.
+public final class MQTTClient: Service, Sendable {
+    /// The configuration the client was made with.
+    public let configuration: MQTTClientConfiguration
+    let core: ClientCore
+    private let logger: Logger
+    private let started = Atomic<Bool>(false)
+
+    /// Creates a client; nothing happens until ``run()``.
+    public init(configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT")) {
+        self.configuration = configuration
+        self.logger = logger
+        self.core = ClientCore(configuration: configuration, logger: logger)
+    }
+
+    deinit { core.shutdown() }
+
+    /// Connects and keeps the session until shutdown. Single-shot: calling it twice is a programmer error.
+    ///
+    /// Returns after graceful shutdown, cancellation or ``shutdown()``; throws the connection
+    /// error when the connection fails and no ``MQTTClientConfiguration/reconnect`` policy is set.
+    public func run() async throws {
+        precondition(!started.exchange(true, ordering: .relaxed), "MQTTClient.run() called twice")
+        try await withGracefulShutdownHandler {
+            try await withTaskCancellationHandler {
+                try await runLoop()
+            } onCancel: {
+                self.core.shutdown()
+            }
+        } onGracefulShutdown: {
+            self.core.shutdown()
+        }
+    }
+
+    /// Ends the session: sends DISCONNECT, fails everything pending with ``MQTTError/Code/shutdown``,
+    /// ends subscriptions. Idempotent, non-blocking, callable from anywhere (a handler included).
+    public func shutdown() { core.shutdown() }
+
+    /// Waits until the broker accepted the connection (CONNACK).
+    public func waitUntilConnected() async throws { try await core.waitUntilConnected() }
+
+    /// Connects, runs `body` with the connected client, then shuts down and waits for the end.
+    public static func withConnection<Result: Sendable>(
+        configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT"),
+        _ body: (MQTTClient) async throws -> Result
+    ) async throws -> Result {
+        let client = MQTTClient(configuration: configuration, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            do {
+                try await client.waitUntilConnected()
+                let result = try await body(client)
+                client.shutdown()
+                try await group.waitForAll()
+                return result
+            } catch {
+                client.shutdown()
+                try? await group.waitForAll()
+                throw error
+            }
+        }
+    }
+
+    private func runLoop() async throws {
+        var attempt = 0
+        var rng = SystemRandomNumberGenerator()
+        while !core.isShutdown {
+            var failure: MQTTError?
+            do {
+                let end = Waiter<ClientCore.ConnectionEnd>()
+                try await connectChannel(end: end)
+                let result = try await end.value()
+                if result.wasConnected { attempt = 0 }
+                failure = result.error
+                if failure == nil && !core.isShutdown { failure = MQTTError(.connectionFailed, "the connection was closed") }
+            } catch let error as MQTTError {
+                failure = error
+            } catch {
+                failure = MQTTError(.connectionFailed, "cannot connect to the broker: \(error)")
+            }
+            if core.isShutdown { break }
+            let error = failure ?? MQTTError(.connectionFailed, "the connection ended")
+            guard let policy = configuration.reconnect, policy.maximumAttempts.map({ attempt < $0 }) ?? true else {
+                core.failConnectWaiters(error)
+                core.shutdown(error: error)
+                throw error
+            }
+            let delay = policy.delay(attempt: attempt, using: &rng)
+            attempt += 1
+            logger.info("MQTT connection lost, reconnecting", metadata: ["error": "\(error)", "delay": "\(delay)"])
+            await core.sleep(for: delay)
+        }
+    }
+
+    private func connectChannel(end: Waiter<ClientCore.ConnectionEnd>) async throws {
+        let sslContext: NIOSSLContext? = try configuration.tls.map { try Self.makeSSLContext($0) }
+        let hostname = configuration.tls?.serverHostname ?? configuration.host
+        let core = self.core
+        let timeout = configuration.connectTimeout
+        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
+                                         + timeout.components.attoseconds / 1_000_000_000))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        let isIP = hostname.contains(":") || hostname.allSatisfy { $0.isNumber || $0 == "." }
+                        let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: isIP ? nil : hostname)
+                        try channel.pipeline.syncOperations.addHandler(tls)
+                    }
+                    try channel.pipeline.syncOperations.addHandler(MQTTChannelHandler(core: core, end: end))
+                }
+            }
+        _ = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
+    }
+
+    static func makeSSLContext(_ tls: MQTTTLSConfiguration) throws(MQTTError) -> NIOSSLContext {
+        do {
+            var config = TLSConfiguration.makeClientConfiguration()
+            config.certificateVerification = tls.verifyServer ? .fullVerification : .none
+            if case .pemFile(let path) = tls.trustRoots { config.trustRoots = .file(path) }
+            if let cert = tls.clientCertificatePath, let key = tls.clientKeyPath {
+                config.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
+                config.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+            }
+            return try NIOSSLContext(configuration: config)
+        } catch {
+            throw MQTTError(.tls, "invalid TLS configuration: \(error)")
+        }
+    }
+}

@@ -1,0 +1,153 @@
+/// Everything an ``MQTTClient`` needs to connect and how it bounds its queues.
+public struct MQTTClientConfiguration: Sendable {
+    /// Broker host name or address.
+    public var host: String
+    /// Broker port (1883 plain, 8883 TLS by convention).
+    public var port: Int
+    /// Protocol version for this connection.
+    public var version: MQTTProtocolVersion
+    /// Client identifier; empty asks the broker to assign one (needs clean start on 3.1.1).
+    public var clientID: String
+    /// Start a new session (true) or resume the broker's stored one (false).
+    public var cleanStart: Bool
+    /// MQTT 5 session expiry interval in seconds (0 = ends with the connection).
+    public var sessionExpiry: UInt32
+    /// Keep-alive interval; `.zero` turns keep-alive off.
+    public var keepAlive: Duration
+    /// How long a PINGREQ may stay unanswered before the broker is declared dead (default: keepAlive).
+    public var pingTimeout: Duration?
+    /// How long to wait for the TCP/TLS connection and CONNACK.
+    public var connectTimeout: Duration
+    /// User name and password; never logged, never in error text.
+    public var credentials: MQTTCredentials?
+    /// Will message the broker publishes if this client disappears.
+    public var will: MQTTWill?
+    /// TLS settings; `nil` connects in plain TCP.
+    public var tls: MQTTTLSConfiguration?
+    /// Our own cap on QoS 1/2 publishes awaiting acknowledgement; the broker's Receive Maximum may lower it.
+    public var maxInFlight: Int
+    /// Publishes held while the send window is full or the client is not connected.
+    public var publishQueueCapacity: Int
+    /// What happens to a publish when that queue is full.
+    public var publishQueuePolicy: MQTTQueuePolicy
+    /// Messages buffered per subscription before the subscription policy drops.
+    public var subscriptionBufferCapacity: Int
+    /// `.dropOldest` (default) or `.dropNewest` for subscription buffers; other policies act as drop newest.
+    public var subscriptionBufferPolicy: MQTTQueuePolicy
+    /// Reconnect after a lost connection (`nil` = the client ends when the connection ends).
+    public var reconnect: MQTTReconnectPolicy?
+    /// Inbound QoS 2 publishes we hold unreleased (our Receive Maximum).
+    public var receiveMaximum: UInt16
+    /// Largest packet we accept from the broker.
+    public var maximumPacketSize: UInt32
+    /// Prefix for the response topic of ``MQTTClient/request(topic:payload:qos:properties:timeout:)``.
+    public var responseTopicPrefix: String
+
+    /// Creates a configuration with conservative defaults.
+    public init(host: String, port: Int = 1883, version: MQTTProtocolVersion = .v5, clientID: String,
+                cleanStart: Bool = true, sessionExpiry: UInt32 = 0, keepAlive: Duration = .seconds(60),
+                credentials: MQTTCredentials? = nil, will: MQTTWill? = nil, tls: MQTTTLSConfiguration? = nil) {
+        self.host = host
+        self.port = port
+        self.version = version
+        self.clientID = clientID
+        self.cleanStart = cleanStart
+        self.sessionExpiry = sessionExpiry
+        self.keepAlive = keepAlive
+        self.pingTimeout = nil
+        self.connectTimeout = .seconds(10)
+        self.credentials = credentials
+        self.will = will
+        self.tls = tls
+        self.maxInFlight = 65_535
+        self.publishQueueCapacity = 10_000
+        self.publishQueuePolicy = .wait(timeout: .seconds(30))
+        self.subscriptionBufferCapacity = 10_000
+        self.subscriptionBufferPolicy = .dropOldest
+        self.reconnect = nil
+        self.receiveMaximum = 65_535
+        self.maximumPacketSize = 16 << 20
+        self.responseTopicPrefix = "vbus/responses"
+    }
+}
+
+/// User name and password. The description is redacted.
+public struct MQTTCredentials: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// The user name.
+    public var username: String
+    /// The password bytes.
+    public var password: [UInt8]?
+
+    /// Creates credentials from a password string.
+    public init(username: String, password: String?) {
+        self.username = username
+        self.password = password.map { Array($0.utf8) }
+    }
+
+    /// Creates credentials from raw password bytes.
+    public init(username: String, passwordBytes: [UInt8]?) {
+        self.username = username
+        self.password = passwordBytes
+    }
+
+    /// Always `MQTTCredentials(<redacted>)`.
+    public var description: String { "MQTTCredentials(<redacted>)" }
+    /// Always `MQTTCredentials(<redacted>)`.
+    public var debugDescription: String { description }
+}
+
+/// Reconnect with exponential backoff and full jitter.
+public struct MQTTReconnectPolicy: Sendable, Hashable {
+    /// First delay.
+    public var initialDelay: Duration
+    /// Largest delay.
+    public var maximumDelay: Duration
+    /// Give up after this many consecutive failed attempts (`nil` = never).
+    public var maximumAttempts: Int?
+
+    /// Creates a policy.
+    public init(initialDelay: Duration = .milliseconds(100), maximumDelay: Duration = .seconds(30), maximumAttempts: Int? = nil) {
+        self.initialDelay = initialDelay
+        self.maximumDelay = maximumDelay
+        self.maximumAttempts = maximumAttempts
+    }
+
+    /// The delay before attempt `attempt` (0-based): uniform in [0, min(max, initial * 2^attempt)].
+    func delay(attempt: Int, using rng: inout some RandomNumberGenerator) -> Duration {
+        let cap = min(maximumDelay, initialDelay * (1 << min(attempt, 20)))
+        let ns = cap.components.seconds * 1_000_000_000 + cap.components.attoseconds / 1_000_000_000
+        return .nanoseconds(Int64.random(in: 0...max(0, ns), using: &rng))
+    }
+}
+
+/// TLS settings, kept free of NIO types. Server verification is on by default.
+public struct MQTTTLSConfiguration: Sendable, Hashable {
+    /// Where trusted CA certificates come from.
+    public enum TrustRoots: Sendable, Hashable {
+        /// The system trust store.
+        case system
+        /// A PEM file with one or more CA certificates.
+        case pemFile(String)
+    }
+
+    /// CA certificates used to verify the broker.
+    public var trustRoots: TrustRoots
+    /// Verify the broker's certificate chain and host name (default true). Turning it off is for tests only.
+    public var verifyServer: Bool
+    /// Host name for SNI and verification; defaults to the configured host.
+    public var serverHostname: String?
+    /// Client certificate chain (PEM file) for mutual TLS.
+    public var clientCertificatePath: String?
+    /// Private key (PEM file) for the client certificate.
+    public var clientKeyPath: String?
+
+    /// Creates TLS settings.
+    public init(trustRoots: TrustRoots = .system, verifyServer: Bool = true, serverHostname: String? = nil,
+                clientCertificatePath: String? = nil, clientKeyPath: String? = nil) {
+        self.trustRoots = trustRoots
+        self.verifyServer = verifyServer
+        self.serverHostname = serverHostname
+        self.clientCertificatePath = clientCertificatePath
+        self.clientKeyPath = clientKeyPath
+    }
+}

@@ -1,0 +1,107 @@
+internal import NIOCore
+import Synchronization
+
+/// The bounded buffer between the network and one subscription's consumer.
+///
+/// The event loop only appends and, when the consumer is suspended, resumes it; the consumer
+/// takes the whole buffer in one swap and iterates it without the lock (delivery in batches).
+/// When full, the policy drops the oldest or the newest message and counts it; the network is
+/// never blocked by a slow consumer.
+final class MQTTSubscriptionBuffer: Sendable {
+    private struct State {
+        var messages = CircularBuffer<MQTTMessage>()
+        var waiter: CheckedContinuation<Void, Never>?
+        var finished: MQTTError??  // .some(nil) = clean end, .some(error) = failed
+        var dropped = 0
+    }
+
+    let capacity: Int
+    let dropOldest: Bool
+    private let state = Mutex(State())
+    private let onDrop: @Sendable () -> Void
+
+    init(capacity: Int, dropOldest: Bool, onDrop: @escaping @Sendable () -> Void) {
+        self.capacity = max(1, capacity)
+        self.dropOldest = dropOldest
+        self.onDrop = onDrop
+    }
+
+    var depth: Int { state.withLock { $0.messages.count } }
+    var droppedCount: Int { state.withLock { $0.dropped } }
+
+    func push(_ message: MQTTMessage) { push(contentsOf: CollectionOfOne(message)) }
+
+    /// Appends a batch under one lock acquisition.
+    func push(contentsOf messages: some Collection<MQTTMessage>) {
+        var dropped = 0
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { s in
+            guard s.finished == nil else { return nil }
+            for message in messages {
+                if s.messages.count >= capacity {
+                    dropped += 1
+                    s.dropped += 1
+                    if dropOldest {
+                        s.messages.removeFirst()
+                        s.messages.append(message)
+                    }
+                } else {
+                    s.messages.append(message)
+                }
+            }
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        for _ in 0..<dropped { onDrop() }
+        waiter?.resume()
+    }
+
+    /// Ends the stream after the buffered messages; `error` is thrown to the consumer then.
+    func finish(_ error: MQTTError?) {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { s in
+            if s.finished == nil { s.finished = .some(error) }
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Takes everything buffered, waiting while empty. Returns an empty batch at the end.
+    func takeBatch() async throws(MQTTError) -> CircularBuffer<MQTTMessage> {
+        while true {
+            if Task.isCancelled { return [] }
+            enum Step { case batch(CircularBuffer<MQTTMessage>), end(MQTTError?), wait }
+            let step: Step = state.withLock { s in
+                if !s.messages.isEmpty {
+                    var taken = CircularBuffer<MQTTMessage>(initialCapacity: 16)
+                    swap(&taken, &s.messages)
+                    return .batch(taken)
+                }
+                if let finished = s.finished { return .end(finished) }
+                return .wait
+            }
+            switch step {
+            case .batch(let b): return b
+            case .end(let error):
+                if let error { throw error }
+                return []
+            case .wait:
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                        let resumeNow = state.withLock { s in
+                            if !s.messages.isEmpty || s.finished != nil || Task.isCancelled { return true }
+                            s.waiter = c
+                            return false
+                        }
+                        if resumeNow { c.resume() }
+                    }
+                } onCancel: {
+                    let w = state.withLock { s in
+                        defer { s.waiter = nil }
+                        return s.waiter
+                    }
+                    w?.resume()
+                }
+            }
+        }
+    }
+}

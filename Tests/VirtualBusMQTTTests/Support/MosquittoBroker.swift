@@ -1,0 +1,152 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+
+/// A real mosquitto the tests start on a free loopback port with a generated config.
+///
+/// Fails loudly (never skips) when mosquitto is missing or does not come up. Readiness is
+/// detected by connecting to the port, not by sleeping.
+final class MosquittoBroker: @unchecked Sendable {
+    // @unchecked: `process` is replaced only by start()/stop(), which tests call sequentially
+    // from one task; the other properties are immutable.
+    static let executable = "/usr/sbin/mosquitto"
+
+    let port: Int
+    let directory: URL
+    let extraConfig: String
+    private var process: Process?
+    private let stderrPipe = Pipe()
+
+    struct StartError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let anonymous: Bool
+
+    private init(port: Int, directory: URL, extraConfig: String, anonymous: Bool) {
+        self.anonymous = anonymous
+        self.port = port
+        self.directory = directory
+        self.extraConfig = extraConfig
+    }
+
+    /// Starts mosquitto with `listener PORT 127.0.0.1`, `allow_anonymous` and `extraConfig`
+    /// (which may add TLS or password settings for that listener).
+    static func start(extraConfig: String = "", persistence: Bool = false, anonymous: Bool = true) async throws -> MosquittoBroker {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw StartError(description: "mosquitto not found at \(executable): install the mosquitto package (apt-get install mosquitto)")
+        }
+        let port = try await freePort()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vbus-mosquitto-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var config = extraConfig
+        if persistence {
+            config += "\npersistence true\npersistence_location \(dir.path)/\nautosave_on_changes true\nautosave_interval 1\n"
+        }
+        let broker = MosquittoBroker(port: port, directory: dir, extraConfig: config, anonymous: anonymous)
+        try await broker.launch()
+        return broker
+    }
+
+    /// Runs `body` with a fresh broker and always stops it afterwards.
+    static func with<R>(extraConfig: String = "", persistence: Bool = false, anonymous: Bool = true,
+                        _ body: (MosquittoBroker) async throws -> R) async throws -> R {
+        let broker = try await start(extraConfig: extraConfig, persistence: persistence, anonymous: anonymous)
+        do {
+            let result = try await body(broker)
+            broker.stop()
+            return result
+        } catch {
+            broker.stop()
+            throw error
+        }
+    }
+
+    private func launch() async throws {
+        let configURL = directory.appendingPathComponent("mosquitto.conf")
+        let config = """
+            listener \(port) 127.0.0.1
+            allow_anonymous \(anonymous)
+            max_inflight_messages 0
+            max_queued_messages 100000
+            log_type error
+            log_dest stderr
+            \(extraConfig)
+
+            """
+        try config.write(to: configURL, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = ["-c", configURL.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = stderrPipe
+        try process.run()
+        self.process = process
+        try await waitUntilListening(process)
+    }
+
+    private func waitUntilListening(_ process: Process) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else {
+                let err = String(decoding: stderrPipe.fileHandleForReading.availableData, as: UTF8.self)
+                throw StartError(description: "mosquitto exited with status \(process.terminationStatus): \(err)")
+            }
+            do {
+                let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .connect(host: "127.0.0.1", port: port).get()
+                try? await channel.close()
+                return
+            } catch {
+                try await Task.sleep(for: .milliseconds(10))  // poll interval between connection attempts
+            }
+        }
+        throw StartError(description: "mosquitto did not accept connections on port \(port) within 10 s")
+    }
+
+    /// Stops the broker. SIGKILL, because a child spawned from the test process may inherit a
+    /// signal mask that blocks SIGTERM; persistence tests use `autosave_on_changes` instead.
+    func stop() {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// Starts the broker again on the same port with the same config (and persistence directory).
+    func restart() async throws {
+        stop()
+        try await launch()
+    }
+
+    deinit { stop() }
+
+    /// Runs a command line tool (openssl, mosquitto_passwd) for fixtures; throws on failure.
+    static func tool(_ argv: [String], in directory: URL) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = argv
+        p.currentDirectoryURL = directory
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw StartError(description: "\(argv.joined(separator: " ")) failed: \(String(decoding: output, as: UTF8.self))")
+        }
+    }
+
+    /// A free loopback port: bind to port 0, read the port, close.
+    static func freePort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress?.port
+        try await channel.close()
+        guard let port else { throw StartError(description: "no local port") }
+        return port
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+/// A program the tests start (the `vbus` CLI, a pyzmq peer), with its output lines as an async
+/// stream and a bounded wait for its exit.
+final class ChildProcess: @unchecked Sendable {
+    // @unchecked: `process` is configured before run() and afterwards only read (Foundation's
+    // Process is itself thread-safe for isRunning/terminate/terminationStatus).
+    let process = Process()
+    let lines: AsyncStream<String>
+    let errorLines: AsyncStream<String>
+    private let name: String
+
+    init(_ executable: String, _ arguments: [String], standardInput: String? = nil) throws {
+        name = URL(fileURLWithPath: executable).lastPathComponent + " " + (arguments.first ?? "")
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        if let standardInput {
+            let input = Pipe()
+            process.standardInput = input
+            input.fileHandleForWriting.write(Data(standardInput.utf8))
+            try input.fileHandleForWriting.close()
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
+        lines = Self.lines(of: output.fileHandleForReading)
+        errorLines = Self.lines(of: errors.fileHandleForReading)
+        try process.run()
+    }
+
+    /// `vbus` as built next to the test bundle (`swift build --build-tests` builds it).
+    static func vbus(_ arguments: [String], standardInput: String? = nil) throws -> ChildProcess {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var path = directory.appendingPathComponent("vbus").path
+        if !FileManager.default.fileExists(atPath: path) {
+            // Some runners start the bundle from a helper; fall back to the build folder.
+            path = FileManager.default.currentDirectoryPath + "/.build/debug/vbus"
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TimedOut(what: "finding the vbus executable (run `swift build --build-tests` first)")
+        }
+        return try ChildProcess(path, arguments, standardInput: standardInput)
+    }
+
+    /// `python3 -c SCRIPT ARGS...`; fails clearly when pyzmq is missing.
+    static func python(_ script: String, _ arguments: [String]) throws -> ChildProcess {
+        try ChildProcess("/usr/bin/env", ["python3", "-c", script] + arguments)
+    }
+
+    /// The first output line satisfying `predicate`, within `limit`.
+    func firstLine(_ stream: KeyPath<ChildProcess, AsyncStream<String>> = \.lines, within limit: Duration = .seconds(20), where predicate: @escaping @Sendable (String) -> Bool) async throws -> String {
+        let lines = self[keyPath: stream]
+        let name = self.name
+        return try await withDeadline(limit, "\(name): expected output line") {
+            for await line in lines where predicate(line) { return line }
+            throw TimedOut(what: "\(name) ended without the expected line")
+        }
+    }
+
+    /// Sends SIGTERM.
+    func terminate() { process.terminate() }
+
+    /// Waits for the exit (bounded) and returns the status.
+    func exitStatus(within limit: Duration = .seconds(20)) async throws -> Int32 {
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning {
+            if ContinuousClock.now > deadline {
+                process.interrupt()
+                throw TimedOut(what: "\(name) exit")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+
+    private static func lines(of handle: FileHandle) -> AsyncStream<String> {
+        AsyncStream { continuation in
+            let thread = Thread {
+                var pending = Data()
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    pending.append(chunk)
+                    while let newline = pending.firstIndex(of: 0x0A) {
+                        continuation.yield(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                        pending.removeSubrange(pending.startIndex...newline)
+                    }
+                }
+                if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
+                continuation.finish()
+            }
+            thread.start()
+        }
+    }
+}
