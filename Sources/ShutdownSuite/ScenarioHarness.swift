@@ -45,6 +45,8 @@ public final class ScenarioHarness: Sendable {
         /// Run-loop threads seen only after shutdown began (a subscription racing the shutdown).
         var runLoopThreadsDuring: [ObjectIdentifier: SocketThread] = [:]
         var proxyThread: SocketThread?
+        /// Helper threads (remote control, peer monitor, ZAP handler) when configured.
+        var serverThreads: [SocketThread] = []
         var context: ZMQContext?
         /// Set by ``releaseBus()``: how long the release (and so `deinit`) took.
         var releaseDuration: Duration?
@@ -132,7 +134,8 @@ public final class ScenarioHarness: Sendable {
     func recordIntrospection(of bus: VirtualBus) {
         let introspection = bus.introspection
         state.withLock { state in
-            state.proxyThread = introspection.proxyThread
+            state.proxyThread = introspection.ownProxyThread
+            if !introspection.serverThreads.isEmpty { state.serverThreads = introspection.serverThreads }
             state.context = introspection.context
             for thread in introspection.runLoopThreads {
                 let key = ObjectIdentifier(thread)

@@ -20,6 +20,8 @@ extension ShutdownScenario {
             let path = "/tmp/vbus-suite-\(getpid())-\(random.next() % 1_000_000_000)"
             configuration.frontendBinds = [.tcp(port: nil), .ipc(path + "-f.ipc")]
             configuration.backendBinds = [.tcp(port: nil), .ipc(path + "-b.ipc")]
+            // Sometimes a remote-control endpoint too: its helper thread must end with the bus.
+            if random.chance(0.5) { configuration.controlBind = .tcp(port: nil) }
         }
     ) { h in
         h.consume(try await h.subscribe(to: ["x/"], counted: false))

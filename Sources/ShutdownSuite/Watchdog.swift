@@ -138,6 +138,11 @@ struct Watchdog {
             findings.problems.append("the proxy thread is still running after shutdown returned")
             findings.blocked = findings.blocked ?? .stopProxy
         }
+        let servers = state.serverThreads.filter { !$0.exited.hasFired }
+        if !servers.isEmpty {
+            findings.problems.append("helper threads still running after shutdown returned: \(servers.map(\.name).sorted())")
+            findings.blocked = findings.blocked ?? .stopProxy
+        }
         if let context = state.context, !context.isTerminated {
             findings.problems.append("the ZeroMQ context is not terminated\(context.isTerminating ? " (zmq_ctx_term still blocked)" : "")")
             findings.blocked = findings.blocked ?? .terminateContext
