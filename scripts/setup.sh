@@ -16,6 +16,7 @@ pkg-config --exists libzmq 2>/dev/null || missing+=(libzmq3-dev)
 command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 [ -f /usr/include/mosquitto.h ] || missing+=(libmosquitto-dev)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+command -v make >/dev/null 2>&1 || missing+=(make)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 

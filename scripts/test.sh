@@ -7,3 +7,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build --build-tests
 swift test --skip-build
+make sanitize-thread SANITIZE_ITERATIONS=20  # time-boxed TSan run of the shutdown suite in .build-tsan (~10 min on 2 cores); ASan: make sanitize

@@ -26,8 +26,14 @@ public final class MQTTBridge: Service, Sendable {
     private let relaying = Mutex(false)
 
     /// Creates a bridge between `bus` and `mqtt` (which the bridge runs: do not run it elsewhere).
+    /// How long ``run()`` waits for the first connection before it fails with
+    /// ``BridgeError/Code/brokerUnavailable`` (later outages are reconnected per the client's policy).
+    let connectTimeout: Duration
+
     public init(bus: VirtualBus, mqtt: MQTTClient, rules: [BridgeRule], id: String? = nil,
-                shutdownTimeout: Duration = .seconds(5), logger: Logger = Logger(label: "VirtualBusBridge")) {
+                connectTimeout: Duration = .seconds(10), shutdownTimeout: Duration = .seconds(5),
+                logger: Logger = Logger(label: "VirtualBusBridge")) {
+        self.connectTimeout = connectTimeout
         self.bus = bus
         self.mqtt = mqtt
         self.rules = rules
@@ -48,7 +54,7 @@ public final class MQTTBridge: Service, Sendable {
     public func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.mqtt.run() }
-            try await mqtt.waitUntilConnected()
+            try await waitForFirstConnection()
             let outbound = try await subscribeOnBus()
             let inbound = try await subscribeOnMQTT()
             relaying.withLock { $0 = true }
@@ -78,6 +84,24 @@ public final class MQTTBridge: Service, Sendable {
             await relays.value
             await bus.shutdown()
             try await group.waitForAll()
+        }
+    }
+
+    private func waitForFirstConnection() async throws {
+        let connected = try await withThrowingTaskGroup(of: Bool.self) { waiting in
+            waiting.addTask { try await self.mqtt.waitUntilConnected(); return true }
+            waiting.addTask { try await Task.sleep(for: self.connectTimeout); return false }
+            let connected = try await waiting.next() ?? false
+            // Shutting the client down is what ends a wait for a connection that never comes
+            // (the group waits for its children before it returns).
+            if !connected { mqtt.shutdown() }
+            waiting.cancelAll()
+            return connected
+        }
+        guard connected else {
+            await bus.shutdown()
+            let address = "\(mqtt.configuration.host):\(mqtt.configuration.port)"
+            throw BridgeError(.brokerUnavailable, "cannot reach the MQTT broker at \(address) within \(connectTimeout)")
         }
     }
 

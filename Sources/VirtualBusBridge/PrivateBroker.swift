@@ -73,6 +73,9 @@ public final class PrivateBroker: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// A loopback port nobody listens on right now (for tests of unreachable brokers).
+    public static func unusedPort() throws(BridgeError) -> Int { try freePort() }
+
     /// A free loopback port: bind to port 0, read it back, close.
     static func freePort() throws(BridgeError) -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

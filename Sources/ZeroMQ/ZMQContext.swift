@@ -48,6 +48,17 @@ package final class ZMQContext: @unchecked Sendable {
         state.withLock { $0 = .terminated }
     }
 
+    /// Creates a raw socket, unless termination has begun: then throws `ETERM` instead of handing
+    /// libzmq a context that `zmq_ctx_term` may already have freed. Creating under the phase lock
+    /// means every socket either exists before termination starts (and is waited for by it) or is
+    /// never created. Found by the shutdown suite: a `subscribe` racing `shutdown` got `EFAULT`.
+    func makeSocketHandle(type: Int32) throws(ZMQError) -> UnsafeMutableRawPointer {
+        try state.withLock { phase throws(ZMQError) -> UnsafeMutableRawPointer in
+            guard phase == .open else { throw ZMQError(code: ETERM, call: "zmq_socket") }
+            return try LibZMQ.socket(handle, type: type)
+        }
+    }
+
     deinit {
         // A context never terminated explicitly is terminated here; its owner guarantees that no
         // socket is left (VirtualBus closes all of them before it lets go of the context).

@@ -35,7 +35,7 @@ package struct ZMQSocket: ~Copyable {
 
     /// Creates a socket of `type` in `context`.
     package init(_ context: ZMQContext, type: ZMQSocketType) throws(ZMQError) {
-        _handle = try LibZMQ.socket(context.handle, type: type.rawValue)
+        _handle = try context.makeSocketHandle(type: type.rawValue)
     }
 
     deinit {

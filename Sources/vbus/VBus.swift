@@ -5,7 +5,7 @@ struct VBus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vbus",
         abstract: "A ZeroMQ virtual message bus with an MQTT bridge.",
-        subcommands: [ProxyCommand.self, PubCommand.self, SubCommand.self, StatsCommand.self, KeygenCommand.self, BridgeCommand.self, BenchCommand.self]
+        subcommands: [ProxyCommand.self, PubCommand.self, SubCommand.self, StatsCommand.self, KeygenCommand.self, BridgeCommand.self, StressCommand.self, BenchCommand.self]
     )
 }
 
@@ -14,6 +14,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: ours next to the reference programs in ../shared/anchors, in one run.",
-        subcommands: [BenchBusCommand.self]
+        subcommands: [BenchBusCommand.self, BenchMQTTCommand.self, BenchShutdownCommand.self]
     )
 }

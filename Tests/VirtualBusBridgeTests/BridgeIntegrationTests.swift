@@ -125,4 +125,21 @@ struct BridgeIntegrationTests {
         #expect(statistics[0].forwardedIn == 1)
         if version == .v3_1_1 { #expect(statistics[0].loopsPrevented >= 1, "3.1.1 brokers echo our publishes; the echo filter drops them") }
     }
+
+    @Test("an unreachable broker fails the bridge with a clear error naming it, and the bus is shut down")
+    func unreachableBroker() async throws {
+        let port = try PrivateBroker.unusedPort()
+        let bus = try VirtualBus()
+        let mqtt = MQTTClient(configuration: {
+            var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: port, clientID: "unreachable")
+            configuration.reconnect = MQTTReconnectPolicy()
+            return configuration
+        }())
+        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "#")], connectTimeout: .milliseconds(300))
+        await #expect { try await bridge.run() } throws: { error in
+            guard let error = error as? BridgeError else { return false }
+            return error.code == .brokerUnavailable && error.message.contains("127.0.0.1:\(port)")
+        }
+        #expect(bus.isShutDown)
+    }
 }

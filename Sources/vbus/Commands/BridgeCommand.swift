@@ -19,8 +19,9 @@ struct BridgeCommand: AsyncParsableCommand {
             """
     )
 
+    @Option(name: .long, help: "YAML file with the broker and the rules (flags add rules and override settings).") var config: String?
     @Option(name: .long, help: "The broker, mqtt://HOST:PORT or mqtts://HOST:PORT (default: a private mosquitto).") var broker: String?
-    @Option(name: .customLong("mqtt-version"), help: "3.1.1 or 5.") var mqttVersion = "5"
+    @Option(name: .customLong("mqtt-version"), help: "3.1.1 or 5.") var mqttVersion: String?
     @Option(name: .long, help: "MQTT user name.") var username: String?
     @Option(name: .customLong("password-file"), help: "File holding the MQTT password.") var passwordFile: String?
     @Option(name: .customLong("tls-ca"), help: "PEM file of the CA that signed the broker's certificate (turns TLS on).") var tlsCA: String?
@@ -33,28 +34,39 @@ struct BridgeCommand: AsyncParsableCommand {
     @Option(name: .customLong("stats-interval"), help: "Print the rule counters every N seconds.") var statsInterval: Int?
 
     func run() async throws {
-        let rules = try makeRules()
-        guard !rules.isEmpty else { throw ValidationError("give at least one --out, --in or --both rule") }
+        var file = try config.map { path in
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read \(path)") }
+            return try BridgeConfigurationFile(yaml: text)
+        }
+        let rules = (file?.rules ?? []) + (try makeRules())
+        guard !rules.isEmpty else { throw ValidationError("give at least one rule: --out, --in, --both or --config") }
+        file?.rules = []
+        let mqttVersion = self.mqttVersion ?? file?.mqttVersion ?? "5"
+        guard ["3.1.1", "5"].contains(mqttVersion) else { throw ValidationError("--mqtt-version must be 3.1.1 or 5") }
         var privateBroker: PrivateBroker?
-        let (host, port, tls) = try brokerAddress(starting: &privateBroker)
+        let (host, port, tls) = try brokerAddress(broker ?? file?.broker, tlsCA: tlsCA ?? file?.tlsCA, starting: &privateBroker)
         defer { privateBroker?.stop() }
         var mqttConfiguration = MQTTClientConfiguration(
             host: host, port: port, version: mqttVersion == "3.1.1" ? .v3_1_1 : .v5,
             clientID: "vbus-bridge-\(ProcessInfo.processInfo.processIdentifier)"
         )
-        guard ["3.1.1", "5"].contains(mqttVersion) else { throw ValidationError("--mqtt-version must be 3.1.1 or 5") }
-        if let username {
-            let password = try passwordFile.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .newlines) }
+        if let username = username ?? file?.username {
+            let password = try (passwordFile ?? file?.passwordFile).map { path in
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read \(path)") }
+                return text.trimmingCharacters(in: .newlines)
+            }
             mqttConfiguration.credentials = MQTTCredentials(username: username, password: password)
         }
         mqttConfiguration.tls = tls
         mqttConfiguration.reconnect = MQTTReconnectPolicy()
-        let bus = try VirtualBus(configuration: BusConfiguration(frontendBinds: frontend, backendBinds: backend))
-        let bridge = MQTTBridge(bus: bus, mqtt: MQTTClient(configuration: mqttConfiguration), rules: rules)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: bridge)]
-        if let statsInterval { services.append(.init(service: BridgeStatsPrinter(bridge: bridge, interval: .seconds(statsInterval)))) }
+        let frontends = try frontend + (file?.frontend ?? []).map { try BusEndpoint(parsing: $0) }
+        let backends = try backend + (file?.backend ?? []).map { try BusEndpoint(parsing: $0) }
         var logger = Logger(label: "vbus")
         logger.logLevel = .warning
+        let bus = try VirtualBus(configuration: BusConfiguration(frontendBinds: frontends, backendBinds: backends), logger: logger)
+        let bridge = MQTTBridge(bus: bus, mqtt: MQTTClient(configuration: mqttConfiguration, logger: logger), rules: rules, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: bridge)]
+        if let statsInterval { services.append(.init(service: BridgeStatsPrinter(bridge: bridge, interval: .seconds(statsInterval)))) }
         Output.line("vbus bridge: \(mqttConfiguration.host):\(mqttConfiguration.port) mqtt \(mqttVersion), \(rules.count) rule(s)\(bus.endpoints.frontend.count > 1 ? ", bus frontend=\(bus.endpoints.frontend.dropFirst().joined(separator: ","))" : "")\(bus.endpoints.backend.count > 1 ? " backend=\(bus.endpoints.backend.dropFirst().joined(separator: ","))" : "")")
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -71,7 +83,7 @@ struct BridgeCommand: AsyncParsableCommand {
             + both.map { try BridgeRule(.both, $0, qos: qos) }
     }
 
-    private func brokerAddress(starting privateBroker: inout PrivateBroker?) throws -> (String, Int, MQTTTLSConfiguration?) {
+    private func brokerAddress(_ broker: String?, tlsCA: String?, starting privateBroker: inout PrivateBroker?) throws -> (String, Int, MQTTTLSConfiguration?) {
         guard let broker else {
             let started = try PrivateBroker()
             privateBroker = started

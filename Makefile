@@ -1,0 +1,40 @@
+# Release checks (CI runs scripts/test.sh). See docs/shutdown-correctness.md.
+#   make stress     every shutdown scenario 10,000 times in a release build (scripts/stress.sh)
+#   make sanitize   a time-boxed part of the shutdown suite under ThreadSanitizer, then under
+#                   AddressSanitizer + LeakSanitizer; any report fails the run
+
+STRESS_ITERATIONS ?= 10000
+SANITIZE_ITERATIONS ?= 30
+SANITIZE_FILTER ?= ShutdownSuiteTests
+
+.PHONY: stress sanitize sanitize-thread sanitize-address
+
+stress:
+	bash scripts/stress.sh $(STRESS_ITERATIONS)
+
+sanitize: sanitize-thread sanitize-address
+
+# TSan exits non-zero (66) at the end of a run with any report; halt_on_error stops at the first.
+# Known false positives, suppressed by top frame: on Linux `Synchronization.Mutex` hands a contended
+# lock over through a PI futex in the kernel, which TSan cannot see, so accesses inside a contended
+# `withLock` are reported (10-line repro in docs/shutdown-correctness.md; NSLock is clean).
+#   zYu*XEfU                  a `withLock { (inout sending State) in ... }` body (mangled closure signature)
+#   SubscriptionBufferStateV  the value-type state machine, only ever mutated inside SubscriptionStorage's lock
+#   ZMQSocketV5close          only called inside PublisherSocket's and the run-loop commander's locks
+#   0B8RegistryV              BusRegistry, the value-type state machine behind the bus's registry lock
+# Remove these once the bus uses a lock TSan can see.
+TSAN_SUPPRESSIONS = .build-tsan/mutex-false-positives.supp
+sanitize-thread:
+	swift build --scratch-path .build-tsan --sanitize=thread --build-tests
+	printf '%s\n' 'race_top:zYu*XEfU' 'race_top:SubscriptionBufferStateV' 'race_top:ZMQSocketV5close' 'race_top:0B8RegistryV' > $(TSAN_SUPPRESSIONS)
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/$(TSAN_SUPPRESSIONS)" SHUTDOWN_SUITE_ITERATIONS=$(SANITIZE_ITERATIONS) \
+		swift test --scratch-path .build-tsan --sanitize=thread --skip-build --filter $(SANITIZE_FILTER)
+
+# ASan with LeakSanitizer: leaked buffers, sockets (libzmq allocations) and thread stacks are reported
+# at exit. Suppressed: XCTest's own run objects (the test runner, not our code; 144 bytes per run).
+LSAN_SUPPRESSIONS = .build-asan/xctest-runner.supp
+sanitize-address:
+	swift build --scratch-path .build-asan --sanitize=address --build-tests
+	printf '%s\n' 'leak:libXCTest.so' > $(LSAN_SUPPRESSIONS)
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$(CURDIR)/$(LSAN_SUPPRESSIONS)" SHUTDOWN_SUITE_ITERATIONS=$(SANITIZE_ITERATIONS) \
+		swift test --scratch-path .build-asan --sanitize=address --skip-build --filter $(SANITIZE_FILTER)
