@@ -37,7 +37,6 @@ struct MessageReader: ~Copyable {
         var pending: [(topic: String, origin: String?, offset: Int, count: Int)] = []
         pending.reserveCapacity(limit)
         var buffer: [UInt8] = []
-        buffer.reserveCapacity(limit * 32)
         var rejected = BusSubscription.Statistics()
         var attempts = 0
         while attempts < limit, try socket.receive(into: &frame, dontWait: true) {
@@ -75,6 +74,11 @@ struct MessageReader: ~Copyable {
                 continue
             }
             pending.append((topic, origin, buffer.count, frame.count))
+            if buffer.count + frame.count > buffer.capacity {
+                // Size the batch buffer from the payloads seen, not a guess, so large payloads do
+                // not make it grow (and copy) again and again.
+                buffer.reserveCapacity(max(buffer.count + frame.count, limit * frame.count))
+            }
             buffer.append(contentsOf: frame.unsafeBytes)
         }
         let batch = pending.map { BusMessage(topic: $0.topic, payload: BusPayload(sharing: buffer, offset: $0.offset, count: $0.count), origin: $0.origin) }

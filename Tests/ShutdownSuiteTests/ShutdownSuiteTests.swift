@@ -48,7 +48,9 @@ struct SelfTests {
             #expect(failure.blockedPhase == .terminateContext, "\(failure)")
             #expect(failure.isHang)
             let reportedAfter = try #require(failure.reportedAfter)
-            #expect(reportedAfter <= runner.shutdownDeadline + runner.grace + runner.lateness, "\(failure)")
+            // Generous on purpose: a loaded CI machine wakes the watchdog late. What matters is that
+            // the hang is reported at all, long before the test's own time limit.
+            #expect(reportedAfter <= runner.shutdownDeadline + runner.grace + .seconds(5), "\(failure)")
             #expect(failure.description.contains("scenario \(name), seed \(seed), blocked phase terminateContext"))
             #expect(failure.description.contains("--scenario \(name) --seed \(seed) --iterations 1"))
         }
