@@ -33,6 +33,13 @@ struct CLIInteropTests {
     s.close(linger=0); ctx.term()
     """
 
+    /// Fresh frontend and backend endpoints of a transport (ephemeral tcp ports, unique ipc paths).
+    private func endpoints(_ transport: String) -> (String, String) {
+        guard transport == "ipc" else { return ("tcp://127.0.0.1:*", "tcp://127.0.0.1:*") }
+        let path = "/tmp/vbus-interop-\(UInt32.random(in: 0...UInt32.max))"
+        return ("ipc://\(path)-f", "ipc://\(path)-b")
+    }
+
     /// Starts `vbus proxy` and returns it with its resolved frontend and backend.
     private func startProxy(_ frontend: String, _ backend: String, extra: [String] = []) async throws -> (ChildProcess, String, String) {
         let proxy = try ChildProcess.vbus(["proxy", "--frontend", frontend, "--backend", backend] + extra)
@@ -43,9 +50,10 @@ struct CLIInteropTests {
         return (proxy, field("frontend"), field("backend"))
     }
 
-    @Test("pyzmq PUB -> vbus proxy (tcp) -> our subscriber: 100,000 messages, none lost, in order")
-    func pyzmqToOurs() async throws {
-        let (proxy, frontend, backend) = try await startProxy("tcp://127.0.0.1:*", "tcp://127.0.0.1:*")
+    @Test("pyzmq PUB -> vbus proxy -> our subscriber: 100,000 messages, none lost, in order", arguments: ["tcp", "ipc"])
+    func pyzmqToOurs(transport: String) async throws {
+        let (front, back) = endpoints(transport)
+        let (proxy, frontend, backend) = try await startProxy(front, back)
         let client = try VirtualBus.connect(frontend: try BusEndpoint(parsing: frontend), backend: try BusEndpoint(parsing: backend))
         let subscription = try await client.subscribe(to: ["py/"])
         let python = try ChildProcess.python(Self.pyzmqPublisher, [frontend, "100000"])
@@ -66,10 +74,10 @@ struct CLIInteropTests {
         #expect(try await proxy.exitStatus() == 0)
     }
 
-    @Test("our publisher -> vbus proxy (ipc) -> pyzmq SUB: 100,000 messages, none lost, in order")
-    func oursToPyzmq() async throws {
-        let path = "/tmp/vbus-interop-\(UInt32.random(in: 0...UInt32.max))"
-        let (proxy, frontend, backend) = try await startProxy("ipc://\(path)-f", "ipc://\(path)-b")
+    @Test("our publisher -> vbus proxy -> pyzmq SUB: 100,000 messages, none lost, in order", arguments: ["tcp", "ipc"])
+    func oursToPyzmq(transport: String) async throws {
+        let (front, back) = endpoints(transport)
+        let (proxy, frontend, backend) = try await startProxy(front, back)
         let python = try ChildProcess.python(Self.pyzmqSubscriber, [backend])
         _ = try await python.firstLine { $0 == "ready" }
         let client = try VirtualBus.connect(frontend: try BusEndpoint(parsing: frontend))
