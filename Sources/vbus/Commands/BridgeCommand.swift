@@ -66,7 +66,9 @@ struct BridgeCommand: AsyncParsableCommand {
         let bus = try VirtualBus(configuration: BusConfiguration(frontendBinds: frontends, backendBinds: backends), logger: logger)
         let bridge = MQTTBridge(bus: bus, mqtt: MQTTClient(configuration: mqttConfiguration, logger: logger), rules: rules, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: bridge)]
-        if let statsInterval { services.append(.init(service: BridgeStatsPrinter(bridge: bridge, interval: .seconds(statsInterval)))) }
+        if let statsInterval {
+            services.append(.init(service: PeriodicStatus(interval: .seconds(statsInterval)) { "vbus bridge: \(describe(bridge.statistics))" }))
+        }
         Output.line("vbus bridge: \(mqttConfiguration.host):\(mqttConfiguration.port) mqtt \(mqttVersion), \(rules.count) rule(s)\(bus.endpoints.frontend.count > 1 ? ", bus frontend=\(bus.endpoints.frontend.dropFirst().joined(separator: ","))" : "")\(bus.endpoints.backend.count > 1 ? " backend=\(bus.endpoints.backend.dropFirst().joined(separator: ","))" : "")")
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -96,19 +98,6 @@ struct BridgeCommand: AsyncParsableCommand {
         let secure = url.scheme == "mqtts" || tlsCA != nil
         let tls = secure ? MQTTTLSConfiguration(trustRoots: tlsCA.map { .pemFile($0) } ?? .system) : nil
         return (host, url.port ?? (secure ? 8883 : 1883), tls)
-    }
-}
-
-/// Prints the bridge's rule counters periodically (`--stats-interval`).
-struct BridgeStatsPrinter: Service {
-    let bridge: MQTTBridge
-    let interval: Duration
-
-    func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: interval)
-            Output.status("vbus bridge: \(describe(bridge.statistics))")
-        }
     }
 }
 

@@ -35,7 +35,13 @@ struct ProxyCommand: AsyncParsableCommand {
         let bus = try VirtualBus(configuration: configuration)
         Output.line("vbus proxy: ready frontend=\(bus.endpoints.frontend.dropFirst().joined(separator: ",")) backend=\(bus.endpoints.backend.dropFirst().joined(separator: ","))\(configuration.curveServer.map { " curve=\($0.keys.publicKey)" } ?? "")")
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: bus)]
-        if let statsInterval { services.append(.init(service: StatsPrinter(bus: bus, interval: .seconds(statsInterval)))) }
+        if let statsInterval {
+            services.append(.init(service: PeriodicStatus(interval: .seconds(statsInterval)) {
+                guard let statistics = try? bus.statistics() else { return nil }
+                let peers = bus.peerStatistics
+                return "vbus proxy: \(statistics.json) peers: open=\(peers.openConnections) disconnected=\(peers.disconnections) failed-handshakes=\(peers.failedHandshakes) refused-keys=\(bus.securityStatistics.refused)"
+            }))
+        }
         var logger = Logger(label: "vbus")
         logger.logLevel = .warning
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -46,17 +52,17 @@ struct ProxyCommand: AsyncParsableCommand {
     }
 }
 
-/// Prints the proxy's counters periodically (`--stats-interval`).
-struct StatsPrinter: Service {
-    let bus: VirtualBus
+/// Prints a status line every `interval` (`--stats-interval`) until graceful shutdown, or until
+/// `line` returns `nil`.
+struct PeriodicStatus: Service {
     let interval: Duration
+    let line: @Sendable () -> String?
 
     func run() async throws {
         while !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: interval)
-            guard let statistics = try? bus.statistics() else { return }
-            let peers = bus.peerStatistics
-            Output.status("vbus proxy: \(statistics.json) peers: open=\(peers.openConnections) disconnected=\(peers.disconnections) failed-handshakes=\(peers.failedHandshakes) refused-keys=\(bus.securityStatistics.refused)")
+            guard let text = line() else { return }
+            Output.status(text)
         }
     }
 }
