@@ -39,7 +39,9 @@ struct BenchBusCommand: AsyncParsableCommand {
                 let cost = Stats.median(secured) / Stats.median(plain)
                 print("CURVE over tcp: \(Stats.median(secured).rateDescription) vs plain \(Stats.median(plain).rateDescription) (\(cost.formatted(decimals: 2))x)")
             }
-            if let seed = try? seedRate() {
+            if transport != "inproc" {
+                // The seed is in-process only; comparing it with a tcp run would mislead.
+            } else if let seed = try? seedRate() {
                 print("pyzmq seed (200000 x 16 B): \(seed.rateDescription); ours/seed: \((main.ours / seed).formatted(decimals: 1))x")
             } else {
                 print("pyzmq seed: not run (python3 with pyzmq needed: bash scripts/setup.sh)")
