@@ -99,7 +99,7 @@ final class MosquittoBroker: @unchecked Sendable {
     }
 
     private func waitUntilListening(_ process: Process) async throws {
-        let deadline = ContinuousClock.now + .seconds(15)
+        let deadline = ContinuousClock.now + .seconds(30)  // generous: a loaded CI machine starts processes slowly
         while ContinuousClock.now < deadline {
             guard process.isRunning else {
                 let err = String(decoding: stderrPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -117,7 +117,7 @@ final class MosquittoBroker: @unchecked Sendable {
         Foundation.kill(process.processIdentifier, SIGKILL)  // before reading stderr: the read waits for EOF
         process.waitUntilExit()
         let err = String(decoding: stderrPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        throw StartError(description: "mosquitto did not accept connections on port \(port) within 15 s: \(err)")
+        throw StartError(description: "mosquitto did not accept connections on port \(port) within 30 s: \(err)")
     }
 
     /// Stops the broker. SIGKILL, because a child spawned from the test process may inherit a
