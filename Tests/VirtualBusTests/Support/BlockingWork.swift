@@ -11,8 +11,8 @@ func onDedicatedThread<T: Sendable>(_ name: String = "test-worker", _ body: @esc
     return try box.get()
 }
 
+// @unchecked: written once by the worker thread before its exit event fires, read after it.
 private final class ResultBox<T: Sendable>: @unchecked Sendable {
-    // @unchecked: written once by the worker thread before its exit event fires, read after it.
     private var result: Result<T, any Error>?
     func set(_ value: Result<T, any Error>) { result = value }
     func get() throws -> T { try result!.get() }
