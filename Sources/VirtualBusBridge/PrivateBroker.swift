@@ -23,7 +23,9 @@ public final class PrivateBroker: @unchecked Sendable {
     private let directory: URL
 
     /// Starts mosquitto with anonymous access on 127.0.0.1 and waits until it accepts connections.
-    public init(timeout: Duration = .seconds(10)) throws(BridgeError) {
+    /// `extraConfiguration` lines are appended to the generated config (later lines win), e.g.
+    /// `set_tcp_nodelay true` for benchmarks.
+    public init(extraConfiguration: String = "", timeout: Duration = .seconds(10)) throws(BridgeError) {
         guard let executable = Self.candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw BridgeError(.brokerUnavailable, "mosquitto not found (looked in \(Self.candidates.joined(separator: ", "))): install the mosquitto package")
         }
@@ -38,6 +40,7 @@ public final class PrivateBroker: @unchecked Sendable {
                 allow_anonymous true
                 max_queued_messages 100000
                 log_dest none
+                \(extraConfiguration)
 
                 """.write(to: config, atomically: true, encoding: .utf8)
             process.executableURL = URL(fileURLWithPath: executable)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Synchronization
 import VirtualBusMQTT
+import VirtualBusBridge
 
 #if canImport(Glibc)
 import Glibc
@@ -53,17 +54,17 @@ private struct BenchMQTTRunner {
     }
 
     func run() async throws {
-        var mosquitto: Process?
+        var mosquitto: PrivateBroker?
         let (host, port): (String, Int)
         if let url = options.broker {
             (host, port) = try Self.parseBroker(url)
         } else {
-            let started = try Self.startMosquitto()
-            mosquitto = started.process
+            let started = try PrivateBroker(extraConfiguration: "max_queued_messages 0\nset_tcp_nodelay true")
+            mosquitto = started
             (host, port) = ("127.0.0.1", started.port)
             print("started mosquitto on 127.0.0.1:\(port)")
         }
-        defer { if let mosquitto, mosquitto.isRunning { kill(mosquitto.processIdentifier, SIGKILL) } }
+        defer { mosquitto?.stop() }
 
         let workDir = FileManager.default.temporaryDirectory.appendingPathComponent("vbus-bench-mqtt-\(getpid())")
         try FileManager.default.createDirectory(at: workDir, withIntermediateDirectories: true)
@@ -175,60 +176,6 @@ private struct BenchMQTTRunner {
             return (String(rest), 1883)
         }
         return (String(rest[..<colon]), port)
-    }
-
-    /// Starts mosquitto on a free loopback port; readiness is a successful TCP connect.
-    static func startMosquitto() throws -> (process: Process, port: Int) {
-        let port = try freePort()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vbus-bench-mosquitto-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let conf = dir.appendingPathComponent("mosquitto.conf")
-        try "listener \(port) 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nset_tcp_nodelay true\nlog_type error\n"
-            .write(to: conf, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: dir) }  // mosquitto has read its config by the time we return
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
-        p.arguments = ["-c", conf.path]
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if !p.isRunning { throw Failure(description: "mosquitto exited with status \(p.terminationStatus)") }
-            if canConnect(port: port) { return (p, port) }
-            usleep(10_000)  // poll interval between connection attempts
-        }
-        throw Failure(description: "mosquitto did not start on port \(port)")
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket() failed") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { ptr in
-            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                bind(fd, sa, len) == 0 && getsockname(fd, sa, &len) == 0
-            }
-        }
-        guard ok else { throw Failure(description: "bind() failed") }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
-    static func canConnect(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = UInt16(port).bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &addr) { ptr in
-            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
     }
 }
 
