@@ -52,8 +52,12 @@ public final class MQTTBridge: Service, Sendable {
     /// Runs the MQTT session and both relays until graceful shutdown or cancellation, then stops in
     /// order. Throws when the broker cannot be reached (and no reconnect policy is set).
     public func run() async throws {
+        // The session is the last thing the bridge stops (step 3 below), so it must not see the
+        // service group's graceful shutdown, which would end it at once and fail what is still in
+        // flight: it runs detached from it; cancellation is still forwarded.
+        let session = Task.detached { try await self.mqtt.run() }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.mqtt.run() }
+            group.addTask { try await withTaskCancellationHandler { try await session.value } onCancel: { session.cancel() } }
             try await waitForFirstConnection()
             let outbound = try await subscribeOnBus()
             let inbound = try await subscribeOnMQTT()

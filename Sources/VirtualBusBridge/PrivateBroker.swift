@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -8,72 +9,118 @@ import Glibc
 /// `--broker` (and for tests). It is stopped when ``stop()`` is called or the value goes away.
 ///
 /// Readiness is detected by connecting to the port, never by sleeping.
-public final class PrivateBroker: @unchecked Sendable {
-    // @unchecked: `process` is set once in init and only read afterwards (Process is thread-safe
-    // for isRunning/terminate/waitUntilExit); the other stored properties are immutable.
-
+public final class PrivateBroker: Sendable {
     /// Where mosquitto is looked for, in order.
     public static let candidates = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
 
-    /// The loopback port it listens on.
+    /// The loopback port it listens on (the same across ``restart()``).
     public let port: Int
     /// The broker as a URL, `mqtt://127.0.0.1:PORT`.
     public var url: String { "mqtt://127.0.0.1:\(port)" }
-    private let process: Process
+    private let executable: String
     private let directory: URL
+    private let timeout: Duration
+    private let process = Mutex<Process?>(nil)
 
     /// Starts mosquitto with anonymous access on 127.0.0.1 and waits until it accepts connections.
-    /// `extraConfiguration` lines are appended to the generated config (later lines win), e.g.
-    /// `set_tcp_nodelay true` for benchmarks.
-    public init(extraConfiguration: String = "", timeout: Duration = .seconds(10)) throws(BridgeError) {
+    ///
+    /// - Parameters:
+    ///   - extraConfiguration: lines appended to the generated config (later lines win), e.g.
+    ///     `set_tcp_nodelay true` for benchmarks.
+    ///   - persistence: keep sessions and queued messages in the broker's private directory, saved
+    ///     on every change, so that they survive ``restart()``.
+    public init(extraConfiguration: String = "", persistence: Bool = false, timeout: Duration = .seconds(10)) throws(BridgeError) {
         guard let executable = Self.candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw BridgeError(.brokerUnavailable, "mosquitto not found (looked in \(Self.candidates.joined(separator: ", "))): install the mosquitto package")
         }
+        self.executable = executable
+        self.timeout = timeout
         port = try Self.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("vbus-broker-\(getpid())-\(port)")
-        let config = directory.appendingPathComponent("mosquitto.conf")
-        process = Process()
+        var configuration = """
+            listener \(port) 127.0.0.1
+            allow_anonymous true
+            max_queued_messages 100000
+            log_dest none
+            """
+        if persistence {
+            // Saved after every change: a killed broker loses nothing it acknowledged.
+            configuration += "\npersistence true\npersistence_location \(directory.path)/\nautosave_on_changes true\nautosave_interval 1"
+        }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try """
-                listener \(port) 127.0.0.1
-                allow_anonymous true
-                max_queued_messages 100000
-                log_dest none
-                \(extraConfiguration)
+            // mosquitto started as root drops to its own user, which must be able to write here.
+            try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path)
+            try (configuration + "\n\(extraConfiguration)\n").write(to: configurationFile, atomically: true, encoding: .utf8)
+        } catch {
+            throw BridgeError(.brokerUnavailable, "cannot write the mosquitto configuration: \(error)")
+        }
+        try launch()
+    }
 
-                """.write(to: config, atomically: true, encoding: .utf8)
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = ["-c", config.path]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+    deinit {
+        kill()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private var configurationFile: URL { directory.appendingPathComponent("mosquitto.conf") }
+
+    private func launch() throws(BridgeError) {
+        let started = Process()
+        do {
+            started.executableURL = URL(fileURLWithPath: executable)
+            started.arguments = ["-c", configurationFile.path]
+            started.standardOutput = FileHandle.nullDevice
+            started.standardError = FileHandle.nullDevice
+            try started.run()
         } catch {
             throw BridgeError(.brokerUnavailable, "cannot start mosquitto: \(error)")
         }
+        process.withLock { $0 = started }
         let deadline = ContinuousClock.now + timeout
         while !Self.accepts(port: port) {
-            guard process.isRunning, ContinuousClock.now < deadline else {
-                stop()
+            guard started.isRunning, ContinuousClock.now < deadline else {
+                kill()
                 throw BridgeError(.brokerUnavailable, "mosquitto did not accept connections on 127.0.0.1:\(port) within \(timeout)")
             }
             usleep(5_000) // between connection attempts, not as synchronisation
         }
     }
 
-    deinit { stop() }
-
-    /// Stops the broker: SIGTERM, and SIGKILL if it is still running after a second (a child can
-    /// inherit a signal mask that blocks SIGTERM, e.g. from a test runner). Idempotent.
+    /// Stops the broker and removes its files. Idempotent.
     public func stop() {
-        if process.isRunning {
-            process.terminate()
-            let deadline = ContinuousClock.now + .seconds(1)
-            while process.isRunning && ContinuousClock.now < deadline { usleep(2_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
+        kill()
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Stops the broker (see ``kill(graceful:)``) and starts it again on the same port with the same
+    /// configuration; with `persistence`, sessions and queued messages survive.
+    public func restart(graceful: Bool = true) throws(BridgeError) {
+        kill(graceful: graceful)
+        try launch()
+    }
+
+    /// Stops the broker without removing its files (the first half of ``restart()``, for tests
+    /// that need the broker down for a while). Idempotent.
+    ///
+    /// - Parameter graceful: SIGTERM, so that mosquitto saves its state on the way out (SIGKILL after
+    ///   five seconds if it is still running); otherwise SIGKILL at once, an outage in which the broker
+    ///   loses what it had not saved yet.
+    public func kill(graceful: Bool = false) {
+        guard let running = process.withLock({ process in defer { process = nil }; return process }) else { return }
+        if graceful && running.isRunning {
+            Glibc.kill(running.processIdentifier, SIGTERM)
+            let deadline = ContinuousClock.now + .seconds(5)
+            while running.isRunning && ContinuousClock.now < deadline { usleep(2_000) } // bounded wait for the exit
+        }
+        if running.isRunning { Glibc.kill(running.processIdentifier, SIGKILL) }
+        running.waitUntilExit()
+    }
+
+    /// Starts the broker again after ``kill()``, on the same port. Does nothing if it is running.
+    public func start() throws(BridgeError) {
+        guard process.withLock({ $0 == nil }) else { return }
+        try launch()
     }
 
     /// A loopback port nobody listens on right now (for tests of unreachable brokers).

@@ -12,45 +12,15 @@ import VirtualBusMQTT
 struct BridgeIntegrationTests {
     static let versions: [MQTTProtocolVersion] = [.v5, .v3_1_1]
 
-    /// Runs a bridge with `rules` between a fresh bus and `broker`, hands both to `body`, then shuts
-    /// the bridge down through graceful shutdown and returns its statistics.
     private func withBridge(
         _ broker: PrivateBroker, version: MQTTProtocolVersion, rules: [BridgeRule],
         _ body: (VirtualBus, MQTTBridge) async throws -> Void
     ) async throws -> [BridgeRuleStatistics] {
-        let bus = try VirtualBus()
-        let mqtt = MQTTClient(configuration: MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: version, clientID: "bridge-\(UUID().uuidString.prefix(8))"))
-        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: rules)
-        let group = ServiceGroup(services: [bridge], logger: Logger(label: "test"))
-        let running = Task { try await group.run() }
-        try await mqtt.waitUntilConnected()
-        try await waitUntilRelaying(bridge, bus)
-        do {
-            try await body(bus, bridge)
-        } catch {
-            await group.triggerGracefulShutdown()
-            _ = try? await running.value
-            throw error
-        }
-        await group.triggerGracefulShutdown()
-        try await running.value
-        #expect(bus.isShutDown, "the bridge shuts the bus down last")
-        return bridge.statistics
-    }
-
-    /// The bridge subscribes on both sides after connecting; a probe through each rule is not
-    /// possible generically, so wait for its bus subscription to exist.
-    private func waitUntilRelaying(_ bridge: MQTTBridge, _ bus: VirtualBus) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while bridge.isRelaying == false {
-            guard ContinuousClock.now < deadline else { throw BridgeError(.brokerUnavailable, "bridge did not start relaying") }
-            try await Task.sleep(for: .milliseconds(1)) // polling a flag, not timing anything
-        }
+        try await BridgeHarness.withBridge(BridgeHarness.configuration(broker, version), rules: rules, body)
     }
 
     private func peer(_ broker: PrivateBroker, _ version: MQTTProtocolVersion, _ body: (MQTTClient) async throws -> Void) async throws {
-        let configuration = MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: version, clientID: "peer-\(UUID().uuidString.prefix(8))")
-        try await MQTTClient.withConnection(configuration: configuration) { client in try await body(client) }
+        try await BridgeHarness.peer(broker, version, body)
     }
 
     @Test("out: a bus message reaches an MQTT subscriber once, with the remote prefix", arguments: versions)

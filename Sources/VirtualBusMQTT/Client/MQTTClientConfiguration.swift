@@ -25,6 +25,10 @@ public struct MQTTClientConfiguration: Sendable {
     /// TLS settings; `nil` connects in plain TCP.
     public var tls: MQTTTLSConfiguration?
     /// Our own cap on QoS 1/2 publishes awaiting acknowledgement; the broker's Receive Maximum may lower it.
+    ///
+    /// Default: 65,535 with MQTT 5 (the broker states its limit in CONNACK), 20 with 3.1.1, which has
+    /// no way to state one: mosquitto, for one, acknowledges QoS 2 publishes beyond its own
+    /// in-flight limit (20) from a 3.1.1 client but then stops delivering them to subscribers.
     public var maxInFlight: Int
     /// Publishes held while the send window is full or the client is not connected.
     public var publishQueueCapacity: Int
@@ -59,7 +63,7 @@ public struct MQTTClientConfiguration: Sendable {
         self.credentials = credentials
         self.will = will
         self.tls = tls
-        self.maxInFlight = 65_535
+        self.maxInFlight = version == .v5 ? 65_535 : 20
         self.publishQueueCapacity = 10_000
         self.publishQueuePolicy = .wait(timeout: .seconds(30))
         self.subscriptionBufferCapacity = 10_000

@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import VirtualBus
+import VirtualBusBridge
+import VirtualBusMQTT
+
+/// A bridge between a fresh bus and a real broker, run as a service the way users run it.
+enum BridgeHarness {
+    /// The bridge's MQTT configuration for `broker`: a fresh client id, and (when `persistent`) a
+    /// session that outlives connections, with reconnects, as a gateway would run it.
+    static func configuration(_ broker: PrivateBroker, _ version: MQTTProtocolVersion, name: String = "bridge", persistent: Bool = false) -> MQTTClientConfiguration {
+        var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: version, clientID: "\(name)-\(UUID().uuidString.prefix(8))")
+        if persistent {
+            configuration.cleanStart = false
+            configuration.sessionExpiry = 300
+            configuration.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
+        }
+        return configuration
+    }
+
+    /// Runs a bridge with `rules`, hands the bus and the bridge to `body`, then shuts the bridge
+    /// down through graceful shutdown and returns its statistics.
+    static func withBridge(
+        _ configuration: MQTTClientConfiguration, rules: [BridgeRule], busConfiguration: BusConfiguration = BusConfiguration(),
+        _ body: (VirtualBus, MQTTBridge) async throws -> Void
+    ) async throws -> [BridgeRuleStatistics] {
+        let bus = try VirtualBus(configuration: busConfiguration)
+        let mqtt = MQTTClient(configuration: configuration)
+        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: rules)
+        let group = ServiceGroup(services: [bridge], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        do {
+            try await mqtt.waitUntilConnected()
+            try await waitUntilRelaying(bridge)
+            try await body(bus, bridge)
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = try? await running.value
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await running.value
+        guard bus.isShutDown else { throw BridgeError(.invalidRule, "the bridge must shut the bus down last") }
+        return bridge.statistics
+    }
+
+    /// Both sides' subscriptions exist once ``MQTTBridge/isRelaying`` is set.
+    static func waitUntilRelaying(_ bridge: MQTTBridge) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while bridge.isRelaying == false {
+            guard ContinuousClock.now < deadline else { throw BridgeError(.brokerUnavailable, "bridge did not start relaying") }
+            try await Task.sleep(for: .milliseconds(1)) // polling a flag, not timing anything
+        }
+    }
+
+    /// A foreign MQTT peer connected for the duration of `body`.
+    static func peer(_ broker: PrivateBroker, _ version: MQTTProtocolVersion, _ body: (MQTTClient) async throws -> Void) async throws {
+        let configuration = MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: version, clientID: "peer-\(UUID().uuidString.prefix(8))")
+        try await MQTTClient.withConnection(configuration: configuration) { client in try await body(client) }
+    }
+
+    /// Polls `condition` until it holds or `timeout` passes (then throws, naming `what`).
+    static func eventually(_ timeout: Duration, _ what: @autoclosure () -> String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw BridgeError(.brokerUnavailable, "timed out: \(what())") }
+            try await Task.sleep(for: .milliseconds(2)) // polling a condition, not timing anything
+        }
+    }
+}
