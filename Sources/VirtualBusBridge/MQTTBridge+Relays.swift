@@ -2,38 +2,52 @@ import VirtualBus
 import VirtualBusMQTT
 
 extension MQTTBridge {
-    /// At most this many publishes towards MQTT wait for their outcome at once (the MQTT session's
-    /// own queue bounds what is beyond).
-    static let maximumPendingOutcomes = 10_000
-
-    /// Bus -> MQTT. Publishes are pipelined: each is handed to the session at once and its outcome
-    /// is awaited on a child task, at most ``maximumPendingOutcomes`` at a time.
+    /// Bus -> MQTT. Publishes are pipelined: each is handed to the session without waiting for its
+    /// flow, and one collector task awaits the outcomes in order (acknowledgements mostly come in
+    /// order, so it rarely waits on one while later ones are done).
+    ///
+    /// While the broker is away the session's publish queue is the outage buffer, and its policy
+    /// decides: drop oldest or newest (the dropped publishes fail and are counted), or wait, in
+    /// which case the relay waits for that one publish's flow, holding the bus subscription (whose
+    /// own bound then backs up to the bus publishers and their policy).
     func relayOut(_ subscription: BusSubscription) async {
         let isV5 = mqtt.configuration.version == .v5
-        await withTaskGroup(of: Void.self) { outcomes in
-            var pending = 0
-            for await message in subscription {
-                if message.origin == id {
-                    continue // ours, brought in from MQTT: never sent back out
+        let (outcomes, pending) = AsyncStream.makeStream(of: (rule: Int, ticket: MQTTPublishTicket).self)
+        async let collected: Void = collectOutcomes(outcomes)
+        for await message in subscription {
+            if message.origin == id {
+                continue // ours, brought in from MQTT: never sent back out
+            }
+            guard let (index, rule, topic) = route(outbound: message.topic) else { continue }
+            let payload = Array(message.payload)
+            counters.update(index) { $0.forwardedOut += 1 }
+            if !isV5 && rule.direction == .both { echoes.expect(topic: topic, payload: payload) }
+            let qos = MQTTQoS(rawValue: UInt8(rule.qos)) ?? .atLeastOnce
+            let retain = rule.retain == .always
+            do throws(MQTTError) {
+                let mqttTopic = try MQTTTopic(topic)
+                do throws(MQTTError) {
+                    pending.yield((index, try mqtt.tryPublish(topic: mqttTopic, payload: payload, qos: qos, retain: retain)))
+                } catch where error.code == .queueFull {
+                    // Full under a waiting policy: wait here (under fail fast this fails at once too).
+                    _ = try await mqtt.publish(topic: mqttTopic, payload: payload, qos: qos, retain: retain)
+                    counters.update(index) { $0.acknowledgedOut += 1 }
                 }
-                guard let (index, rule, topic) = route(outbound: message.topic) else { continue }
-                let payload = Array(message.payload)
-                counters.update(index) { $0.forwardedOut += 1 }
-                if !isV5 && rule.direction == .both { echoes.expect(topic: topic, payload: payload) }
-                let qos = MQTTQoS(rawValue: UInt8(rule.qos)) ?? .atLeastOnce
-                outcomes.addTask {
-                    do throws(MQTTError) {
-                        _ = try await self.mqtt.publish(topic: MQTTTopic(topic), payload: payload, qos: qos, retain: rule.retain == .always)
-                        self.counters.update(index) { $0.acknowledgedOut += 1 }
-                    } catch {
-                        self.counters.update(index) { $0.failedOut[error.code.description, default: 0] += 1 }
-                    }
-                }
-                pending += 1
-                if pending >= Self.maximumPendingOutcomes {
-                    await outcomes.next()
-                    pending -= 1
-                }
+            } catch {
+                counters.update(index) { $0.failedOut[error.code.description, default: 0] += 1 }
+            }
+        }
+        pending.finish()
+        await collected
+    }
+
+    private func collectOutcomes(_ outcomes: AsyncStream<(rule: Int, ticket: MQTTPublishTicket)>) async {
+        for await (index, ticket) in outcomes {
+            do throws(MQTTError) {
+                _ = try await ticket.result()
+                counters.update(index) { $0.acknowledgedOut += 1 }
+            } catch {
+                counters.update(index) { $0.failedOut[error.code.description, default: 0] += 1 }
             }
         }
     }

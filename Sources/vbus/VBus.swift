@@ -14,6 +14,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: ours next to the reference programs in ../shared/anchors, in one run.",
-        subcommands: [BenchBusCommand.self, BenchMQTTCommand.self, BenchShutdownCommand.self]
+        subcommands: [BenchBusCommand.self, BenchMQTTCommand.self, BenchBridgeCommand.self, BenchShutdownCommand.self]
     )
 }
