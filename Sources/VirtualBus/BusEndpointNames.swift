@@ -35,4 +35,5 @@ struct BusEndpointNames: Sendable {
     var backendMonitor: String { "\(stem)-backend-monitor" }
 
     func runLoopControl(_ subscriptionID: UInt64) -> String { "\(stem)-run-loop-\(subscriptionID)" }
+    func workerControl(_ workerID: UInt64) -> String { "\(stem)-worker-\(workerID)" }
 }

@@ -109,6 +109,9 @@ private func runProxy(
             // the publishers, whose policy decides). Shutdown closes our subscribers first, and
             // terminating the context interrupts a wait on a foreign one.
             try backend.setNoDrop(true)
+            // Every new subscription reaches the publishers' side, even for a prefix someone already
+            // has: a last-value cache replays its values to each late subscriber that way.
+            try backend.setVerbose(true)
             if let curve = configuration.curveServer {
                 // Applies to tcp/ipc peers; inproc connections have no handshake.
                 try frontend.setCurveServer(secretKey: curve.keys.secretKey)

@@ -15,6 +15,8 @@ struct BusRegistry {
         var runLoops: [SubscriptionRunLoop]
         var publishers: [PublisherSocket]
         var consumerTasks: [Task<Void, Never>]
+        /// Socket-owning helper threads (last-value caches), stopped with the publishers.
+        var workers: [WorkerThread]
         /// Fires once no member is still connecting to the proxy.
         var connectionsSettled: OneShotEvent
     }
@@ -24,6 +26,7 @@ struct BusRegistry {
     private var runLoops: [UInt64: SubscriptionRunLoop] = [:]
     private var publishers: [UInt64: PublisherSocket] = [:]
     private var consumerTasks: [UInt64: Task<Void, Never>] = [:]
+    private var workers: [UInt64: WorkerThread] = [:]
     /// Run loops of cancelled subscriptions whose threads may still be closing their sockets.
     /// Shutdown waits for them too; ones that have exited are pruned as the registry changes.
     private var retiredRunLoops: [SubscriptionRunLoop] = []
@@ -74,6 +77,12 @@ struct BusRegistry {
         return true
     }
 
+    mutating func add(_ worker: WorkerThread, id: UInt64) -> Bool {
+        guard isRunning else { return false }
+        workers[id] = worker
+        return true
+    }
+
     mutating func add(_ task: Task<Void, Never>, id: UInt64) -> Bool {
         guard isRunning else { return false }
         consumerTasks[id] = task
@@ -86,6 +95,7 @@ struct BusRegistry {
     }
     mutating func removePublisher(_ id: UInt64) { publishers.removeValue(forKey: id) }
     mutating func removeConsumerTask(_ id: UInt64) { consumerTasks.removeValue(forKey: id) }
+    mutating func removeWorker(_ id: UInt64) { workers.removeValue(forKey: id) }
 
     var subscriptionCount: Int { runLoops.count }
 
@@ -123,11 +133,13 @@ struct BusRegistry {
             retiredRunLoops = []
             publishers = [:]
             consumerTasks = [:]
+            workers = [:]
         }
         return Members(
             runLoops: runLoops.keys.sorted().map { runLoops[$0]! } + retiredRunLoops,
             publishers: Array(publishers.values),
             consumerTasks: Array(consumerTasks.values),
+            workers: Array(workers.values),
             connectionsSettled: connectionsSettled
         )
     }
@@ -142,7 +154,7 @@ final class BusRegistration: Sendable {
     private let id: UInt64
     private let kind: Kind
 
-    enum Kind { case publisher, subscription, consumerTask }
+    enum Kind { case publisher, subscription, consumerTask, worker }
 
     init(bus: VirtualBus, id: UInt64, kind: Kind) {
         self.bus = bus

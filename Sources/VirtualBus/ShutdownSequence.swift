@@ -60,7 +60,8 @@ struct ShutdownSequence {
         }
         measure(.closePublishers, into: &report) {
             for publisher in members.publishers { publisher.close(lingerMilliseconds: lingerMilliseconds) }
-            return true
+            for worker in members.workers { worker.stop() }
+            return !members.workers.map { $0.thread.waitForExitBlocking(timeout: remaining) }.contains(false)
         }
         measure(.stopProxy, into: &report) {
             // A subscribe or makePublisher that passed its running check before shutdown began may

@@ -234,6 +234,7 @@ public final class VirtualBus: Sendable {
             case .publisher: registry.removePublisher(id)
             case .subscription: registry.retireRunLoop(id)
             case .consumerTask: registry.removeConsumerTask(id)
+            case .worker: registry.removeWorker(id)
             }
         }
     }

@@ -50,6 +50,20 @@ final class WorkerThread: Sendable {
         return WorkerThread(thread: thread, commander: commander)
     }
 
+    /// Sends a command to the thread's body (any message but the one-byte stop). Waits at most
+    /// `timeout` for room in the control queue (then ``BusError/Code/highWaterMark``); throws
+    /// ``BusError/Code/shutDown`` once stopped.
+    func send(_ frames: [[UInt8]], timeout: Duration) throws(BusError) {
+        let sent = try commander.withLock { socket throws(BusError) -> Bool in
+            guard !socket.isClosed else { throw BusError.shutDown }
+            return try mappingZMQErrors { () throws(ZMQError) -> Bool in
+                try socket.setSendTimeout(milliseconds: Int32(clamping: timeout.milliseconds))
+                return try socket.send(frames: frames)
+            }
+        }
+        guard sent else { throw BusError(.highWaterMark, "\(thread.name) did not take a command within \(timeout)") }
+    }
+
     /// Tells the thread to stop (it closes its sockets and exits). Idempotent.
     func stop() {
         commander.withLock { socket in

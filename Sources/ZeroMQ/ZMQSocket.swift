@@ -84,6 +84,9 @@ package struct ZMQSocket: ~Copyable {
     /// On PUB/XPUB: fail a send with `EAGAIN` at the high-water mark instead of dropping it silently.
     package func setNoDrop(_ enabled: Bool) throws(ZMQError) { try LibZMQ.setOption(handle, ZMQ_XPUB_NODROP, Int32(enabled ? 1 : 0)) }
 
+    /// On XPUB: pass every subscription upstream, not only the first one for each prefix.
+    package func setVerbose(_ enabled: Bool) throws(ZMQError) { try LibZMQ.setOption(handle, ZMQ_XPUB_VERBOSE, Int32(enabled ? 1 : 0)) }
+
     /// Makes this socket a CURVE server with a Z85 secret key (for its tcp/ipc connections).
     package func setCurveServer(secretKey: String) throws(ZMQError) {
         try LibZMQ.setOption(handle, ZMQ_CURVE_SERVER, Int32(1))
