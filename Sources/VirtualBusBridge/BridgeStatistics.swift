@@ -10,6 +10,8 @@ public struct BridgeRuleStatistics: Sendable, Hashable {
     public var failedOut: [String: Int] = [:]
     /// MQTT -> bus: messages published on the bus.
     public var forwardedIn = 0
+    /// MQTT -> bus: of ``forwardedIn``, retained messages (kept in the bus-side last-value cache).
+    public var retainedIn = 0
     /// MQTT -> bus: messages the bus refused, by reason (the bus error code).
     public var droppedIn: [String: Int] = [:]
     /// Messages recognised as the bridge's own, coming back, and not relayed again.

@@ -52,8 +52,9 @@ extension MQTTBridge {
         }
     }
 
-    /// MQTT -> bus, tagged with the bridge's origin.
-    func relayIn(_ subscription: MQTTSubscription, rule index: Int) async {
+    /// MQTT -> bus, tagged with the bridge's origin. Retained messages go through the bus-side
+    /// last-value cache (an empty retained payload deletes the topic's value, and is relayed).
+    func relayIn(_ subscription: MQTTSubscription, rule index: Int, retained: BusLastValueCache?) async {
         let rule = rules[index]
         do {
             let publisher = try bus.makePublisher(policy: .block(timeout: .seconds(5)))
@@ -64,8 +65,13 @@ extension MQTTBridge {
                 }
                 guard let topic = rule.busTopic(forMQTTTopic: message.topic.name) else { continue }
                 do throws(BusError) {
-                    try publisher.publish(BusMessage(topic: topic, payload: message.payload, origin: id))
-                    counters.update(index) { $0.forwardedIn += 1 }
+                    if message.retain, let retained {
+                        try retained.publish(topic: topic, payload: message.payload, origin: id)
+                        counters.update(index) { $0.forwardedIn += 1; $0.retainedIn += 1 }
+                    } else {
+                        try publisher.publish(BusMessage(topic: topic, payload: message.payload, origin: id))
+                        counters.update(index) { $0.forwardedIn += 1 }
+                    }
                 } catch {
                     counters.update(index) { $0.droppedIn[error.code.description, default: 0] += 1 }
                 }

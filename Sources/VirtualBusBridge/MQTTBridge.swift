@@ -24,6 +24,7 @@ public final class MQTTBridge: Service, Sendable {
     let shutdownTimeout: Duration
     let logger: Logger
     private let relaying = Mutex(false)
+    private let retainedCache = Mutex<BusLastValueCache?>(nil)
 
     /// Creates a bridge between `bus` and `mqtt` (which the bridge runs: do not run it elsewhere).
     /// How long ``run()`` waits for the first connection before it fails with
@@ -46,6 +47,9 @@ public final class MQTTBridge: Service, Sendable {
     /// Whether both sides' subscriptions are in place (messages published from now on are relayed).
     public var isRelaying: Bool { relaying.withLock { $0 } }
 
+    /// The bus-side cache of retained MQTT messages (`nil` before relaying starts or without `in` rules).
+    public var retainedStatistics: BusLastValueCache.Statistics? { retainedCache.withLock { $0?.statistics } }
+
     /// Per-rule counters, in the order of ``rules``.
     public var statistics: [BridgeRuleStatistics] { counters.snapshot }
 
@@ -60,13 +64,16 @@ public final class MQTTBridge: Service, Sendable {
             group.addTask { try await withTaskCancellationHandler { try await session.value } onCancel: { session.cancel() } }
             try await waitForFirstConnection()
             let outbound = try await subscribeOnBus()
+            // Retained messages from MQTT: late bus subscribers get the latest value per topic.
+            let retained = rules.contains { $0.direction.carriesIn } ? try bus.makeLastValueCache() : nil
+            retainedCache.withLock { $0 = retained }
             let inbound = try await subscribeOnMQTT()
             relaying.withLock { $0 = true }
             logger.debug("bridge relaying", metadata: ["id": "\(id)", "rules": "\(rules.count)"])
             let relays = Task {
                 await withTaskGroup(of: Void.self) { relays in
                     if let outbound { relays.addTask { await self.relayOut(outbound) } }
-                    for (rule, subscription) in inbound { relays.addTask { await self.relayIn(subscription, rule: rule) } }
+                    for (rule, subscription) in inbound { relays.addTask { await self.relayIn(subscription, rule: rule, retained: retained) } }
                 }
             }
             try? await gracefulShutdown()
@@ -118,7 +125,9 @@ public final class MQTTBridge: Service, Sendable {
     private func subscribeOnMQTT() async throws -> [(Int, MQTTSubscription)] {
         var subscriptions: [(Int, MQTTSubscription)] = []
         for (index, rule) in rules.enumerated() where rule.direction != .out {
-            let options = MQTTSubscriptionOptions(qos: MQTTQoS(rawValue: UInt8(rule.qos)) ?? .atLeastOnce, noLocal: true)
+            // Retain As Published (5.0): live retained publishes keep their flag, so the bus-side cache
+            // follows them (a 3.1.1 broker sets it only on the values it sends at subscription).
+            let options = MQTTSubscriptionOptions(qos: MQTTQoS(rawValue: UInt8(rule.qos)) ?? .atLeastOnce, noLocal: true, retainAsPublished: true)
             subscriptions.append((index, try await mqtt.subscribe(to: [MQTTTopicFilter(rule.mqttSubscriptionFilter)], options: options)))
         }
         return subscriptions
