@@ -40,6 +40,8 @@ final class ClientCore: Sendable {
     struct LocalSubscription {
         var filters: [MQTTTopicFilter]
         var buffer: MQTTSubscriptionBuffer
+        /// ``MQTTAcknowledgementMode/manual``: QoS 1/2 messages carry an acknowledgement handle.
+        var manual = false
     }
 
     struct BrokerFilter {
@@ -128,8 +130,8 @@ final class ClientCore: Sendable {
                 if case .publish(let w) = completion { effects.append(.publishDone(w, result)) }
             case .subscribeCompleted(let completion, let result), .unsubscribeCompleted(let completion, let result):
                 if case .codes(let w) = completion { effects.append(.codesDone(w, result)) }
-            case .deliver(let message):
-                route(message, &s, &effects)
+            case .deliver(let message, let inbound):
+                route(message, inbound: inbound, &s, &effects)
             case .connected(let sessionPresent, let properties):
                 connected(sessionPresent: sessionPresent, properties: properties, &s, &effects)
             case .close(let error):

@@ -40,20 +40,25 @@ extension MQTTClient {
     ///
     /// Overlapping local subscriptions share one broker subscription: SUBSCRIBE is sent only for
     /// filters not yet held at this QoS, and UNSUBSCRIBE only when the last local user ends.
+    ///
+    /// With `acknowledgement: .manual` the broker's PUBACK / PUBREC for a QoS 1/2 message waits
+    /// until you call ``MQTTMessage/acknowledge()`` (see ``MQTTAcknowledgementMode/manual``).
     /// - Throws: ``MQTTError`` — `brokerRejected` with the SUBACK reason code, `sessionLost`, `shutdown`.
-    public func subscribe(to filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions = MQTTSubscriptionOptions(qos: .atLeastOnce))
+    public func subscribe(to filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions = MQTTSubscriptionOptions(qos: .atLeastOnce),
+                          acknowledgement: MQTTAcknowledgementMode = .automatic)
         async throws(MQTTError) -> MQTTSubscription
     {
         precondition(!filters.isEmpty, "subscribe(to:) needs at least one filter")
-        return try await core.subscribe(filters, options: options)
+        return try await core.subscribe(filters, options: options, acknowledgement: acknowledgement)
     }
 
     /// Subscribes for the duration of `body`, then unsubscribes and waits for UNSUBACK.
     public func withSubscription<Result: Sendable>(
         to filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions = MQTTSubscriptionOptions(qos: .atLeastOnce),
+        acknowledgement: MQTTAcknowledgementMode = .automatic,
         _ body: (MQTTSubscription) async throws -> Result
     ) async throws -> Result {
-        let subscription = try await subscribe(to: filters, options: options)
+        let subscription = try await subscribe(to: filters, options: options, acknowledgement: acknowledgement)
         do {
             let result = try await body(subscription)
             try? await subscription.unsubscribe()
