@@ -37,10 +37,11 @@ extension ClientCore {
     func subscribe(_ filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions,
                    acknowledgement: MQTTAcknowledgementMode = .automatic) async throws(MQTTError) -> MQTTSubscription {
         let policy = configuration.subscriptionBufferPolicy
-        let metrics = self.metrics
+        let dropOldest = policy == .dropOldest && !acknowledgement.isManual
+        let drops = metrics.subscriptionDrops(dropOldest: dropOldest)
         let buffer = MQTTSubscriptionBuffer(capacity: configuration.subscriptionBufferCapacity,
-                                            dropOldest: policy == .dropOldest, keepsAcknowledged: acknowledgement.isManual,
-                                            onDrop: { metrics.subscriptionDrops.increment() })
+                                            dropOldest: dropOldest, keepsAcknowledged: acknowledgement.isManual,
+                                            onDrop: { drops.increment() })
         var waits: [Waiter<[MQTTReasonCode]>] = []
         var effects: [Effect] = []
         let id: UInt64? = state.withLock { s in

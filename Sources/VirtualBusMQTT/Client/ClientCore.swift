@@ -1,4 +1,5 @@
 internal import Logging
+internal import Metrics
 internal import NIOCore
 import Synchronization
 
@@ -81,10 +82,11 @@ final class ClientCore: Sendable {
     let metrics: ClientMetrics
     let state: Mutex<State>
 
-    init(configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT")) {
+    init(configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT"),
+         metricsFactory: (any MetricsFactory)? = nil) {
         self.configuration = configuration
         self.logger = logger
-        self.metrics = ClientMetrics(clientID: configuration.clientID)
+        self.metrics = ClientMetrics(clientID: configuration.clientID, factory: metricsFactory)
         var mc = Machine.Configuration()
         mc.version = configuration.version
         mc.clientID = configuration.clientID
@@ -209,17 +211,18 @@ final class ClientCore: Sendable {
 
     /// Writes everything encoded so far in one write; runs on the event loop.
     func flush() {
-        let (bytes, waiters, channel, depth, inFlight) = state.withLock { s in
+        let (bytes, waiters, channel, depth, inFlight, unacknowledged) = state.withLock { s in
             s.flushScheduled = false
             s.machine.didSend(now: .now)
             let bytes = s.pending
             s.pending = ByteBuffer()
             let waiters = s.pendingQoS0
             s.pendingQoS0 = []
-            return (bytes, waiters, s.channel, s.machine.queueDepth, s.machine.inFlightCount)
+            return (bytes, waiters, s.channel, s.machine.queueDepth, s.machine.inFlightCount, s.machine.inboundPending.count)
         }
         metrics.queueDepth.record(depth)
         metrics.inFlight.record(inFlight)
+        metrics.inboundUnacknowledged.record(unacknowledged)
         guard let channel, bytes.readableBytes > 0 else {
             for w in waiters { w.complete(.failure(MQTTError(.sessionLost, "connection closed before the publish was written"))) }
             return

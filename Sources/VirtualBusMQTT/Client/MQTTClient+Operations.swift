@@ -94,7 +94,7 @@ extension MQTTClient {
         return core.state.withLock { s in
             MQTTClientStatistics(queueDepth: s.machine.queueDepth, inFlight: s.machine.inFlightCount,
                                  publishesAccepted: counts.accepted, publishesAcknowledged: counts.acknowledged,
-                                 publishesFailed: counts.failed, subscriptionDrops: core.metrics.subscriptionDrops.value,
+                                 publishesFailed: counts.failed, subscriptionDrops: core.metrics.subscriptionDropTotal,
                                  subscriptions: s.locals.count, pendingRequests: s.requests.count,
                                  isConnected: s.machine.state == .connected)
         }

@@ -1,4 +1,5 @@
 public import Logging
+internal import Metrics
 internal import NIOCore
 internal import NIOPosix
 internal import NIOSSL
@@ -26,6 +27,15 @@ public final class MQTTClient: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.core = ClientCore(configuration: configuration, logger: logger)
+    }
+
+    /// A client whose instruments come from `metricsFactory` instead of `MetricsSystem.factory`
+    /// (tests record metrics without bootstrapping the process-wide system).
+    init(configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT"),
+         metricsFactory: any MetricsFactory) {
+        self.configuration = configuration
+        self.logger = logger
+        self.core = ClientCore(configuration: configuration, logger: logger, metricsFactory: metricsFactory)
     }
 
     deinit { core.shutdown() }
