@@ -21,7 +21,10 @@ final class ClientMetrics: Sendable {
     private let acknowledgedCounter: Counter
     private let dimensions: [(String, String)]
     private let factory: any MetricsFactory
-    private let counts = Mutex<(accepted: Int, acknowledged: Int, failed: [String: Int])>((0, 0, [:]))
+    // Atomics for the per-message counts (no lock on the publish path); failures are rare.
+    private let acceptedCount = Atomic<Int>(0)
+    private let acknowledgedCount = Atomic<Int>(0)
+    private let failedCounts = Mutex<[String: Int]>([:])
 
     init(clientID: String, factory: (any MetricsFactory)? = nil) {
         let factory = factory ?? MetricsSystem.factory
@@ -51,23 +54,28 @@ final class ClientMetrics: Sendable {
     var subscriptionDropTotal: Int { subscriptionDropsOldest.value + subscriptionDropsNewest.value }
 
     func accepted() {
-        counts.withLock { $0.accepted += 1 }
+        acceptedCount.add(1, ordering: .relaxed)
         acceptedCounter.increment()
     }
 
     func outcome(_ result: Result<MQTTPublishResult, MQTTError>) {
         switch result {
         case .success:
-            counts.withLock { $0.acknowledged += 1 }
+            acknowledgedCount.add(1, ordering: .relaxed)
             acknowledgedCounter.increment()
         case .failure(let error):
             let name = error.code.description
-            counts.withLock { $0.failed[name, default: 0] += 1 }
+            failedCounts.withLock { $0[name, default: 0] += 1 }
             Counter(label: "mqtt_client_publishes_total", dimensions: dimensions + [("outcome", name)], factory: factory).increment()
         }
     }
 
-    var snapshot: (accepted: Int, acknowledged: Int, failed: [String: Int]) { counts.withLock { $0 } }
+    /// Outcome counts; `failed` is read first, so accepted >= acknowledged + failed at any moment.
+    var snapshot: (accepted: Int, acknowledged: Int, failed: [String: Int]) {
+        let failed = failedCounts.withLock { $0 }
+        let acknowledged = acknowledgedCount.load(ordering: .relaxed)
+        return (acceptedCount.load(ordering: .relaxed), acknowledged, failed)
+    }
 }
 
 /// A swift-metrics counter that also keeps its own total for snapshots.
