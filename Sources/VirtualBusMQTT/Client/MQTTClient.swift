@@ -126,6 +126,11 @@ public final class MQTTClient: Service, Sendable {
             .connectTimeout(.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
                                          + timeout.components.attoseconds / 1_000_000_000))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Bursts of small messages: start with a larger receive buffer and read more per
+            // event-loop turn, so a busy subscription costs fewer read calls and wake-ups, and
+            // the broker's socket to us drains before it has to queue.
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1_024, initial: 16_384, maximum: 262_144))
+            .channelOption(.maxMessagesPerRead, value: 16)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
