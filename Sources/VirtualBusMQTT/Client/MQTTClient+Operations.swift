@@ -9,7 +9,7 @@ extension MQTTClient {
     /// decides. The wait for the outcome is not abandoned on task cancellation: an accepted
     /// publish always reaches its one outcome, at the latest when the client shuts down.
     /// - Throws: ``MQTTError`` — `queueFull`, `droppedByPolicy`, `timeout`, `sessionLost`,
-    ///   `shutdown`, `packetTooLarge`, or `brokerRejected` with the broker's failure reason code.
+    ///   `shutdown`, `packetTooLarge`, `invalidProperty`, or `brokerRejected` with the broker's failure reason code.
     @discardableResult
     public func publish(topic: MQTTTopic, payload: [UInt8], qos: MQTTQoS = .atMostOnce, retain: Bool = false,
                         properties: MQTTProperties = []) async throws(MQTTError) -> MQTTPublishResult {
@@ -26,7 +26,7 @@ extension MQTTClient {
 
     /// Accepts a publish without ever waiting: it is sent or queued, or this throws at once with
     /// the reason (`queueFull` under fail-fast and wait policies, `droppedByPolicy` under drop
-    /// newest, `shutdown`, `packetTooLarge`). The returned ticket reports the final outcome.
+    /// newest, `shutdown`, `packetTooLarge`, `invalidProperty`). The returned ticket reports the final outcome.
     @discardableResult
     public func tryPublish(topic: MQTTTopic, payload: [UInt8], qos: MQTTQoS = .atMostOnce, retain: Bool = false,
                            properties: MQTTProperties = []) throws(MQTTError) -> MQTTPublishTicket {

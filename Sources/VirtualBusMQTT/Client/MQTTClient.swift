@@ -87,6 +87,14 @@ public final class MQTTClient: Service, Sendable {
     }
 
     private func runLoop() async throws {
+        if let will = configuration.will {
+            // Checked before connecting: a broker would refuse the CONNECT with a less clear reason.
+            do { try will.properties.validateOutbound(for: .will) } catch {
+                core.failConnectWaiters(error)
+                core.shutdown(error: error)
+                throw error
+            }
+        }
         var attempt = 0
         var rng = SystemRandomNumberGenerator()
         while !core.isShutdown {
