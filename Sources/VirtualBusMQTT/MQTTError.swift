@@ -14,6 +14,8 @@ public struct MQTTError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let packetTooLarge = Code("packetTooLarge")
         /// A topic name or filter is not valid.
         public static let invalidTopic = Code("invalidTopic")
+        /// A property you passed is not allowed in that packet, or appears more than once.
+        public static let invalidProperty = Code("invalidProperty")
         /// The broker refused the connection (see ``MQTTError/reasonCode``).
         public static let connectionRefused = Code("connectionRefused")
         /// The connection could not be established or was lost.

@@ -39,6 +39,18 @@ struct BenchMQTTCommand: AsyncParsableCommand {
     @Flag(help: "Skip the paho-mqtt anchor.")
     var skipPython = false
 
+    @Option(help: "QoS levels to measure (repeat the option; default 0, 1 and 2).")
+    var qos: [Int] = [0, 1, 2]
+
+    @Option(help: "Payload sizes in bytes (repeat the option; default 16 and 1024).")
+    var size: [Int] = [16, 1_024]
+
+    @Flag(help: "Skip the round-trip latency measurement.")
+    var skipLatency = false
+
+    @Flag(help: "Measure only this package's client (for profiling; no ratio).")
+    var oursOnly = false
+
     func run() async throws {
         let runner = BenchMQTTRunner(options: self)
         try await runner.run()
@@ -80,13 +92,14 @@ private struct BenchMQTTRunner {
 
         let env = ["MQTT_INFLIGHT": "\(options.inflight)"]
         var results: [String: [Double]] = [:]  // "impl|size|qos" -> msgs/s
-        for size in [16, 1_024] {
-            for qos in 0...2 {
+        for size in options.size {
+            for qos in options.qos {
                 for r in 0..<options.runs {
                     let ours = try await BenchMQTTOurs.throughput(host: host, port: port, count: options.count, size: size,
                                                                   qos: qos, inflight: options.inflight)
                     results["ours|\(size)|\(qos)", default: []].append(ours)
                     print(String(format: "run %d ours qos%d %5d B: %10.0f msgs/s", r + 1, qos, size, ours))
+                    if options.oursOnly { continue }
                     let c = try Self.anchorRate([cBinary, host, "\(port)", "\(options.count)", "\(size)", "\(qos)"], env: env)
                     results["c|\(size)|\(qos)", default: []].append(c)
                     print(String(format: "run %d libmosquitto qos%d %5d B: %10.0f msgs/s", r + 1, qos, size, c))
@@ -102,8 +115,8 @@ private struct BenchMQTTRunner {
         print("\nthroughput, median of \(options.runs) runs (msgs/s), \(options.count) messages, window \(options.inflight)")
         print("size    qos          ours  libmosquitto     paho-mqtt   ours/libmosq")
         var worstByQoS: [Int: Double] = [:]
-        for size in [16, 1_024] {
-            for qos in 0...2 {
+        for size in options.size {
+            for qos in options.qos {
                 let ours = Self.median(results["ours|\(size)|\(qos)"] ?? [])
                 let c = Self.median(results["c|\(size)|\(qos)"] ?? [])
                 let py = Self.median(results["py|\(size)|\(qos)"] ?? [])
@@ -115,8 +128,8 @@ private struct BenchMQTTRunner {
             }
         }
 
-        print("\nround-trip latency, 16 B, \(options.latencyCount) round trips (p50 / p99 microseconds)")
-        for qos in 0...2 {
+        if !options.skipLatency { print("\nround-trip latency, 16 B, \(options.latencyCount) round trips (p50 / p99 microseconds)") }
+        for qos in options.qos where !options.skipLatency {
             let ours = try await BenchMQTTOurs.latency(host: host, port: port, count: options.latencyCount, size: 16, qos: qos)
             let c = try Self.shell([cBinary, host, "\(port)", "\(options.latencyCount)", "16", "\(qos)", "lat"], env: env)
             let cLine = c.output.split(separator: "\n").last.map(String.init) ?? "failed"
@@ -124,7 +137,7 @@ private struct BenchMQTTRunner {
         }
 
         let worst = worstByQoS.values.min() ?? 0
-        for qos in 0...2 { print(String(format: "ratio ours/libmosquitto qos%d (worst size): %.2f", qos, worstByQoS[qos] ?? 0)) }
+        for qos in options.qos { print(String(format: "ratio ours/libmosquitto qos%d (worst size): %.2f", qos, worstByQoS[qos] ?? 0)) }
         print(String(format: "ratio ours/libmosquitto: %.2f", worst))
     }
 

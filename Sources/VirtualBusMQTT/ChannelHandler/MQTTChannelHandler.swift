@@ -10,6 +10,8 @@ final class MQTTChannelHandler: ChannelInboundHandler {
     private let end: Waiter<ClientCore.ConnectionEnd>
     private let tickInterval: TimeAmount
     private var cumulation: ByteBuffer?
+    /// Decoded packets not yet handed to the core (see `channelReadComplete`).
+    private var packets: [MQTTPacket] = []
     private var timer: RepeatedTask?
     private var failed = false
 
@@ -39,12 +41,11 @@ final class MQTTChannelHandler: ChannelInboundHandler {
         } else {
             cumulation!.writeBuffer(&bytes)
         }
-        var packets: [MQTTPacket] = []
         do {
             while let packet = try decoder.decode(buffer: &cumulation!) { packets.append(packet) }
         } catch {
             failed = true
-            if !packets.isEmpty { core.received(packets) }
+            deliverPackets()
             core.fail(error)
             return
         }
@@ -53,10 +54,25 @@ final class MQTTChannelHandler: ChannelInboundHandler {
         } else if cumulation!.readerIndex > 65_536 {
             cumulation!.discardReadBytes()
         }
-        if !packets.isEmpty { core.received(packets) }
+    }
+
+    /// Packets of all reads in this event-loop turn go to the core together: one lock
+    /// acquisition and at most one consumer wake-up per subscription for the whole turn, instead
+    /// of one per read (small messages arrive a few per read).
+    func channelReadComplete(context: ChannelHandlerContext) {
+        deliverPackets()
+        context.fireChannelReadComplete()
+    }
+
+    private func deliverPackets() {
+        guard !packets.isEmpty else { return }
+        let batch = packets
+        packets.removeAll(keepingCapacity: true)
+        core.received(batch)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        deliverPackets()
         timer?.cancel()
         timer = nil
         core.channelInactive()

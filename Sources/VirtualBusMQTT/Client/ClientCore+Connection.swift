@@ -16,16 +16,21 @@ extension ClientCore {
     }
 
     /// Decoded packets from one read, handled under one lock acquisition.
+    ///
+    /// Each packet's actions are applied before the next packet is handled: routing decides
+    /// whether an inbound QoS 1/2 publish is acknowledged now, and a retransmission later in the
+    /// same read must see that decision.
     func received(_ packets: [MQTTPacket]) {
         let now = ContinuousClock.now
-        perform { s in
-            var actions: [Machine.Action] = []
+        var effects: [Effect] = []
+        state.withLock { s in
             for packet in packets {
-                actions += s.machine.received(packet, now: now)
+                let actions = s.machine.received(packet, now: now)
+                apply(actions, to: &s, effects: &effects)
                 if case .close = actions.last { break }
             }
-            return actions
         }
+        run(effects)
     }
 
     /// The decoder or the transport failed: close with `error`.

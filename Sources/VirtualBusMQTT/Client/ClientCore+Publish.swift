@@ -22,12 +22,19 @@ extension ClientCore {
         return nil
     }
 
+    /// Properties the application passed must be valid in a PUBLISH sent by a client.
+    func checkProperties(_ packet: PublishPacket) -> MQTTError? {
+        guard !packet.properties.isEmpty else { return nil }
+        do { try packet.properties.validateOutbound(for: .publish) } catch { return error }
+        return nil
+    }
+
     /// Accepts a publish without waiting; returns its waiter (already failed if rejected).
     func enqueue(_ packet: PublishPacket) -> Waiter<MQTTPublishResult> {
         let waiter = makePublishWaiter()
         var effects: [Effect] = []
         state.withLock { s in
-            if let error = checkSize(packet, s) {
+            if let error = checkProperties(packet) ?? checkSize(packet, s) {
                 effects.append(.publishDone(waiter, .failure(error)))
                 return
             }

@@ -1,31 +1,54 @@
 extension ClientCore {
     /// Sends a received message to every local subscription with a matching filter (once per
     /// subscription) and to the request waiting for it.
-    func route(_ message: MQTTMessage, _ s: inout State, _ effects: inout [Effect]) {
+    ///
+    /// `inbound` is the packet identifier of a QoS 1/2 publish: it is acknowledged now unless a
+    /// manual subscription received it, in which case each manual copy carries a handle and the
+    /// acknowledgement goes out when all of them were acknowledged.
+    func route(_ message: MQTTMessage, inbound: UInt16?, _ s: inout State, _ effects: inout [Effect]) {
+        var manualCopies = 0
+        defer {
+            if let inbound { apply(s.machine.expectAcknowledgements(manualCopies, for: inbound), to: &s, effects: &effects) }
+        }
         if message.topic == s.responseTopic, let data = message.properties.correlationData, data.count == 8 {
             let id = data.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             if let waiter = s.requests.removeValue(forKey: id) { effects.append(.response(waiter, message)) }
             return
         }
         for (_, local) in s.locals where local.filters.contains(where: { $0.matches(message.topic) }) {
-            effects.append(.deliver(local.buffer, message))
+            guard local.manual, let inbound else {
+                effects.append(.deliver(local.buffer, message))
+                continue
+            }
+            var copy = message
+            copy.acknowledgement = MQTTInboundAcknowledgement(core: self, packetID: inbound, generation: s.machine.generation)
+            manualCopies += 1
+            effects.append(.deliver(local.buffer, copy))
         }
+    }
+
+    /// The application accepted a manually acknowledged message (see ``MQTTInboundAcknowledgement``).
+    func acknowledgeInbound(_ packetID: UInt16, generation: UInt64) {
+        perform { s in s.machine.acknowledgeInbound(packetID, generation: generation) }
     }
 
     /// Registers a local subscription; SUBSCRIBE goes out only for filters not yet held at the
     /// broker with at least this QoS. Waits for the SUBACKs that cover its filters.
-    func subscribe(_ filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions) async throws(MQTTError) -> MQTTSubscription {
+    func subscribe(_ filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions,
+                   acknowledgement: MQTTAcknowledgementMode = .automatic) async throws(MQTTError) -> MQTTSubscription {
         let policy = configuration.subscriptionBufferPolicy
-        let metrics = self.metrics
+        let dropOldest = policy == .dropOldest && !acknowledgement.isManual
+        let drops = metrics.subscriptionDrops(dropOldest: dropOldest)
         let buffer = MQTTSubscriptionBuffer(capacity: configuration.subscriptionBufferCapacity,
-                                            dropOldest: policy == .dropOldest, onDrop: { metrics.subscriptionDrops.increment() })
+                                            dropOldest: dropOldest, keepsAcknowledged: acknowledgement.isManual,
+                                            onDrop: { drops.increment() })
         var waits: [Waiter<[MQTTReasonCode]>] = []
         var effects: [Effect] = []
         let id: UInt64? = state.withLock { s in
             guard !s.isShutdown else { return nil }
             let id = s.nextID
             s.nextID += 1
-            s.locals[id] = LocalSubscription(filters: filters, buffer: buffer)
+            s.locals[id] = LocalSubscription(filters: filters, buffer: buffer, manual: acknowledgement.isManual)
             var fresh: [(filter: MQTTTopicFilter, options: MQTTSubscriptionOptions)] = []
             for filter in Set(filters) {
                 if var entry = s.brokerFilters[filter] {

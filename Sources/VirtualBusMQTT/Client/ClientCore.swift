@@ -1,4 +1,5 @@
 internal import Logging
+internal import Metrics
 internal import NIOCore
 import Synchronization
 
@@ -40,6 +41,8 @@ final class ClientCore: Sendable {
     struct LocalSubscription {
         var filters: [MQTTTopicFilter]
         var buffer: MQTTSubscriptionBuffer
+        /// ``MQTTAcknowledgementMode/manual``: QoS 1/2 messages carry an acknowledgement handle.
+        var manual = false
     }
 
     struct BrokerFilter {
@@ -79,10 +82,11 @@ final class ClientCore: Sendable {
     let metrics: ClientMetrics
     let state: Mutex<State>
 
-    init(configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT")) {
+    init(configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT"),
+         metricsFactory: (any MetricsFactory)? = nil) {
         self.configuration = configuration
         self.logger = logger
-        self.metrics = ClientMetrics(clientID: configuration.clientID)
+        self.metrics = ClientMetrics(clientID: configuration.clientID, factory: metricsFactory)
         var mc = Machine.Configuration()
         mc.version = configuration.version
         mc.clientID = configuration.clientID
@@ -128,8 +132,8 @@ final class ClientCore: Sendable {
                 if case .publish(let w) = completion { effects.append(.publishDone(w, result)) }
             case .subscribeCompleted(let completion, let result), .unsubscribeCompleted(let completion, let result):
                 if case .codes(let w) = completion { effects.append(.codesDone(w, result)) }
-            case .deliver(let message):
-                route(message, &s, &effects)
+            case .deliver(let message, let inbound):
+                route(message, inbound: inbound, &s, &effects)
             case .connected(let sessionPresent, let properties):
                 connected(sessionPresent: sessionPresent, properties: properties, &s, &effects)
             case .close(let error):
@@ -207,17 +211,18 @@ final class ClientCore: Sendable {
 
     /// Writes everything encoded so far in one write; runs on the event loop.
     func flush() {
-        let (bytes, waiters, channel, depth, inFlight) = state.withLock { s in
+        let (bytes, waiters, channel, depth, inFlight, unacknowledged) = state.withLock { s in
             s.flushScheduled = false
             s.machine.didSend(now: .now)
             let bytes = s.pending
             s.pending = ByteBuffer()
             let waiters = s.pendingQoS0
             s.pendingQoS0 = []
-            return (bytes, waiters, s.channel, s.machine.queueDepth, s.machine.inFlightCount)
+            return (bytes, waiters, s.channel, s.machine.queueDepth, s.machine.inFlightCount, s.machine.inboundPending.count)
         }
         metrics.queueDepth.record(depth)
         metrics.inFlight.record(inFlight)
+        metrics.inboundUnacknowledged.record(unacknowledged)
         guard let channel, bytes.readableBytes > 0 else {
             for w in waiters { w.complete(.failure(MQTTError(.sessionLost, "connection closed before the publish was written"))) }
             return

@@ -9,7 +9,7 @@ extension MQTTClient {
     /// decides. The wait for the outcome is not abandoned on task cancellation: an accepted
     /// publish always reaches its one outcome, at the latest when the client shuts down.
     /// - Throws: ``MQTTError`` — `queueFull`, `droppedByPolicy`, `timeout`, `sessionLost`,
-    ///   `shutdown`, `packetTooLarge`, or `brokerRejected` with the broker's failure reason code.
+    ///   `shutdown`, `packetTooLarge`, `invalidProperty`, or `brokerRejected` with the broker's failure reason code.
     @discardableResult
     public func publish(topic: MQTTTopic, payload: [UInt8], qos: MQTTQoS = .atMostOnce, retain: Bool = false,
                         properties: MQTTProperties = []) async throws(MQTTError) -> MQTTPublishResult {
@@ -26,7 +26,7 @@ extension MQTTClient {
 
     /// Accepts a publish without ever waiting: it is sent or queued, or this throws at once with
     /// the reason (`queueFull` under fail-fast and wait policies, `droppedByPolicy` under drop
-    /// newest, `shutdown`, `packetTooLarge`). The returned ticket reports the final outcome.
+    /// newest, `shutdown`, `packetTooLarge`, `invalidProperty`). The returned ticket reports the final outcome.
     @discardableResult
     public func tryPublish(topic: MQTTTopic, payload: [UInt8], qos: MQTTQoS = .atMostOnce, retain: Bool = false,
                            properties: MQTTProperties = []) throws(MQTTError) -> MQTTPublishTicket {
@@ -40,20 +40,25 @@ extension MQTTClient {
     ///
     /// Overlapping local subscriptions share one broker subscription: SUBSCRIBE is sent only for
     /// filters not yet held at this QoS, and UNSUBSCRIBE only when the last local user ends.
+    ///
+    /// With `acknowledgement: .manual` the broker's PUBACK / PUBREC for a QoS 1/2 message waits
+    /// until you call ``MQTTMessage/acknowledge()`` (see ``MQTTAcknowledgementMode/manual``).
     /// - Throws: ``MQTTError`` — `brokerRejected` with the SUBACK reason code, `sessionLost`, `shutdown`.
-    public func subscribe(to filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions = MQTTSubscriptionOptions(qos: .atLeastOnce))
+    public func subscribe(to filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions = MQTTSubscriptionOptions(qos: .atLeastOnce),
+                          acknowledgement: MQTTAcknowledgementMode = .automatic)
         async throws(MQTTError) -> MQTTSubscription
     {
         precondition(!filters.isEmpty, "subscribe(to:) needs at least one filter")
-        return try await core.subscribe(filters, options: options)
+        return try await core.subscribe(filters, options: options, acknowledgement: acknowledgement)
     }
 
     /// Subscribes for the duration of `body`, then unsubscribes and waits for UNSUBACK.
     public func withSubscription<Result: Sendable>(
         to filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions = MQTTSubscriptionOptions(qos: .atLeastOnce),
+        acknowledgement: MQTTAcknowledgementMode = .automatic,
         _ body: (MQTTSubscription) async throws -> Result
     ) async throws -> Result {
-        let subscription = try await subscribe(to: filters, options: options)
+        let subscription = try await subscribe(to: filters, options: options, acknowledgement: acknowledgement)
         do {
             let result = try await body(subscription)
             try? await subscription.unsubscribe()
@@ -89,7 +94,7 @@ extension MQTTClient {
         return core.state.withLock { s in
             MQTTClientStatistics(queueDepth: s.machine.queueDepth, inFlight: s.machine.inFlightCount,
                                  publishesAccepted: counts.accepted, publishesAcknowledged: counts.acknowledged,
-                                 publishesFailed: counts.failed, subscriptionDrops: core.metrics.subscriptionDrops.value,
+                                 publishesFailed: counts.failed, subscriptionDrops: core.metrics.subscriptionDropTotal,
                                  subscriptions: s.locals.count, pendingRequests: s.requests.count,
                                  isConnected: s.machine.state == .connected)
         }

@@ -1,4 +1,5 @@
 public import Logging
+internal import Metrics
 internal import NIOCore
 internal import NIOPosix
 internal import NIOSSL
@@ -26,6 +27,15 @@ public final class MQTTClient: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.core = ClientCore(configuration: configuration, logger: logger)
+    }
+
+    /// A client whose instruments come from `metricsFactory` instead of `MetricsSystem.factory`
+    /// (tests record metrics without bootstrapping the process-wide system).
+    init(configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT"),
+         metricsFactory: any MetricsFactory) {
+        self.configuration = configuration
+        self.logger = logger
+        self.core = ClientCore(configuration: configuration, logger: logger, metricsFactory: metricsFactory)
     }
 
     deinit { core.shutdown() }
@@ -77,6 +87,14 @@ public final class MQTTClient: Service, Sendable {
     }
 
     private func runLoop() async throws {
+        if let will = configuration.will {
+            // Checked before connecting: a broker would refuse the CONNECT with a less clear reason.
+            do { try will.properties.validateOutbound(for: .will) } catch {
+                core.failConnectWaiters(error)
+                core.shutdown(error: error)
+                throw error
+            }
+        }
         var attempt = 0
         var rng = SystemRandomNumberGenerator()
         while !core.isShutdown {
@@ -116,6 +134,11 @@ public final class MQTTClient: Service, Sendable {
             .connectTimeout(.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
                                          + timeout.components.attoseconds / 1_000_000_000))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Bursts of small messages: start with a larger receive buffer and read more per
+            // event-loop turn, so a busy subscription costs fewer read calls and wake-ups, and
+            // the broker's socket to us drains before it has to queue.
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1_024, initial: 16_384, maximum: 262_144))
+            .channelOption(.maxMessagesPerRead, value: 16)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext {

@@ -40,7 +40,9 @@ public struct MQTTClientConfiguration: Sendable {
     public var subscriptionBufferPolicy: MQTTQueuePolicy
     /// Reconnect after a lost connection (`nil` = the client ends when the connection ends).
     public var reconnect: MQTTReconnectPolicy?
-    /// Inbound QoS 2 publishes we hold unreleased (our Receive Maximum).
+    /// Our Receive Maximum: inbound QoS 1/2 publishes the broker may have unacknowledged at once
+    /// (QoS 2 counted until PUBREL). With manual acknowledgement it bounds what waits for
+    /// ``MQTTMessage/acknowledge()``; more from the broker is a protocol violation (MQTT 5).
     public var receiveMaximum: UInt16
     /// Largest packet we accept from the broker.
     public var maximumPacketSize: UInt32

@@ -1,4 +1,7 @@
 /// A message delivered to a subscription.
+///
+/// Equality and hashing compare the message's content (topic, payload, QoS, flags, properties),
+/// not the acknowledgement handle a manual subscription attaches.
 public struct MQTTMessage: Sendable, Hashable {
     /// The topic it was published to (resolved from a topic alias if the broker used one).
     public var topic: MQTTTopic
@@ -8,17 +11,52 @@ public struct MQTTMessage: Sendable, Hashable {
     public var qos: MQTTQoS
     /// Whether it is a retained message.
     public var retain: Bool
+    /// The broker's DUP flag: this is a redelivery of a QoS 1/2 message that an earlier connection
+    /// did not acknowledge (for example after a reconnect with an unacknowledged manual message).
+    public var isDuplicate: Bool
     /// MQTT 5 properties (response topic, correlation data, user properties, ...); empty on 3.1.1.
     public var properties: MQTTProperties
+    /// Set on QoS 1/2 messages of a ``MQTTAcknowledgementMode/manual`` subscription.
+    var acknowledgement: MQTTInboundAcknowledgement?
 
     /// Creates a message.
     public init(topic: MQTTTopic, payload: [UInt8], qos: MQTTQoS = .atMostOnce, retain: Bool = false,
-                properties: MQTTProperties = []) {
+                isDuplicate: Bool = false, properties: MQTTProperties = []) {
         self.topic = topic
         self.payload = payload
         self.qos = qos
         self.retain = retain
+        self.isDuplicate = isDuplicate
         self.properties = properties
+    }
+
+    /// Whether the broker waits for ``acknowledge()``: a QoS 1/2 message delivered to a
+    /// ``MQTTAcknowledgementMode/manual`` subscription. False for every other message.
+    public var requiresAcknowledgement: Bool { acknowledgement != nil }
+
+    /// Tells the broker that the application accepted this message: sends PUBACK (QoS 1) or
+    /// PUBREC (QoS 2) once every manual subscription that received the message acknowledged it.
+    ///
+    /// Idempotent, non-blocking, callable from any task; a no-op for messages that do not
+    /// ``requiresAcknowledgement``. When the connection that delivered the message has ended,
+    /// nothing is sent: the broker redelivers the message (``isDuplicate`` set) on the resumed
+    /// session, and that copy is acknowledged instead.
+    public func acknowledge() { acknowledgement?.acknowledge() }
+
+    /// Content equality; the acknowledgement handle is not compared.
+    public static func == (lhs: MQTTMessage, rhs: MQTTMessage) -> Bool {
+        lhs.topic == rhs.topic && lhs.payload == rhs.payload && lhs.qos == rhs.qos && lhs.retain == rhs.retain
+            && lhs.isDuplicate == rhs.isDuplicate && lhs.properties == rhs.properties
+    }
+
+    /// Hashes the content; the acknowledgement handle is not hashed.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(topic)
+        hasher.combine(payload)
+        hasher.combine(qos)
+        hasher.combine(retain)
+        hasher.combine(isDuplicate)
+        hasher.combine(properties)
     }
 }
 

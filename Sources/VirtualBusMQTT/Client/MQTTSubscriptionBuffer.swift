@@ -7,6 +7,12 @@ import Synchronization
 /// takes the whole buffer in one swap and iterates it without the lock (delivery in batches).
 /// When full, the policy drops the oldest or the newest message and counts it; the network is
 /// never blocked by a slow consumer.
+///
+/// A manual-acknowledgement buffer (`keepsAcknowledged`) never drops a message that waits for
+/// ``MQTTMessage/acknowledge()``: dropping it would either lose it or hold the broker's slot
+/// forever. Those messages are bounded by the client's Receive Maximum instead (the broker
+/// sends no more unacknowledged QoS 1/2 publishes than that), so such a buffer holds at most
+/// capacity + Receive Maximum per connection. QoS 0 messages that find it full are dropped (newest).
 final class MQTTSubscriptionBuffer: Sendable {
     private struct State {
         var messages = CircularBuffer<MQTTMessage>()
@@ -17,12 +23,14 @@ final class MQTTSubscriptionBuffer: Sendable {
 
     let capacity: Int
     let dropOldest: Bool
+    let keepsAcknowledged: Bool
     private let state = Mutex(State())
     private let onDrop: @Sendable () -> Void
 
-    init(capacity: Int, dropOldest: Bool, onDrop: @escaping @Sendable () -> Void) {
+    init(capacity: Int, dropOldest: Bool, keepsAcknowledged: Bool = false, onDrop: @escaping @Sendable () -> Void) {
         self.capacity = max(1, capacity)
-        self.dropOldest = dropOldest
+        self.dropOldest = dropOldest && !keepsAcknowledged
+        self.keepsAcknowledged = keepsAcknowledged
         self.onDrop = onDrop
     }
 
@@ -37,7 +45,7 @@ final class MQTTSubscriptionBuffer: Sendable {
         let waiter: CheckedContinuation<Void, Never>? = state.withLock { s in
             guard s.finished == nil else { return nil }
             for message in messages {
-                if s.messages.count >= capacity {
+                if s.messages.count >= capacity && !(keepsAcknowledged && message.requiresAcknowledgement) {
                     dropped += 1
                     s.dropped += 1
                     if dropOldest {

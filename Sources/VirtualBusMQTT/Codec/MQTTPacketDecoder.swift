@@ -44,8 +44,8 @@ struct MQTTPacketDecoder: Sendable {
         if flags != expected { throw .malformed("\(name) fixed header flags \(flags) must be \(expected) [MQTT-2.2.2-1] [MQTT-2.2.2-2]") }
     }
 
-    private func properties(_ body: inout ByteBuffer) throws(MQTTError) -> MQTTProperties {
-        isV5 ? try MQTTProperties.decode(from: &body) : []
+    private func properties(_ body: inout ByteBuffer, _ context: MQTTPropertyContext) throws(MQTTError) -> MQTTProperties {
+        isV5 ? try MQTTProperties.decode(from: &body, in: context) : []
     }
 
     private func decodeBody(type: UInt8, flags: UInt8, body: inout ByteBuffer) throws(MQTTError) -> MQTTPacket {
@@ -89,10 +89,10 @@ struct MQTTPacketDecoder: Sendable {
             return .pingresp
         case 14:
             try requireFlags(flags, 0, "DISCONNECT")
-            return .disconnect(try decodeReason(&body))
+            return .disconnect(try decodeReason(&body, .disconnect))
         case 15 where isV5:
             try requireFlags(flags, 0, "AUTH")
-            return .auth(try decodeReason(&body))
+            return .auth(try decodeReason(&body, .auth))
         default:
             throw .malformed("reserved packet type \(type) [MQTT-2.1.2]")
         }
@@ -117,11 +117,11 @@ struct MQTTPacketDecoder: Sendable {
         let hasUsername = flags & 0x80 != 0
         if !isV5 && hasPassword && !hasUsername { throw .malformed("password without user name [MQTT-3.1.2-22]") }
         let keepAlive = try body.mqttReadUInt16()
-        let props = try properties(&body)
+        let props = try properties(&body, .connect)
         let clientID = try body.mqttReadString()
         var will: MQTTWill?
         if willFlag {
-            let willProps = try properties(&body)
+            let willProps = try properties(&body, .will)
             let topic: MQTTTopic
             do { topic = try MQTTTopic(try body.mqttReadString()) } catch { throw .malformed(error.message) }
             will = MQTTWill(topic: topic, payload: try body.mqttReadBinary(), qos: willQoS, retain: willRetain, properties: willProps)
@@ -144,7 +144,7 @@ struct MQTTPacketDecoder: Sendable {
         }
         let sessionPresent = ackFlags & 1 != 0
         if sessionPresent && code.isFailure { throw .malformed("session present with a failure code [MQTT-3.2.2-6]") }
-        return ConnAckPacket(sessionPresent: sessionPresent, reasonCode: code, properties: try properties(&body))
+        return ConnAckPacket(sessionPresent: sessionPresent, reasonCode: code, properties: try properties(&body, .connack))
     }
 
     private func decodePublish(flags: UInt8, _ body: inout ByteBuffer) throws(MQTTError) -> PublishPacket {
@@ -161,7 +161,7 @@ struct MQTTPacketDecoder: Sendable {
             if id == 0 { throw .malformed("packet identifier 0 [MQTT-2.2.1-3]") }
             packetID = id
         }
-        let props = try properties(&body)
+        let props = try properties(&body, .publish)
         if topic.isEmpty && props.topicAlias == nil { throw .malformed("empty topic name without a topic alias [MQTT-4.7.3-1]") }
         let payload = body.readSlice(length: body.readableBytes)!
         return PublishPacket(topic: topic, payload: payload, qos: qos, retain: flags & 0x01 != 0, dup: dup,
@@ -180,12 +180,12 @@ struct MQTTPacketDecoder: Sendable {
         guard isV5, body.readableBytes > 0 else { return AckPacket(packetID: id) }
         let code = MQTTReasonCode(rawValue: try body.mqttReadByte())
         guard body.readableBytes > 0 else { return AckPacket(packetID: id, reasonCode: code) }
-        return AckPacket(packetID: id, reasonCode: code, properties: try MQTTProperties.decode(from: &body))
+        return AckPacket(packetID: id, reasonCode: code, properties: try MQTTProperties.decode(from: &body, in: .acknowledgement))
     }
 
     private func decodeSubscribe(_ body: inout ByteBuffer) throws(MQTTError) -> SubscribePacket {
         let id = try packetID(&body)
-        let props = try properties(&body)
+        let props = try properties(&body, .subscribe)
         var subs: [(filter: MQTTTopicFilter, options: MQTTSubscriptionOptions)] = []
         while body.readableBytes > 0 {
             let raw = try body.mqttReadString()
@@ -205,7 +205,7 @@ struct MQTTPacketDecoder: Sendable {
 
     private func decodeSubAck(_ body: inout ByteBuffer, unsubscribe: Bool) throws(MQTTError) -> SubAckPacket {
         let id = try packetID(&body)
-        let props = try properties(&body)
+        let props = try properties(&body, unsubscribe ? .unsuback : .suback)
         var codes: [MQTTReasonCode] = []
         codes.reserveCapacity(body.readableBytes)
         while body.readableBytes > 0 { codes.append(MQTTReasonCode(rawValue: try body.mqttReadByte())) }
@@ -216,7 +216,7 @@ struct MQTTPacketDecoder: Sendable {
 
     private func decodeUnsubscribe(_ body: inout ByteBuffer) throws(MQTTError) -> UnsubscribePacket {
         let id = try packetID(&body)
-        let props = try properties(&body)
+        let props = try properties(&body, .unsubscribe)
         var filters: [MQTTTopicFilter] = []
         while body.readableBytes > 0 {
             do { filters.append(try MQTTTopicFilter(try body.mqttReadString())) } catch { throw .malformed(error.message) }
@@ -225,11 +225,11 @@ struct MQTTPacketDecoder: Sendable {
         return UnsubscribePacket(packetID: id, filters: filters, properties: props)
     }
 
-    private func decodeReason(_ body: inout ByteBuffer) throws(MQTTError) -> ReasonPacket {
+    private func decodeReason(_ body: inout ByteBuffer, _ context: MQTTPropertyContext) throws(MQTTError) -> ReasonPacket {
         // [MQTT-3.14.2.1]: a remaining length of 0 means reason 0x00 and no properties.
         guard isV5, body.readableBytes > 0 else { return ReasonPacket() }
         let code = MQTTReasonCode(rawValue: try body.mqttReadByte())
         guard body.readableBytes > 0 else { return ReasonPacket(reasonCode: code) }
-        return ReasonPacket(reasonCode: code, properties: try MQTTProperties.decode(from: &body))
+        return ReasonPacket(reasonCode: code, properties: try MQTTProperties.decode(from: &body, in: context))
     }
 }

@@ -3,10 +3,10 @@ internal import NIOCore
 extension MQTTProperties {
     /// Reads a property length and the properties it covers ([MQTT-2.2.2]).
     ///
-    /// Unknown identifiers are a malformed packet: their type, and so their length, is unknown.
-    /// A property other than a user property or subscription identifier appearing twice is a
-    /// protocol error ([MQTT-2.2.2-2]).
-    static func decode(from buffer: inout ByteBuffer) throws(MQTTError) -> MQTTProperties {
+    /// Unknown identifiers, and identifiers not valid for the packet (`context`), are a malformed
+    /// packet ([MQTT-2.2.2.2]): the former's type, and so length, is unknown. A property that may
+    /// appear only once appearing twice is a protocol error ([MQTT-2.2.2-2]).
+    static func decode(from buffer: inout ByteBuffer, in context: MQTTPropertyContext) throws(MQTTError) -> MQTTProperties {
         let length = try buffer.mqttReadVariableByteInteger()
         guard var slice = buffer.readSlice(length: length) else { throw .malformed("property length longer than the packet") }
         var result: [MQTTProperty] = []
@@ -14,10 +14,12 @@ extension MQTTProperties {
         while slice.readableBytes > 0 {
             let raw = try slice.mqttReadVariableByteInteger()
             guard raw < 0x80 else { throw .malformed("unknown property identifier \(raw)") }
-            let property = try decodeOne(MQTTPropertyIdentifier(rawValue: UInt8(raw)), from: &slice)
-            if property.identifier != .userProperty && property.identifier != .subscriptionIdentifier {
+            let id = MQTTPropertyIdentifier(rawValue: UInt8(raw))
+            let property = try decodeOne(id, from: &slice)
+            guard context.allows(id) else { throw .malformed("property \(id) is not allowed in \(context.name) [MQTT-2.2.2.2]") }
+            if !context.allowsRepeated(id) {
                 let bit: UInt64 = 1 << UInt64(raw)
-                if seen & bit != 0 { throw .protocolError("property \(property.identifier) included more than once [MQTT-2.2.2-2]") }
+                if seen & bit != 0 { throw .protocolError("property \(id) included more than once in \(context.name) [MQTT-2.2.2-2]") }
                 seen |= bit
             }
             result.append(property)

@@ -71,25 +71,48 @@ extension MQTTConnectionStateMachine {
         }
         let topic = MQTTTopic(unchecked: topicName)
         let message = MQTTMessage(topic: topic, payload: Array(p.payload.readableBytesView), qos: p.qos,
-                                  retain: p.retain, properties: p.properties)
-        switch p.qos {
-        case .atMostOnce:
-            return [.deliver(message)]
-        case .atLeastOnce:
-            return [.deliver(message), .send(.puback(AckPacket(packetID: p.packetID!)))]
-        case .exactlyOnce:
-            let id = p.packetID!
-            if inboundQoS2.contains(id) {
-                // [MQTT-4.3.3-9]: a duplicate before PUBREL is not delivered again.
-                return [.send(.pubrec(AckPacket(packetID: id)))]
-            }
-            if inboundQoS2.count >= Int(configuration.receiveMaximum) {
-                return violation("more than Receive Maximum \(configuration.receiveMaximum) QoS 2 publishes unreleased [MQTT-3.3.4-9]",
-                                 code: .receiveMaximumExceeded)
-            }
-            inboundQoS2.insert(id)
-            return [.deliver(message), .send(.pubrec(AckPacket(packetID: id)))]
+                                  retain: p.retain, isDuplicate: p.dup, properties: p.properties)
+        guard p.qos != .atMostOnce, let id = p.packetID else { return [.deliver(message, inbound: nil)] }
+        if p.qos == .exactlyOnce && inboundQoS2.contains(id) {
+            // [MQTT-4.3.3-9]: a duplicate before PUBREL is not delivered again.
+            return [.send(.pubrec(AckPacket(packetID: id)))]
         }
+        if inboundPending[id] != nil {
+            // Still with the application on this connection: the acknowledgement will answer it.
+            return []
+        }
+        if inboundQoS2.count + inboundPending.count >= Int(configuration.receiveMaximum) {
+            return violation("more than Receive Maximum \(configuration.receiveMaximum) QoS 1/2 publishes unacknowledged [MQTT-3.3.4-9]",
+                             code: .receiveMaximumExceeded)
+        }
+        inboundPending[id] = InboundPending(qos: p.qos, remaining: 1)
+        return [.deliver(message, inbound: id)]
+    }
+
+    /// Sets how many acknowledgements a delivered publish waits for (one per manual subscription
+    /// that received it); zero acknowledges it now.
+    mutating func expectAcknowledgements(_ count: Int, for id: UInt16) -> [Action] {
+        guard inboundPending[id] != nil else { return [] }
+        inboundPending[id]!.remaining = count
+        return count > 0 ? [] : acknowledgeInbound(id, generation: generation)
+    }
+
+    /// The application accepted inbound publish `id`: once every expected acknowledgement is in,
+    /// answer PUBACK (QoS 1) or PUBREC (QoS 2; PUBREL then PUBCOMP follow as usual).
+    ///
+    /// An acknowledgement for an earlier connection (`generation`) is not sent: that connection's
+    /// identifiers are void, and the broker redelivers the message with DUP on a resumed session.
+    mutating func acknowledgeInbound(_ id: UInt16, generation: UInt64) -> [Action] {
+        guard generation == self.generation, state == .connected, var entry = inboundPending[id] else { return [] }
+        entry.remaining -= 1
+        if entry.remaining > 0 {
+            inboundPending[id] = entry
+            return []
+        }
+        inboundPending[id] = nil
+        if entry.qos == .atLeastOnce { return [.send(.puback(AckPacket(packetID: id)))] }
+        inboundQoS2.insert(id)
+        return [.send(.pubrec(AckPacket(packetID: id)))]
     }
 
     private mutating func pubAckReceived(_ ack: AckPacket) -> [Action] {

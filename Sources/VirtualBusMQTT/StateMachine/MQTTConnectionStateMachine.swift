@@ -38,7 +38,9 @@ struct MQTTConnectionStateMachine<Completion> {
         case publishCompleted(Completion, Result<MQTTPublishResult, MQTTError>)
         case subscribeCompleted(Completion, Result<[MQTTReasonCode], MQTTError>)
         case unsubscribeCompleted(Completion, Result<[MQTTReasonCode], MQTTError>)
-        case deliver(MQTTMessage)
+        /// Hand a message to the subscriptions. `inbound` is the packet identifier of a QoS 1/2
+        /// publish whose PUBACK / PUBREC waits for ``acknowledgeInbound(_:generation:)``.
+        case deliver(MQTTMessage, inbound: UInt16?)
         case connected(sessionPresent: Bool, properties: MQTTProperties)
         /// Close the connection; `nil` is a clean, requested close.
         case close(MQTTError?)
@@ -60,6 +62,11 @@ struct MQTTConnectionStateMachine<Completion> {
         var stage: Stage
     }
 
+    struct InboundPending {
+        var qos: MQTTQoS
+        var remaining: Int
+    }
+
     struct Queued {
         var packet: PublishPacket
         var completion: Completion
@@ -71,7 +78,14 @@ struct MQTTConnectionStateMachine<Completion> {
     var pendingSubscribes: [UInt16: (completion: Completion, count: Int)] = [:]
     var pendingUnsubscribes: [UInt16: (completion: Completion, count: Int)] = [:]
     var queue = CircularBuffer<Queued>()
+    /// Inbound QoS 2 publishes answered with PUBREC and awaiting PUBREL (kept across a resumed session).
     var inboundQoS2: Set<UInt16> = []
+    /// Inbound QoS 1/2 publishes delivered but not yet acknowledged to the broker, with the number
+    /// of acknowledgements still expected. Cleared when the connection ends: the broker resends
+    /// them with DUP on a resumed session [MQTT-4.4.0-1], and they are delivered again.
+    var inboundPending: [UInt16: InboundPending] = [:]
+    /// Counts connections; an acknowledgement made for an earlier connection is not sent.
+    var generation: UInt64 = 0
     var topicAliases: [UInt16: String] = [:]
     var nextPacketID: UInt16 = 1
     /// Effective cap on outbound QoS 1/2 in flight (ours, lowered by the broker's Receive Maximum).
@@ -104,6 +118,8 @@ struct MQTTConnectionStateMachine<Completion> {
     mutating func connect(now: ContinuousClock.Instant) -> [Action] {
         precondition(state == .idle || state == .disconnected, "connect() while \(state)")
         state = .connecting
+        generation += 1
+        inboundPending = [:]
         connectStarted = now
         lastSent = now
         pingSent = nil

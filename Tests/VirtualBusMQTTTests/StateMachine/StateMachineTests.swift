@@ -179,8 +179,9 @@ struct StateMachineTests {
         var sm = connected()
         let p = PublishPacket(topic: "x", payload: ByteBuffer(bytes: [7]), qos: .exactlyOnce, packetID: 5)
         let first = sm.received(.publish(p), now: t0)
-        guard case .deliver(let m) = first.first else { Issue.record("not delivered"); return }
+        guard case .deliver(let m, inbound: 5) = first.first else { Issue.record("not delivered"); return }
         #expect(m.payload == [7])
+        #expect(sm.expectAcknowledgements(0, for: 5).first?.sent == .pubrec(AckPacket(packetID: 5)))
         var dup = p
         dup.dup = true
         let second = sm.received(.publish(dup), now: t0)
@@ -195,7 +196,7 @@ struct StateMachineTests {
         let set = PublishPacket(topic: "long/topic", payload: ByteBuffer(), qos: .atMostOnce, properties: [.topicAlias(3)])
         _ = sm.received(.publish(set), now: t0)
         let use = PublishPacket(topic: "", payload: ByteBuffer(), qos: .atMostOnce, properties: [.topicAlias(3)])
-        guard case .deliver(let m) = sm.received(.publish(use), now: t0).first else { Issue.record("alias not resolved"); return }
+        guard case .deliver(let m, _) = sm.received(.publish(use), now: t0).first else { Issue.record("alias not resolved"); return }
         #expect(m.topic.name == "long/topic")
         let bad = PublishPacket(topic: "", payload: ByteBuffer(), qos: .atMostOnce, properties: [.topicAlias(5)])
         #expect(sm.received(.publish(bad), now: t0).last?.closeError??.reasonCode == .topicAliasInvalid)
