@@ -12,6 +12,9 @@ public struct BridgeRuleStatistics: Sendable, Hashable {
     public var forwardedIn = 0
     /// MQTT -> bus: of ``forwardedIn``, retained messages (kept in the bus-side last-value cache).
     public var retainedIn = 0
+    /// MQTT -> bus: messages that had to wait for room on a full bus (their acknowledgement to
+    /// the broker waited with them).
+    public var busFullWaits = 0
     /// MQTT -> bus: messages the bus refused, by reason (the bus error code).
     public var droppedIn: [String: Int] = [:]
     /// Messages recognised as the bridge's own, coming back, and not relayed again.

@@ -54,30 +54,59 @@ extension MQTTBridge {
 
     /// MQTT -> bus, tagged with the bridge's origin. Retained messages go through the bus-side
     /// last-value cache (an empty retained payload deletes the topic's value, and is relayed).
+    ///
+    /// The subscription acknowledges manually: PUBACK / PUBREC goes to the broker only once the
+    /// bus accepted the message (or it was deliberately not relayed: an echo, a topic the rule does
+    /// not carry, a message the bus can never take, each counted). A full bus is waited for; a bus
+    /// shutting down leaves the message unacknowledged, for the broker to send to the next session.
     func relayIn(_ subscription: MQTTSubscription, rule index: Int, retained: BusLastValueCache?) async {
         let rule = rules[index]
         do {
-            let publisher = try bus.makePublisher(policy: .block(timeout: .seconds(5)))
+            // Fail fast, and wait by suspending: a blocking send would hold a thread of the
+            // cooperative pool for as long as the bus is full.
+            let publisher = try bus.makePublisher(policy: .failFast)
             for try await message in subscription {
                 if echoes.consume(topic: message.topic.name, payload: message.payload) {
                     counters.update(index) { $0.loopsPrevented += 1 }
-                    continue
+                } else if let topic = rule.busTopic(forMQTTTopic: message.topic.name) {
+                    guard await deliverIn(message, as: topic, rule: index, publisher: publisher, retained: retained) else { return }
                 }
-                guard let topic = rule.busTopic(forMQTTTopic: message.topic.name) else { continue }
-                do throws(BusError) {
-                    if message.retain, let retained {
-                        try retained.publish(topic: topic, payload: message.payload, origin: id)
-                        counters.update(index) { $0.forwardedIn += 1; $0.retainedIn += 1 }
-                    } else {
-                        try publisher.publish(BusMessage(topic: topic, payload: message.payload, origin: id))
-                        counters.update(index) { $0.forwardedIn += 1 }
-                    }
-                } catch {
-                    counters.update(index) { $0.droppedIn[error.code.description, default: 0] += 1 }
-                }
+                message.acknowledge()
             }
         } catch {
             logger.debug("bridge: inbound relay ended", metadata: ["rule": "\(rule)", "error": "\(error)"])
+        }
+    }
+
+    /// Publishes one inbound message on the bus, waiting while the bus is full. Returns `false`
+    /// when the bus is shutting down or the relay was cancelled: the message was not taken.
+    private func deliverIn(_ message: MQTTMessage, as topic: String, rule index: Int, publisher: BusPublisher, retained: BusLastValueCache?) async -> Bool {
+        var pause = Duration.milliseconds(1)
+        var waiting = false
+        while true {
+            do throws(BusError) {
+                if message.retain, let retained {
+                    try retained.publish(topic: topic, payload: message.payload, origin: id)
+                    counters.update(index) { $0.forwardedIn += 1; $0.retainedIn += 1 }
+                } else {
+                    try publisher.publish(BusMessage(topic: topic, payload: message.payload, origin: id))
+                    counters.update(index) { $0.forwardedIn += 1 }
+                }
+                return true
+            } catch where error.code == .highWaterMark {
+                if !waiting { counters.update(index) { $0.busFullWaits += 1 } }
+                waiting = true
+            } catch where error.code == .shutDown {
+                return false
+            } catch {
+                // Never acceptable (too large for this bus): acknowledged, and counted as dropped.
+                counters.update(index) { $0.droppedIn[error.code.description, default: 0] += 1 }
+                return true
+            }
+            // The bus is full: try again after a pause that grows to 100 ms (no wake-up exists for
+            // "the bus has room"; libzmq only offers blocking sends).
+            do { try await Task.sleep(for: pause) } catch { return false }
+            pause = min(pause * 2, .milliseconds(100))
         }
     }
 

@@ -56,6 +56,11 @@ public final class MQTTBridge: Service, Sendable {
     /// Runs the MQTT session and both relays until graceful shutdown or cancellation, then stops in
     /// order. Throws when the broker cannot be reached (and no reconnect policy is set).
     public func run() async throws {
+        // Inbound subscriptions are registered before the session connects: a resumed session
+        // redelivers unacknowledged messages right after CONNACK, and one that found no local
+        // subscription yet would be acknowledged unseen.
+        let subscribing = startInboundSubscriptions()
+        try await waitUntilRegistered(subscribing.count)
         // The session is the last thing the bridge stops (step 3 below), so it must not see the
         // service group's graceful shutdown, which would end it at once and fail what is still in
         // flight: it runs detached from it; cancellation is still forwarded.
@@ -67,7 +72,9 @@ public final class MQTTBridge: Service, Sendable {
             // Retained messages from MQTT: late bus subscribers get the latest value per topic.
             let retained = rules.contains { $0.direction.carriesIn } ? try bus.makeLastValueCache() : nil
             retainedCache.withLock { $0 = retained }
-            let inbound = try await subscribeOnMQTT()
+            var subscribed: [(Int, MQTTSubscription)] = []
+            for (rule, subscription) in subscribing { subscribed.append((rule, try await subscription.value)) }
+            let inbound = subscribed
             relaying.withLock { $0 = true }
             logger.debug("bridge relaying", metadata: ["id": "\(id)", "rules": "\(rules.count)"])
             let relays = Task {
@@ -122,14 +129,23 @@ public final class MQTTBridge: Service, Sendable {
         return try await bus.subscribe(to: prefixes.sorted())
     }
 
-    private func subscribeOnMQTT() async throws -> [(Int, MQTTSubscription)] {
-        var subscriptions: [(Int, MQTTSubscription)] = []
-        for (index, rule) in rules.enumerated() where rule.direction != .out {
+    private func startInboundSubscriptions() -> [(Int, Task<MQTTSubscription, any Error>)] {
+        rules.enumerated().filter { $0.element.direction.carriesIn }.map { index, rule in
             // Retain As Published (5.0): live retained publishes keep their flag, so the bus-side cache
             // follows them (a 3.1.1 broker sets it only on the values it sends at subscription).
             let options = MQTTSubscriptionOptions(qos: MQTTQoS(rawValue: UInt8(rule.qos)) ?? .atLeastOnce, noLocal: true, retainAsPublished: true)
-            subscriptions.append((index, try await mqtt.subscribe(to: [MQTTTopicFilter(rule.mqttSubscriptionFilter)], options: options)))
+            return (index, Task {
+                try await self.mqtt.subscribe(to: [MQTTTopicFilter(rule.mqttSubscriptionFilter)], options: options, acknowledgement: .manual)
+            })
         }
-        return subscriptions
+    }
+
+    /// Waits until the client holds `count` local subscriptions: each subscription task registers
+    /// its own at its first step, which the client offers no other way to observe.
+    private func waitUntilRegistered(_ count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while mqtt.statistics.subscriptions < count && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(1)) // polling the registration, not timing
+        }
     }
 }

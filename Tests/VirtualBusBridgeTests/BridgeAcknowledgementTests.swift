@@ -1,0 +1,47 @@
+import Synchronization
+import Testing
+import VirtualBus
+import VirtualBusBridge
+import VirtualBusMQTT
+
+/// MQTT -> bus acknowledges to the broker only after the bus accepted the message.
+@Suite("Bridge: inbound acknowledged only after the bus accepted", .timeLimit(.minutes(2)))
+struct BridgeAcknowledgementTests {
+    @Test("a full bus holds the acknowledgement; a bridge stopped meanwhile loses nothing: the next session gets the rest",
+          arguments: [MQTTProtocolVersion.v5, .v3_1_1])
+    func fullBusThenRestart(version: MQTTProtocolVersion) async throws {
+        let broker = try PrivateBroker()
+        defer { broker.stop() }
+        let total = 100
+        let session = BridgeHarness.configuration(broker, version, persistent: true)
+        let rule = try BridgeRule(.in, "cmd/#", qos: 1)
+        var tiny = BusConfiguration()
+        tiny.highWaterMark = 1
+
+        // First bridge: its bus fills up (a subscriber that never reads, queues of one message).
+        var acceptedByFirstBus = 0
+        let first = try await BridgeHarness.withBridge(session, rules: [rule], busConfiguration: tiny) { bus, bridge in
+            let stuck = try await bus.subscribe(to: ["cmd/"], bufferCapacity: 1, bufferPolicy: .backpressure)
+            try await BridgeHarness.peer(broker, version) { peer in
+                for index in 0..<total { try await peer.publish(topic: try MQTTTopic("cmd/\(index)"), string: "\(index)", qos: .atLeastOnce) }
+            }
+            try await BridgeHarness.eventually(.seconds(20), "the bridge waiting on the full bus") { bridge.statistics[0].busFullWaits > 0 }
+            acceptedByFirstBus = bridge.statistics[0].forwardedIn
+            withExtendedLifetime(stuck) {}
+        }
+        #expect(first[0].droppedIn.isEmpty, "a full bus is waited for, not dropped")
+        #expect(acceptedByFirstBus < total)
+
+        // Second bridge, same session: the broker sends again what the first never acknowledged.
+        let received = Mutex(Set<Int>())
+        _ = try await BridgeHarness.withBridge(session, rules: [rule]) { bus, _ in
+            let subscription = try await bus.subscribe(to: ["cmd/"])
+            for await message in subscription {
+                if let index = Int(message.payloadString) { received.withLock { _ = $0.insert(index) } }
+                if received.withLock({ $0.isSuperset(of: acceptedByFirstBus..<total) }) { break }
+            }
+        }
+        let missing = Set(acceptedByFirstBus..<total).subtracting(received.withLock { $0 })
+        #expect(missing.isEmpty, "never accepted by the first bus, so never acknowledged, so delivered again: \(missing.sorted().prefix(10))")
+    }
+}
