@@ -31,6 +31,7 @@ final class ClientCore: Sendable {
         case resumeConnect(CheckedContinuation<Void, any Error>, MQTTError?)
         case finish(MQTTSubscriptionBuffer, MQTTError?)
         case connectionEnded(Waiter<ConnectionEnd>, ConnectionEnd)
+        case authenticate(MQTTAuthenticationChallenge)
     }
 
     struct ConnectionEnd: Sendable {
@@ -102,6 +103,8 @@ final class ClientCore: Sendable {
         mc.queueCapacity = configuration.publishQueueCapacity
         mc.queuePolicy = configuration.publishQueuePolicy
         mc.keepMessagesWhenDisconnected = configuration.reconnect != nil
+        mc.authenticationMethod = configuration.authentication?.method
+        mc.authenticationData = configuration.authentication?.initialData
         self.state = Mutex(State(machine: Machine(configuration: mc), encoder: MQTTPacketEncoder(version: configuration.version)))
     }
 
@@ -132,6 +135,10 @@ final class ClientCore: Sendable {
                 if case .publish(let w) = completion { effects.append(.publishDone(w, result)) }
             case .subscribeCompleted(let completion, let result), .unsubscribeCompleted(let completion, let result):
                 if case .codes(let w) = completion { effects.append(.codesDone(w, result)) }
+            case .reauthenticated(let completion, let result):
+                if case .codes(let w) = completion { effects.append(.codesDone(w, result.map { [$0] })) }
+            case .authenticate(let challenge):
+                effects.append(.authenticate(challenge))
             case .deliver(let message, let inbound):
                 route(message, inbound: inbound, &s, &effects)
             case .connected(let sessionPresent, let properties):
@@ -204,6 +211,7 @@ final class ClientCore: Sendable {
                 flushBatch()
                 buffer.finish(error)
             case .connectionEnded(let w, let end): w.complete(.success(end))
+            case .authenticate(let challenge): answer(challenge)
             }
         }
         flushBatch()

@@ -42,6 +42,9 @@ public struct MQTTClientConfiguration: Sendable {
     public var receiveMaximum: UInt16
     /// Largest packet we accept from the broker.
     public var maximumPacketSize: UInt32
+    /// MQTT 5 enhanced authentication (AUTH exchange while connecting and on
+    /// ``MQTTClient/reauthenticate()``); `nil` uses only ``credentials``.
+    public var authentication: MQTTAuthentication?
     /// Prefix for the response topic of ``MQTTClient/request(topic:payload:qos:properties:timeout:)``.
     public var responseTopicPrefix: String
 
@@ -70,6 +73,7 @@ public struct MQTTClientConfiguration: Sendable {
         self.receiveMaximum = 65_535
         self.maximumPacketSize = 16 << 20
         self.responseTopicPrefix = "vbus/responses"
+        self.authentication = nil
     }
 }
 

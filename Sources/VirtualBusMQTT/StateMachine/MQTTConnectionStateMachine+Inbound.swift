@@ -2,6 +2,7 @@ extension MQTTConnectionStateMachine {
     /// Handles one decoded packet from the broker.
     mutating func received(_ packet: MQTTPacket, now: ContinuousClock.Instant) -> [Action] {
         if case .connack(let ack) = packet { return connAckReceived(ack, now: now) }
+        if case .auth(let auth) = packet, state == .connecting || state == .connected { return authReceived(auth) }
         guard state == .connected else {
             if state == .closed { return [] }  // late bytes after a requested close are ignored
             return violation("\(packet.name) before CONNACK [MQTT-3.2.0-1]")
@@ -41,7 +42,7 @@ extension MQTTConnectionStateMachine {
             let text = d.properties.reasonString.map { ": \($0)" } ?? ""
             return [.close(MQTTError(.disconnectedByServer, "the broker sent DISCONNECT\(text)", reasonCode: d.reasonCode))]
         case .auth:
-            return violation("AUTH without an authentication method [MQTT-4.12.0-1]")
+            return []  // handled above
         case .connect, .subscribe, .unsubscribe, .pingreq:
             return violation("\(packet.name) sent by the server [MQTT-2.1.2]")
         case .connack:
