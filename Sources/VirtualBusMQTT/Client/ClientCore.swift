@@ -76,6 +76,10 @@ final class ClientCore: Sendable {
         var responseTopic: MQTTTopic?
         /// The response-topic subscription, shared by all requests (kept alive here).
         var responseReady: Waiter<MQTTSubscription>?
+        /// QoS 1/2 messages that matched no subscription, held after a resumed session's CONNACK
+        /// until this instant (see `holdUnrouted`).
+        var unrouted: [Unrouted] = []
+        var holdUnroutedUntil: ContinuousClock.Instant?
     }
 
     let configuration: MQTTClientConfiguration

@@ -42,6 +42,11 @@ public struct MQTTClientConfiguration: Sendable {
     public var receiveMaximum: UInt16
     /// Largest packet we accept from the broker.
     public var maximumPacketSize: UInt32
+    /// After a CONNACK that resumed a session, how long QoS 1/2 messages matching no local
+    /// subscription are held unacknowledged for a subscription made meanwhile (default 10 s;
+    /// `.zero` acknowledges and drops them at once). The broker resends a session's messages
+    /// right after CONNACK, usually before the application subscribed again.
+    public var unroutedMessageGrace: Duration
     /// MQTT 5 enhanced authentication (AUTH exchange while connecting and on
     /// ``MQTTClient/reauthenticate()``); `nil` uses only ``credentials``.
     public var authentication: MQTTAuthentication?
@@ -74,6 +79,7 @@ public struct MQTTClientConfiguration: Sendable {
         self.maximumPacketSize = 16 << 20
         self.responseTopicPrefix = "vbus/responses"
         self.authentication = nil
+        self.unroutedMessageGrace = .seconds(10)
     }
 }
 
