@@ -84,7 +84,7 @@ struct EnhancedAuthenticationTests {
             #expect(seen.list.withLock { $0.map { String(decoding: $0.data ?? [], as: UTF8.self) } } == ["nonce-1", "nonce-2"])
             #expect(seen.list.withLock { $0.last?.isReauthentication } == true)
         }
-        let packets = broker.received.withLock { $0 }
+        let packets = broker.received
         guard case .connect(let connect) = packets.first else { Issue.record("no CONNECT"); return }
         #expect(connect.properties.authenticationMethod == Self.method)
         #expect(packets.contains { if case .auth(let a) = $0 { a.reasonCode == .reAuthenticate } else { false } })

@@ -10,27 +10,32 @@ final class ScriptedBroker: Sendable {
     typealias Script = @Sendable (MQTTPacket) -> [MQTTPacket]
 
     let channel: any Channel
-    let received = Mutex<[MQTTPacket]>([])
+    private let log: Log
+
+    /// Every packet the client sent, in order.
+    var received: [MQTTPacket] { log.packets.withLock { $0 } }
+
+    private final class Log: Sendable {
+        let packets = Mutex<[MQTTPacket]>([])
+    }
 
     var port: Int { channel.localAddress!.port! }
 
     static func start(_ script: @escaping Script) async throws -> ScriptedBroker {
-        let box = Mutex<ScriptedBroker?>(nil)
+        let log = Log()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { child in
-                child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.addHandler(Handler(script: script, record: { packet in
-                        box.withLock { $0?.received.withLock { $0.append(packet) } }
-                    }))
-                }
+                let handler = Handler(script: script) { packet in log.packets.withLock { $0.append(packet) } }
+                return child.eventLoop.makeCompletedFuture { try child.pipeline.syncOperations.addHandler(handler) }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        let broker = ScriptedBroker(channel: channel)
-        box.withLock { $0 = broker }
-        return broker
+        return ScriptedBroker(channel: channel, log: log)
     }
 
-    private init(channel: any Channel) { self.channel = channel }
+    private init(channel: any Channel, log: Log) {
+        self.channel = channel
+        self.log = log
+    }
 
     func stop() async { try? await channel.close() }
 
