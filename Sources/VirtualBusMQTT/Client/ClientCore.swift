@@ -200,7 +200,7 @@ final class ClientCore: Sendable {
             case .codesDone(let w, let r): w.complete(r)
             case .deliver: break  // batched above
             case .response(let w, let m): w.complete(.success(m))
-            case .flush(let loop): loop.execute { self.flush() }
+            case .flush(let loop): loop.execute { self.flushTask(on: loop) }
             case .close(let channel):
                 // Queued after any flush task, so a final DISCONNECT goes out first.
                 channel.eventLoop.execute {
@@ -221,10 +221,22 @@ final class ClientCore: Sendable {
         flushBatch()
     }
 
+    /// The scheduled write task: writes, then runs again at once (from the loop, without waking
+    /// it) while more was encoded meanwhile. `flushScheduled` stays set until nothing is left, so
+    /// a fast producer schedules — and wakes the event loop — once per burst, not once per write.
+    func flushTask(on loop: any EventLoop) {
+        flush()
+        let again = state.withLock { s in
+            if s.pending.readableBytes > 0 && s.channel != nil { return true }
+            s.flushScheduled = false
+            return false
+        }
+        if again { loop.execute { self.flushTask(on: loop) } }
+    }
+
     /// Writes everything encoded so far in one write; runs on the event loop.
     func flush() {
         let (bytes, waiters, channel, depth, inFlight, unacknowledged) = state.withLock { s in
-            s.flushScheduled = false
             s.machine.didSend(now: .now)
             let bytes = s.pending
             s.pending = ByteBuffer()
