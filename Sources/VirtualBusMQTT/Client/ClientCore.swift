@@ -239,7 +239,9 @@ final class ClientCore: Sendable {
         let (bytes, waiters, channel, depth, inFlight, unacknowledged) = state.withLock { s in
             s.machine.didSend(now: .now)
             let bytes = s.pending
+            // The next batch starts with room for one like this (NIO owns these bytes until written).
             s.pending = ByteBuffer()
+            s.pending.reserveCapacity(min(bytes.readableBytes, 1 << 20))
             let waiters = s.pendingQoS0
             s.pendingQoS0 = []
             return (bytes, waiters, s.channel, s.machine.queueDepth, s.machine.inFlightCount, s.machine.inboundPending.count)

@@ -74,13 +74,20 @@ final class MQTTSubscriptionBuffer: Sendable {
     }
 
     /// Takes everything buffered, waiting while empty. Returns an empty batch at the end.
-    func takeBatch() async throws(MQTTError) -> CircularBuffer<MQTTMessage> {
+    ///
+    /// `spare` is the consumer's drained previous batch: it becomes the network's next buffer, so
+    /// the two buffers keep their capacity instead of growing from scratch for every batch.
+    func takeBatch(recycling spare: CircularBuffer<MQTTMessage> = CircularBuffer(initialCapacity: 16))
+        async throws(MQTTError) -> CircularBuffer<MQTTMessage>
+    {
+        var spare = spare
+        spare.removeAll(keepingCapacity: true)
         while true {
             if Task.isCancelled { return [] }
             enum Step { case batch(CircularBuffer<MQTTMessage>), end(MQTTError?), wait }
             let step: Step = state.withLock { s in
                 if !s.messages.isEmpty {
-                    var taken = CircularBuffer<MQTTMessage>(initialCapacity: 16)
+                    var taken = spare
                     swap(&taken, &s.messages)
                     return .batch(taken)
                 }
