@@ -10,7 +10,8 @@ extension ClientCore {
     /// connected has made its local subscription. Acknowledging those as unrouted would lose them
     /// (a manual subscription's whole promise), so for ``MQTTClientConfiguration/unroutedMessageGrace``
     /// after such a CONNACK they are held unacknowledged and handed to the first matching
-    /// subscription made meanwhile. Bounded by our Receive Maximum (the broker cannot send more).
+    /// subscription made meanwhile. Bounded like every unacknowledged message: by the broker's
+    /// flow control, and by the packet-identifier space.
     func holdUnrouted(_ message: MQTTMessage, inbound: UInt16, _ s: inout State) -> Bool {
         guard let until = s.holdUnroutedUntil, ContinuousClock.now < until else { return false }
         s.unrouted.append(Unrouted(message: message, inbound: inbound))

@@ -38,7 +38,8 @@ public struct MQTTClientConfiguration: Sendable {
     public var reconnect: MQTTReconnectPolicy?
     /// Our Receive Maximum: inbound QoS 1/2 publishes the broker may have unacknowledged at once
     /// (QoS 2 counted until PUBREL). With manual acknowledgement it bounds what waits for
-    /// ``MQTTMessage/acknowledge()``; more from the broker is a protocol violation (MQTT 5).
+    /// ``MQTTMessage/acknowledge()`` where the broker keeps to it (mosquitto 2.0.11 does only for
+    /// its first window; the client tolerates more rather than disconnect).
     public var receiveMaximum: UInt16
     /// Largest packet we accept from the broker.
     public var maximumPacketSize: UInt32
