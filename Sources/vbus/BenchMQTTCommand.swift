@@ -113,7 +113,9 @@ private struct BenchMQTTRunner {
         }
 
         print("\nthroughput, median of \(options.runs) runs (msgs/s), \(options.count) messages, window \(options.inflight)")
-        print("size    qos          ours  libmosquitto     paho-mqtt   ours/libmosq")
+        // "paired": the median of the per-run ratios (each run measures ours and libmosquitto back
+        // to back), less sensitive to load that shifts between runs than the ratio of medians.
+        print("size    qos          ours  libmosquitto     paho-mqtt   ours/libmosq    paired")
         var worstByQoS: [Int: Double] = [:]
         for size in options.size {
             for qos in options.qos {
@@ -124,7 +126,11 @@ private struct BenchMQTTRunner {
                 worstByQoS[qos] = min(worstByQoS[qos] ?? .infinity, ratio)
                 let pyText = python ? String(format: "%.0f", py) : "-"
                 let pyColumn = String(repeating: " ", count: max(0, 12 - pyText.count)) + pyText
-                print(String(format: "%5d B  %d  %12.0f  %12.0f  ", size, qos, ours, c) + pyColumn + String(format: "  %12.2f", ratio))
+                let oursRuns = results["ours|\(size)|\(qos)"] ?? []
+                let cRuns = results["c|\(size)|\(qos)"] ?? []
+                let paired = Self.median(zip(oursRuns, cRuns).compactMap { $1 > 0 ? $0 / $1 : nil })
+                print(String(format: "%5d B  %d  %12.0f  %12.0f  ", size, qos, ours, c) + pyColumn
+                      + String(format: "  %12.2f  %8.2f", ratio, paired))
             }
         }
 

@@ -40,8 +40,10 @@ extension ClientCore {
     }
 
     func tick() {
+        let now = ContinuousClock.now
         perform { s in
-            s.machine.tick(now: .now, connectTimeout: configuration.connectTimeout, pingTimeout: configuration.pingTimeout)
+            releaseUnrouted(now: now, &s)
+                + s.machine.tick(now: now, connectTimeout: configuration.connectTimeout, pingTimeout: configuration.pingTimeout)
         }
     }
 
@@ -57,6 +59,9 @@ extension ClientCore {
                 actions.append(.publishCompleted(.publish(w), .failure(MQTTError(.sessionLost, "connection closed before the publish was written"))))
             }
             s.channel = nil
+            // Held messages belong to this connection; the broker resends them on the next one.
+            s.unrouted = []
+            s.holdUnroutedUntil = nil
             return actions
         }
         let (end, info) = state.withLock { s in
@@ -69,6 +74,7 @@ extension ClientCore {
     func connected(sessionPresent: Bool, properties: MQTTProperties, _ s: inout State, _ effects: inout [Effect]) {
         s.wasConnected = true
         s.sessionPresent = sessionPresent
+        startUnroutedGrace(sessionPresent: sessionPresent, &s)
         for c in s.connectWaiters { effects.append(.resumeConnect(c, nil)) }
         s.connectWaiters = []
         logger.debug("MQTT connected", metadata: ["session_present": "\(sessionPresent)"])

@@ -6,25 +6,35 @@ extension ClientCore {
     /// manual subscription received it, in which case each manual copy carries a handle and the
     /// acknowledgement goes out when all of them were acknowledged.
     func route(_ message: MQTTMessage, inbound: UInt16?, _ s: inout State, _ effects: inout [Effect]) {
-        var manualCopies = 0
-        defer {
-            if let inbound { apply(s.machine.expectAcknowledgements(manualCopies, for: inbound), to: &s, effects: &effects) }
-        }
         if message.topic == s.responseTopic, let data = message.properties.correlationData, data.count == 8 {
             let id = data.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             if let waiter = s.requests.removeValue(forKey: id) { effects.append(.response(waiter, message)) }
+            if let inbound { apply(s.machine.expectAcknowledgements(0, for: inbound), to: &s, effects: &effects) }
             return
         }
+        var matched = false
+        var manualCopies = 0
         for (_, local) in s.locals where local.filters.contains(where: { $0.matches(message.topic) }) {
-            guard local.manual, let inbound else {
-                effects.append(.deliver(local.buffer, message))
-                continue
-            }
-            var copy = message
-            copy.acknowledgement = MQTTInboundAcknowledgement(core: self, packetID: inbound, generation: s.machine.generation)
-            manualCopies += 1
-            effects.append(.deliver(local.buffer, copy))
+            matched = true
+            if deliver(message, inbound: inbound, to: local, &s, &effects) { manualCopies += 1 }
         }
+        guard let inbound else { return }
+        if !matched && holdUnrouted(message, inbound: inbound, &s) { return }
+        apply(s.machine.expectAcknowledgements(manualCopies, for: inbound), to: &s, effects: &effects)
+    }
+
+    /// Queues `message` for one local subscription; a QoS 1/2 copy for a manual subscription gets
+    /// an acknowledgement handle (returns true: one more acknowledgement to wait for).
+    func deliver(_ message: MQTTMessage, inbound: UInt16?, to local: LocalSubscription,
+                 _ s: inout State, _ effects: inout [Effect]) -> Bool {
+        guard local.manual, let inbound else {
+            effects.append(.deliver(local.buffer, message))
+            return false
+        }
+        var copy = message
+        copy.acknowledgement = MQTTInboundAcknowledgement(core: self, packetID: inbound, generation: s.machine.generation)
+        effects.append(.deliver(local.buffer, copy))
+        return true
     }
 
     /// The application accepted a manually acknowledged message (see ``MQTTInboundAcknowledgement``).
@@ -49,6 +59,7 @@ extension ClientCore {
             let id = s.nextID
             s.nextID += 1
             s.locals[id] = LocalSubscription(filters: filters, buffer: buffer, manual: acknowledgement.isManual)
+            claimUnrouted(for: s.locals[id]!, &s, &effects)
             var fresh: [(filter: MQTTTopicFilter, options: MQTTSubscriptionOptions)] = []
             for filter in Set(filters) {
                 if var entry = s.brokerFilters[filter] {

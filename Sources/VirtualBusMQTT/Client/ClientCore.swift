@@ -31,6 +31,7 @@ final class ClientCore: Sendable {
         case resumeConnect(CheckedContinuation<Void, any Error>, MQTTError?)
         case finish(MQTTSubscriptionBuffer, MQTTError?)
         case connectionEnded(Waiter<ConnectionEnd>, ConnectionEnd)
+        case authenticate(MQTTAuthenticationChallenge)
     }
 
     struct ConnectionEnd: Sendable {
@@ -75,6 +76,10 @@ final class ClientCore: Sendable {
         var responseTopic: MQTTTopic?
         /// The response-topic subscription, shared by all requests (kept alive here).
         var responseReady: Waiter<MQTTSubscription>?
+        /// QoS 1/2 messages that matched no subscription, held after a resumed session's CONNACK
+        /// until this instant (see `holdUnrouted`).
+        var unrouted: [Unrouted] = []
+        var holdUnroutedUntil: ContinuousClock.Instant?
     }
 
     let configuration: MQTTClientConfiguration
@@ -102,6 +107,8 @@ final class ClientCore: Sendable {
         mc.queueCapacity = configuration.publishQueueCapacity
         mc.queuePolicy = configuration.publishQueuePolicy
         mc.keepMessagesWhenDisconnected = configuration.reconnect != nil
+        mc.authenticationMethod = configuration.authentication?.method
+        mc.authenticationData = configuration.authentication?.initialData
         self.state = Mutex(State(machine: Machine(configuration: mc), encoder: MQTTPacketEncoder(version: configuration.version)))
     }
 
@@ -132,6 +139,10 @@ final class ClientCore: Sendable {
                 if case .publish(let w) = completion { effects.append(.publishDone(w, result)) }
             case .subscribeCompleted(let completion, let result), .unsubscribeCompleted(let completion, let result):
                 if case .codes(let w) = completion { effects.append(.codesDone(w, result)) }
+            case .reauthenticated(let completion, let result):
+                if case .codes(let w) = completion { effects.append(.codesDone(w, result.map { [$0] })) }
+            case .authenticate(let challenge):
+                effects.append(.authenticate(challenge))
             case .deliver(let message, let inbound):
                 route(message, inbound: inbound, &s, &effects)
             case .connected(let sessionPresent, let properties):
@@ -189,7 +200,7 @@ final class ClientCore: Sendable {
             case .codesDone(let w, let r): w.complete(r)
             case .deliver: break  // batched above
             case .response(let w, let m): w.complete(.success(m))
-            case .flush(let loop): loop.execute { self.flush() }
+            case .flush(let loop): loop.execute { self.flushTask(on: loop) }
             case .close(let channel):
                 // Queued after any flush task, so a final DISCONNECT goes out first.
                 channel.eventLoop.execute {
@@ -204,18 +215,33 @@ final class ClientCore: Sendable {
                 flushBatch()
                 buffer.finish(error)
             case .connectionEnded(let w, let end): w.complete(.success(end))
+            case .authenticate(let challenge): answer(challenge)
             }
         }
         flushBatch()
     }
 
+    /// The scheduled write task: writes, then runs again at once (from the loop, without waking
+    /// it) while more was encoded meanwhile. `flushScheduled` stays set until nothing is left, so
+    /// a fast producer schedules — and wakes the event loop — once per burst, not once per write.
+    func flushTask(on loop: any EventLoop) {
+        flush()
+        let again = state.withLock { s in
+            if s.pending.readableBytes > 0 && s.channel != nil { return true }
+            s.flushScheduled = false
+            return false
+        }
+        if again { loop.execute { self.flushTask(on: loop) } }
+    }
+
     /// Writes everything encoded so far in one write; runs on the event loop.
     func flush() {
         let (bytes, waiters, channel, depth, inFlight, unacknowledged) = state.withLock { s in
-            s.flushScheduled = false
             s.machine.didSend(now: .now)
             let bytes = s.pending
+            // The next batch starts with room for one like this (NIO owns these bytes until written).
             s.pending = ByteBuffer()
+            s.pending.reserveCapacity(min(bytes.readableBytes, 1 << 20))
             let waiters = s.pendingQoS0
             s.pendingQoS0 = []
             return (bytes, waiters, s.channel, s.machine.queueDepth, s.machine.inFlightCount, s.machine.inboundPending.count)

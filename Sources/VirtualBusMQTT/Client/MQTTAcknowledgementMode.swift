@@ -14,8 +14,8 @@ public struct MQTTAcknowledgementMode: Sendable, Hashable, CustomStringConvertib
     /// DUP set on a resumed session (clean start false, session expiry above zero), so nothing the
     /// application has not accepted is lost; it may see such a message twice. A QoS 2 message
     /// acknowledged once is never delivered again on that session (exactly once from the
-    /// acknowledgement on). QoS 1/2 messages are never dropped by the buffer policy: the broker
-    /// cannot send more unacknowledged ones than the client's Receive Maximum.
+    /// acknowledgement on). QoS 1/2 messages are never dropped by the buffer policy; how many can
+    /// wait is bounded by the broker's flow control (see the "Acknowledging messages" article).
     public static let manual = MQTTAcknowledgementMode(isManual: true)
 
     /// The mode's name.

@@ -61,6 +61,16 @@ public final class MQTTClient: Service, Sendable {
     /// ends subscriptions. Idempotent, non-blocking, callable from anywhere (a handler included).
     public func shutdown() { core.shutdown() }
 
+    /// Re-authenticates on the open connection (MQTT 5 enhanced authentication, section 4.12.1):
+    /// sends AUTH "re-authenticate" with ``MQTTAuthentication/initialData``, answers challenges
+    /// with ``MQTTAuthentication/respond``, and returns when the broker answers "success".
+    /// Publishes and deliveries go on meanwhile. A broker that refuses disconnects.
+    /// - Throws: ``MQTTError`` — `unsupported` without ``MQTTClientConfiguration/authentication``
+    ///   or while another re-authentication runs, `connectionFailed` when not connected,
+    ///   `sessionLost` when the connection ends first.
+    @discardableResult
+    public func reauthenticate() async throws(MQTTError) -> MQTTReasonCode { try await core.reauthenticate() }
+
     /// Waits until the broker accepted the connection (CONNACK).
     public func waitUntilConnected() async throws { try await core.waitUntilConnected() }
 
@@ -87,13 +97,10 @@ public final class MQTTClient: Service, Sendable {
     }
 
     private func runLoop() async throws {
-        if let will = configuration.will {
-            // Checked before connecting: a broker would refuse the CONNECT with a less clear reason.
-            do { try will.properties.validateOutbound(for: .will) } catch {
-                core.failConnectWaiters(error)
-                core.shutdown(error: error)
-                throw error
-            }
+        do { try checkConfiguration() } catch {
+            core.failConnectWaiters(error)
+            core.shutdown(error: error)
+            throw error
         }
         var attempt = 0
         var rng = SystemRandomNumberGenerator()
@@ -123,6 +130,14 @@ public final class MQTTClient: Service, Sendable {
             logger.info("MQTT connection lost, reconnecting", metadata: ["error": "\(error)", "delay": "\(delay)"])
             await core.sleep(for: delay)
         }
+    }
+
+    /// What can be refused before connecting, with a clearer reason than a broker would give.
+    private func checkConfiguration() throws(MQTTError) {
+        if configuration.authentication != nil && configuration.version != .v5 {
+            throw MQTTError(.unsupported, "enhanced authentication needs MQTT 5")
+        }
+        try configuration.will?.properties.validateOutbound(for: .will)
     }
 
     private func connectChannel(end: Waiter<ClientCore.ConnectionEnd>) async throws {

@@ -42,10 +42,19 @@ public struct MQTTClientConfiguration: Sendable {
     public var reconnect: MQTTReconnectPolicy?
     /// Our Receive Maximum: inbound QoS 1/2 publishes the broker may have unacknowledged at once
     /// (QoS 2 counted until PUBREL). With manual acknowledgement it bounds what waits for
-    /// ``MQTTMessage/acknowledge()``; more from the broker is a protocol violation (MQTT 5).
+    /// ``MQTTMessage/acknowledge()`` where the broker keeps to it (mosquitto 2.0.11 does only for
+    /// its first window; the client tolerates more rather than disconnect).
     public var receiveMaximum: UInt16
     /// Largest packet we accept from the broker.
     public var maximumPacketSize: UInt32
+    /// After a CONNACK that resumed a session, how long QoS 1/2 messages matching no local
+    /// subscription are held unacknowledged for a subscription made meanwhile (default 10 s;
+    /// `.zero` acknowledges and drops them at once). The broker resends a session's messages
+    /// right after CONNACK, usually before the application subscribed again.
+    public var unroutedMessageGrace: Duration
+    /// MQTT 5 enhanced authentication (AUTH exchange while connecting and on
+    /// ``MQTTClient/reauthenticate()``); `nil` uses only ``credentials``.
+    public var authentication: MQTTAuthentication?
     /// Prefix for the response topic of ``MQTTClient/request(topic:payload:qos:properties:timeout:)``.
     public var responseTopicPrefix: String
 
@@ -74,6 +83,8 @@ public struct MQTTClientConfiguration: Sendable {
         self.receiveMaximum = 65_535
         self.maximumPacketSize = 16 << 20
         self.responseTopicPrefix = "vbus/responses"
+        self.authentication = nil
+        self.unroutedMessageGrace = .seconds(10)
     }
 }
 

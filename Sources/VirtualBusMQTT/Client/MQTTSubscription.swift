@@ -63,7 +63,7 @@ public final class MQTTSubscription: AsyncSequence, Sendable {
         /// The next message, or `nil` once the subscription ended.
         public mutating func next() async throws -> MQTTMessage? {
             if let m = batch.popFirst() { return m }
-            batch = try await subscription.buffer.takeBatch()
+            batch = try await subscription.buffer.takeBatch(recycling: batch)
             return batch.popFirst()
         }
     }

@@ -10,9 +10,9 @@ import Synchronization
 ///
 /// A manual-acknowledgement buffer (`keepsAcknowledged`) never drops a message that waits for
 /// ``MQTTMessage/acknowledge()``: dropping it would either lose it or hold the broker's slot
-/// forever. Those messages are bounded by the client's Receive Maximum instead (the broker
-/// sends no more unacknowledged QoS 1/2 publishes than that), so such a buffer holds at most
-/// capacity + Receive Maximum per connection. QoS 0 messages that find it full are dropped (newest).
+/// forever. Those are bounded by the broker's flow control instead (our Receive Maximum where the
+/// broker keeps to it; its queue limit and the 65,535 packet identifiers where, like mosquitto
+/// 2.0.11, it does not). QoS 0 messages that find it full are dropped (newest).
 final class MQTTSubscriptionBuffer: Sendable {
     private struct State {
         var messages = CircularBuffer<MQTTMessage>()
@@ -74,13 +74,20 @@ final class MQTTSubscriptionBuffer: Sendable {
     }
 
     /// Takes everything buffered, waiting while empty. Returns an empty batch at the end.
-    func takeBatch() async throws(MQTTError) -> CircularBuffer<MQTTMessage> {
+    ///
+    /// `spare` is the consumer's drained previous batch: it becomes the network's next buffer, so
+    /// the two buffers keep their capacity instead of growing from scratch for every batch.
+    func takeBatch(recycling spare: CircularBuffer<MQTTMessage> = CircularBuffer(initialCapacity: 16))
+        async throws(MQTTError) -> CircularBuffer<MQTTMessage>
+    {
+        var spare = spare
+        spare.removeAll(keepingCapacity: true)
         while true {
             if Task.isCancelled { return [] }
             enum Step { case batch(CircularBuffer<MQTTMessage>), end(MQTTError?), wait }
             let step: Step = state.withLock { s in
                 if !s.messages.isEmpty {
-                    var taken = CircularBuffer<MQTTMessage>(initialCapacity: 16)
+                    var taken = spare
                     swap(&taken, &s.messages)
                     return .batch(taken)
                 }

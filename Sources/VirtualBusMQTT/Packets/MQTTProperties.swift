@@ -84,4 +84,14 @@ public struct MQTTProperties: Sendable, Hashable, ExpressibleByArrayLiteral, Ran
         for case .sessionExpiryInterval(let v) in elements { return v }
         return nil
     }
+
+    var authenticationMethod: String? {
+        for case .authenticationMethod(let v) in elements { return v }
+        return nil
+    }
+
+    var authenticationData: [UInt8]? {
+        for case .authenticationData(let v) in elements { return v }
+        return nil
+    }
 }

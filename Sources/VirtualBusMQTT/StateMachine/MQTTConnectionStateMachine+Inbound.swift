@@ -2,6 +2,7 @@ extension MQTTConnectionStateMachine {
     /// Handles one decoded packet from the broker.
     mutating func received(_ packet: MQTTPacket, now: ContinuousClock.Instant) -> [Action] {
         if case .connack(let ack) = packet { return connAckReceived(ack, now: now) }
+        if case .auth(let auth) = packet, state == .connecting || state == .connected { return authReceived(auth) }
         guard state == .connected else {
             if state == .closed { return [] }  // late bytes after a requested close are ignored
             return violation("\(packet.name) before CONNACK [MQTT-3.2.0-1]")
@@ -41,7 +42,7 @@ extension MQTTConnectionStateMachine {
             let text = d.properties.reasonString.map { ": \($0)" } ?? ""
             return [.close(MQTTError(.disconnectedByServer, "the broker sent DISCONNECT\(text)", reasonCode: d.reasonCode))]
         case .auth:
-            return violation("AUTH without an authentication method [MQTT-4.12.0-1]")
+            return []  // handled above
         case .connect, .subscribe, .unsubscribe, .pingreq:
             return violation("\(packet.name) sent by the server [MQTT-2.1.2]")
         case .connack:
@@ -81,10 +82,10 @@ extension MQTTConnectionStateMachine {
             // Still with the application on this connection: the acknowledgement will answer it.
             return []
         }
-        if inboundQoS2.count + inboundPending.count >= Int(configuration.receiveMaximum) {
-            return violation("more than Receive Maximum \(configuration.receiveMaximum) QoS 1/2 publishes unacknowledged [MQTT-3.3.4-9]",
-                             code: .receiveMaximumExceeded)
-        }
+        // Not closed when the broker goes past our Receive Maximum: mosquitto 2.0.11 does once
+        // messages queue for a client that acknowledges late (seen: five more PUBLISH per PUBACK
+        // with Receive Maximum 5), and closing would make manual acknowledgement unusable with it.
+        // The state stays bounded: it is keyed by packet identifier (at most 65,535).
         inboundPending[id] = InboundPending(qos: p.qos, remaining: 1)
         return [.deliver(message, inbound: id)]
     }

@@ -124,6 +124,8 @@ extension MQTTConnectionStateMachine {
         for (_, p) in pendingUnsubscribes { actions.append(.unsubscribeCompleted(p.completion, .failure(lost))) }
         pendingSubscribes = [:]
         pendingUnsubscribes = [:]
+        if let r = reauthentication { actions.append(.reauthenticated(r, .failure(lost))) }
+        reauthentication = nil
         if !configuration.keepMessagesWhenDisconnected {
             for id in outbound.keys.sorted() { actions.append(.publishCompleted(outbound[id]!.completion, .failure(lost))) }
             outbound = [:]

@@ -29,6 +29,9 @@ struct MQTTConnectionStateMachine<Completion> {
         var queuePolicy: MQTTQueuePolicy = .failFast
         /// Keep queued and in-flight publishes across a lost connection (for a reconnect).
         var keepMessagesWhenDisconnected: Bool = false
+        /// Enhanced authentication (MQTT 5): method and first data, sent in CONNECT.
+        var authenticationMethod: String?
+        var authenticationData: [UInt8]?
     }
 
     enum Action {
@@ -44,6 +47,10 @@ struct MQTTConnectionStateMachine<Completion> {
         case connected(sessionPresent: Bool, properties: MQTTProperties)
         /// Close the connection; `nil` is a clean, requested close.
         case close(MQTTError?)
+        /// Ask the application to answer an AUTH challenge (then ``answerAuthentication(_:isReauthentication:)``).
+        case authenticate(MQTTAuthenticationChallenge)
+        /// A re-authentication ended with the broker's reason code.
+        case reauthenticated(Completion, Result<MQTTReasonCode, MQTTError>)
     }
 
     enum State: Equatable {
@@ -86,6 +93,8 @@ struct MQTTConnectionStateMachine<Completion> {
     var inboundPending: [UInt16: InboundPending] = [:]
     /// Counts connections; an acknowledgement made for an earlier connection is not sent.
     var generation: UInt64 = 0
+    /// The re-authentication in progress, if any.
+    var reauthentication: Completion?
     var topicAliases: [UInt16: String] = [:]
     var nextPacketID: UInt16 = 1
     /// Effective cap on outbound QoS 1/2 in flight (ours, lowered by the broker's Receive Maximum).
@@ -130,6 +139,10 @@ struct MQTTConnectionStateMachine<Completion> {
             if configuration.receiveMaximum != 65_535 { props.append(.receiveMaximum(configuration.receiveMaximum)) }
             props.append(.maximumPacketSize(configuration.maximumPacketSize))
             if configuration.topicAliasMaximum > 0 { props.append(.topicAliasMaximum(configuration.topicAliasMaximum)) }
+            if let method = configuration.authenticationMethod {
+                props.append(.authenticationMethod(method))
+                if let data = configuration.authenticationData { props.append(.authenticationData(data)) }
+            }
         }
         let seconds = UInt16(clamping: configuration.keepAlive.components.seconds)
         return [.send(.connect(ConnectPacket(
@@ -144,6 +157,9 @@ struct MQTTConnectionStateMachine<Completion> {
             let error = MQTTError(.connectionRefused, "broker refused the connection", reasonCode: ack.reasonCode)
             state = .closed
             return failEverything(error) + [.close(error)]
+        }
+        if let method = configuration.authenticationMethod, isV5, ack.properties.authenticationMethod != method {
+            return violation("CONNACK without the authentication method of CONNECT [MQTT-4.12.0-5]")
         }
         state = .connected
         pingSent = nil
@@ -215,6 +231,8 @@ struct MQTTConnectionStateMachine<Completion> {
         for (_, p) in pendingUnsubscribes { actions.append(.unsubscribeCompleted(p.completion, .failure(error))) }
         pendingSubscribes = [:]
         pendingUnsubscribes = [:]
+        if let r = reauthentication { actions.append(.reauthenticated(r, .failure(error))) }
+        reauthentication = nil
         return actions
     }
 
