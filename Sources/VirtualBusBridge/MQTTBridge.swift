@@ -77,29 +77,33 @@ public final class MQTTBridge: Service, Sendable {
             let inbound = subscribed
             relaying.withLock { $0 = true }
             logger.debug("bridge relaying", metadata: ["id": "\(id)", "rules": "\(rules.count)"])
-            let relays = Task {
+            let outboundRelay = Task { if let outbound { await self.relayOut(outbound) } }
+            let inboundRelays = Task {
                 await withTaskGroup(of: Void.self) { relays in
-                    if let outbound { relays.addTask { await self.relayOut(outbound) } }
                     for (rule, subscription) in inbound { relays.addTask { await self.relayIn(subscription, rule: rule, retained: retained) } }
                 }
             }
             try? await gracefulShutdown()
-            // 1. Stop taking bus messages; what was taken is still published.
+            // 1. Stop taking messages. Bus side: end the subscription; what was taken is still
+            //    published. MQTT side: stop the relays but keep the broker's subscriptions, so a
+            //    persistent session queues for the next run; a message taken but not yet accepted
+            //    by the bus stays unacknowledged, and the broker sends it again then.
             outbound?.cancel()
-            for (_, subscription) in inbound { subscription.cancel() }
+            inboundRelays.cancel()
             // 2. Wait for in-flight publishes, within the deadline.
-            _ = await withTaskGroup(of: Bool.self) { waiting in
-                waiting.addTask { await relays.value; return true }
+            let drained = await withTaskGroup(of: Bool.self) { waiting in
+                waiting.addTask { await outboundRelay.value; await inboundRelays.value; return true }
                 waiting.addTask { try? await Task.sleep(for: self.shutdownTimeout); return false }
                 let drained = await waiting.next() ?? false
                 waiting.cancelAll()
-                if !drained { self.logger.warning("bridge: in-flight publishes did not finish within the shutdown timeout") }
                 return drained
             }
+            if !drained { logger.warning("bridge: in-flight publishes did not finish within the shutdown timeout") }
             // 3. MQTT DISCONNECT (fails what is left with `shutdown`, counted), 4. the bus.
             mqtt.shutdown()
-            relays.cancel()
-            await relays.value
+            outboundRelay.cancel()
+            await outboundRelay.value
+            await inboundRelays.value
             await bus.shutdown()
             try await group.waitForAll()
         }

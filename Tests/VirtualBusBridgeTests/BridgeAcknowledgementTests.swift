@@ -33,14 +33,21 @@ struct BridgeAcknowledgementTests {
         #expect(acceptedByFirstBus < total)
 
         // Second bridge, same session: the broker sends again what the first never acknowledged.
+        // Subscribed before the bridge starts: redeliveries come right after it connects.
         let received = Mutex(Set<Int>())
-        _ = try await BridgeHarness.withBridge(session, rules: [rule]) { bus, _ in
-            let subscription = try await bus.subscribe(to: ["cmd/"])
+        let secondBus = try VirtualBus()
+        let subscription = try await secondBus.subscribe(to: ["cmd/"])
+        let collecting = Task {
             for await message in subscription {
                 if let index = Int(message.payloadString) { received.withLock { _ = $0.insert(index) } }
-                if received.withLock({ $0.isSuperset(of: acceptedByFirstBus..<total) }) { break }
             }
         }
+        _ = try await BridgeHarness.withBridge(session, rules: [rule], bus: secondBus) { _, bridge in
+            try await BridgeHarness.eventually(.seconds(30), "redelivery (got \(received.withLock { $0.count }); bridge \(bridge.statistics[0]))") {
+                received.withLock { $0.isSuperset(of: acceptedByFirstBus..<total) }
+            }
+        }
+        collecting.cancel()
         let missing = Set(acceptedByFirstBus..<total).subtracting(received.withLock { $0 })
         #expect(missing.isEmpty, "never accepted by the first bus, so never acknowledged, so delivered again: \(missing.sorted().prefix(10))")
     }

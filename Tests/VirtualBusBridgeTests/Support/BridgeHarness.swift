@@ -19,13 +19,14 @@ enum BridgeHarness {
         return configuration
     }
 
-    /// Runs a bridge with `rules`, hands the bus and the bridge to `body`, then shuts the bridge
+    /// Runs a bridge with `rules` (on `existing`, or a fresh bus), hands the bus and the bridge to `body`, then shuts the bridge
     /// down through graceful shutdown and returns its statistics.
     static func withBridge(
         _ configuration: MQTTClientConfiguration, rules: [BridgeRule], busConfiguration: BusConfiguration = BusConfiguration(),
+        bus existing: VirtualBus? = nil,
         _ body: (VirtualBus, MQTTBridge) async throws -> Void
     ) async throws -> [BridgeRuleStatistics] {
-        let bus = try VirtualBus(configuration: busConfiguration)
+        let bus = try existing ?? VirtualBus(configuration: busConfiguration)
         let mqtt = MQTTClient(configuration: configuration)
         let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: rules)
         let group = ServiceGroup(services: [bridge], logger: Logger(label: "test"))
