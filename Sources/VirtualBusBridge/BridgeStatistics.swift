@@ -17,6 +17,10 @@ public struct BridgeRuleStatistics: Sendable, Hashable {
     public var busFullWaits = 0
     /// MQTT -> bus: messages the bus refused, by reason (the bus error code).
     public var droppedIn: [String: Int] = [:]
+    /// MQTT -> bus: messages the broker marked as possible duplicates (DUP: sent again after a
+    /// connection ended before our acknowledgement). Relayed like the others: the bus may see a
+    /// QoS 1 message twice; a QoS 2 message acknowledged once is not sent again.
+    public var duplicatesIn = 0
     /// Messages recognised as the bridge's own, coming back, and not relayed again.
     public var loopsPrevented = 0
 }

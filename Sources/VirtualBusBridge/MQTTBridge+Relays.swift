@@ -66,6 +66,7 @@ extension MQTTBridge {
             // cooperative pool for as long as the bus is full.
             let publisher = try bus.makePublisher(policy: .failFast)
             for try await message in subscription {
+                if message.isDuplicate { counters.update(index) { $0.duplicatesIn += 1 } }
                 if echoes.consume(topic: message.topic.name, payload: message.payload) {
                     counters.update(index) { $0.loopsPrevented += 1 }
                 } else if let topic = rule.busTopic(forMQTTTopic: message.topic.name) {

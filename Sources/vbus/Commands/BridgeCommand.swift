@@ -103,6 +103,6 @@ struct BridgeCommand: AsyncParsableCommand {
 
 func describe(_ statistics: [BridgeRuleStatistics]) -> String {
     statistics.enumerated().map { index, rule in
-        "rule \(index + 1): out \(rule.forwardedOut) (acked \(rule.acknowledgedOut), failed \(rule.failedOut.values.reduce(0, +))), in \(rule.forwardedIn) (dropped \(rule.droppedIn.values.reduce(0, +))), loops prevented \(rule.loopsPrevented)"
+        "rule \(index + 1): out \(rule.forwardedOut) (acked \(rule.acknowledgedOut), failed \(rule.failedOut.values.reduce(0, +))), in \(rule.forwardedIn) (retained \(rule.retainedIn), duplicates \(rule.duplicatesIn), dropped \(rule.droppedIn.values.reduce(0, +)), waited on a full bus \(rule.busFullWaits)), loops prevented \(rule.loopsPrevented)"
     }.joined(separator: "; ")
 }
