@@ -18,6 +18,7 @@ struct BenchBridgeCommand: AsyncParsableCommand {
     @Option(help: "Seconds the broker is down in the outage test (0 skips it).") var outageSeconds = 30
     @Option(help: "Messages per second published on the bus during the outage.") var outageRate = 5_000
     @Option(help: "The bridge's outage buffer (its MQTT session's publish queue), in messages.") var outageBuffer = 10_000
+    @Flag(help: "Only the outage test.") var outageOnly = false
 
     func run() async throws {
         let anchor = try ExternalProgram.compileC("\(anchors)/c_mqtt_thr.c", libraries: ["mosquitto", "pthread"])
@@ -26,7 +27,7 @@ struct BenchBridgeCommand: AsyncParsableCommand {
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; mosquitto on 127.0.0.1:\(broker.port); \(count) messages per run, \(runs) paired runs, MQTT 3.1.1, window 20")
         var headline: Double?
         print("case                   bridged        direct   bridged/direct")
-        for qos in [MQTTQoS.atMostOnce, .atLeastOnce] {
+        for qos in [MQTTQoS.atMostOnce, .atLeastOnce] where !outageOnly {
             for size in [16, 1_024] {
                 var direct: [Double] = []
                 var bridged: [BridgeThroughput.Direction: [Double]] = [:]
@@ -51,7 +52,7 @@ struct BenchBridgeCommand: AsyncParsableCommand {
         if outageSeconds > 0 {
             try await BridgeOutage.run(seconds: outageSeconds, rate: outageRate, buffer: outageBuffer)
         }
-        print("ratio bridged/direct: \((headline ?? 0).formatted(decimals: 2))")
+        if let headline { print("ratio bridged/direct: \(headline.formatted(decimals: 2))") }
     }
 }
 

@@ -36,11 +36,12 @@ enum BridgeOutage {
         try await Task.sleep(for: .seconds(2)) // warm-up traffic with the broker up (a duration, not a synchronisation)
         let before = residentMemory()
         broker.kill()
-        var peak = before
+        var samples: [Int] = []
         for _ in 0..<seconds {
             try await Task.sleep(for: .seconds(1)) // one RSS sample per second of outage
-            peak = max(peak, residentMemory())
+            samples.append(residentMemory())
         }
+        let peak = samples.max() ?? before
         let during = residentMemory()
         try broker.start()
         load.stop()
@@ -58,6 +59,8 @@ enum BridgeOutage {
         let dropped = counters.failedOut.values.reduce(0, +)
         let unaccounted = published - counters.acknowledgedOut - dropped
         print("outage \(seconds) s at \(rate) msgs/s (QoS 1, buffer \(buffer), drop oldest): RSS before \(megabytes(before)) MiB, peak \(megabytes(peak)) MiB, at the end of the outage \(megabytes(during)) MiB")
+        let everyFive = stride(from: 4, to: samples.count, by: 5).map { "\($0 + 1) s \(megabytes(samples[$0]))" }
+        print("outage RSS (MiB) by second: \(everyFive.joined(separator: ", "))")
         print("outage accounting: published \(published), acknowledged \(counters.acknowledgedOut), dropped \(counters.failedOut), unaccounted \(unaccounted)")
     }
 

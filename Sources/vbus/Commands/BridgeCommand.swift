@@ -31,6 +31,10 @@ struct BridgeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "MQTT QoS of every rule (0, 1 or 2).") var qos = 1
     @Option(name: .long, help: "Bus endpoint publishers connect to (XSUB side); repeatable.") var frontend: [BusEndpoint] = []
     @Option(name: .long, help: "Bus endpoint subscribers connect to (XPUB side); repeatable.") var backend: [BusEndpoint] = []
+    @Option(name: .customLong("client-id"), help: "MQTT client id (default: vbus-bridge-PID).") var clientID: String?
+    @Option(name: .customLong("session-expiry"), help: "Keep the MQTT session this many seconds after a disconnect (clean start off): queued and unacknowledged messages survive a bridge restart with the same --client-id.") var sessionExpiry: UInt32?
+    @Option(name: .long, help: "Outage buffer: bus messages waiting for the broker (the MQTT session's publish queue).") var buffer = 10_000
+    @Option(name: .customLong("buffer-policy"), help: "When the outage buffer is full: drop-oldest, drop-newest or wait (holds the bus subscription, then its publishers).") var bufferPolicy = "drop-oldest"
     @Option(name: .customLong("stats-interval"), help: "Print the rule counters every N seconds.") var statsInterval: Int?
 
     func run() async throws {
@@ -48,8 +52,20 @@ struct BridgeCommand: AsyncParsableCommand {
         defer { privateBroker?.stop() }
         var mqttConfiguration = MQTTClientConfiguration(
             host: host, port: port, version: mqttVersion == "3.1.1" ? .v3_1_1 : .v5,
-            clientID: "vbus-bridge-\(ProcessInfo.processInfo.processIdentifier)"
+            clientID: clientID ?? "vbus-bridge-\(ProcessInfo.processInfo.processIdentifier)"
         )
+        if let sessionExpiry {
+            mqttConfiguration.cleanStart = false
+            mqttConfiguration.sessionExpiry = sessionExpiry
+        }
+        guard buffer > 0 else { throw ValidationError("--buffer must be positive") }
+        mqttConfiguration.publishQueueCapacity = buffer
+        mqttConfiguration.publishQueuePolicy = switch bufferPolicy {
+        case "drop-oldest": .dropOldest
+        case "drop-newest": .dropNewest
+        case "wait": .wait(timeout: .seconds(3_600))
+        default: throw ValidationError("--buffer-policy must be drop-oldest, drop-newest or wait, got '\(bufferPolicy)'")
+        }
         if let username = username ?? file?.username {
             let password = try (passwordFile ?? file?.passwordFile).map { path in
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read \(path)") }
