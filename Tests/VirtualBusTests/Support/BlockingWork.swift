@@ -7,11 +7,13 @@ func onDedicatedThread<T: Sendable>(_ name: String = "test-worker", _ body: @esc
     let box = ResultBox<T>()
     let thread = SocketThread.start(name: name) { box.set(Result { try body() }) }
     await thread.exited.wait()
-    _ = await thread.waitForExit(until: .now)
+    // Returns early if the calling task is cancelled (a test that already failed): the thread
+    // then finishes on its own, detached, and there is no result to return.
+    guard await thread.waitForExit(until: .now) else { throw CancellationError() }
     return try box.get()
 }
 
-// @unchecked: written once by the worker thread before its exit event fires, read after it.
+// @unchecked: written once by the worker thread before its exit event fires, read only after it.
 private final class ResultBox<T: Sendable>: @unchecked Sendable {
     private var result: Result<T, any Error>?
     func set(_ value: Result<T, any Error>) { result = value }
