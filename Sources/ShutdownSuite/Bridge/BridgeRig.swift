@@ -58,12 +58,22 @@ final class BridgeRig: Sendable {
         return true
     }
 
+    /// Starts the bridge and waits until it relays; if it does not, fails the iteration, shuts the
+    /// bridge down and returns `false`.
+    func startRelaying(_ h: ScenarioHarness) async -> Bool {
+        start(h)
+        if await awaitRelaying() { return true }
+        h.fail("the bridge did not start relaying within 10 s: \(runError.value ?? "no error")")
+        await shutdown(h)
+        return false
+    }
+
     /// Starts graceful shutdown as a `ServiceGroup` delivers it (the watchdog's timer starts here)
     /// and waits for the bridge to end: within the drain timeout plus the suite's shutdown deadline
     /// (the bus's ordered shutdown), plus lateness. Then collects the bus's report and checks what
     /// the bridge left behind.
     func shutdown(_ h: ScenarioHarness) async {
-        h.beginShutdown(budget: drainTimeout)
+        h.beginShutdown(budget: drainTimeout + h.lateness)
         let start = ContinuousClock.now
         await group.triggerGracefulShutdown()
         let limit = drainTimeout + h.shutdownDeadline + h.lateness

@@ -17,8 +17,7 @@ extension ShutdownScenario {
         ShutdownScenario(name: "bridge-idle", summary: "a relaying MQTT bridge (out and in rules) with no traffic is shut down") { h in
             let rig = BridgeRig(h, port: try await broker.port(), rules: try bridgeRules(h, qos: h.random(in: 0...2)))
             for _ in 0..<h.random(in: 0...2) { h.consume(try await h.subscribe(to: countedPrefixes(h))) }
-            rig.start(h)
-            if !(await rig.awaitRelaying()) { h.fail("the bridge did not start relaying within 10 s: \(rig.runError.value ?? "no error")") }
+            guard await rig.startRelaying(h) else { return }
             await h.jitter()
             await rig.shutdown(h)
             if let error = rig.runError.value { h.fail("the bridge's run failed: \(error)") }
@@ -40,10 +39,7 @@ extension ShutdownScenario {
             let inbound = try await h.subscribe(to: ["in/"], counted: false)
             h.consume(inbound)
             let rig = BridgeRig(h, port: port, rules: rules)
-            rig.start(h)
-            guard await rig.awaitRelaying() else {
-                h.fail("the bridge did not start relaying within 10 s: \(rig.runError.value ?? "no error")")
-                await rig.shutdown(h)
+            guard await rig.startRelaying(h) else {
                 await peer.close()
                 return
             }
@@ -58,8 +54,11 @@ extension ShutdownScenario {
             } ? acceptedOut(h) : 0
             let confirmedIn = peer.acknowledgedCount
             _ = await h.awaitCondition("every acknowledged MQTT message reached the bus") { inbound.seen >= confirmedIn }
-            // Mid-stream: both directions keep going through shutdown.
-            h.burst(publisher)
+            // Mid-stream: both directions keep going through shutdown. The bus side is bounded:
+            // what the bridge took but had not relayed when its drain ended is relayed into the
+            // closed session (KnownBridgeIssue.relayedAfterDrain), and an unbounded burst makes
+            // that a whole 8,192-message batch, seconds under a sanitizer.
+            h.burst(publisher, limit: h.random(in: 500...5_000))
             let streamIn = Task { await peer.publish(.max, on: tag + "cmd/stream", index: 1_001) }
             await h.awaitProgress(h.random(in: 1...500))
             await h.jitter()
@@ -95,10 +94,7 @@ extension ShutdownScenario {
         // drain timeout: a short one keeps iterations short without changing what is checked.
         let rig = BridgeRig(h, port: port, rules: try bridgeRules(h, qos: 1), drainTimeout: .milliseconds(h.random(in: 50...500)), reconnect: reconnect)
         h.consume(try await h.subscribe(to: countedPrefixes(h)))
-        rig.start(h)
-        guard await rig.awaitRelaying() else {
-            h.fail("the bridge did not start relaying within 10 s: \(rig.runError.value ?? "no error")")
-            await rig.shutdown(h)
+        guard await rig.startRelaying(h) else {
             await broker.stop()
             return
         }
