@@ -47,6 +47,7 @@ struct StressShutdownCommand: AsyncParsableCommand {
         runner.shutdownDeadline = .milliseconds(deadline)
         print("shutdown stress: \(scenarios.count) scenario(s) x \(iterations) iterations, seed \(seed), deadline \(deadline) ms")
         let total = iterations
+        var knownIssueIterations = 0
         for scenario in scenarios {
             // Bridge scenarios keep going past the bridge's known issues (counted below); every
             // other scenario stops at its first failure.
@@ -59,6 +60,7 @@ struct StressShutdownCommand: AsyncParsableCommand {
             for (issue, seen) in known {
                 print("  known MQTTBridge issue in \(seen.count) iteration(s): \(issue.rawValue) (first at seed \(seen.first.seed))")
             }
+            knownIssueIterations += summary.failures.count - other.count
             if let failure = other.first {
                 print(failure)
                 await broker.stop()
@@ -72,7 +74,8 @@ struct StressShutdownCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         print("no bus or client event-loop threads left (checked /proc/self/task)")
-        print("all scenarios passed: \(scenarios.count) x \(iterations) iterations, zero hangs")
+        let caveat = knownIssueIterations == 0 ? "" : " (\(knownIssueIterations) iterations showed only known MQTTBridge issues, listed above)"
+        print("all scenarios passed: \(scenarios.count) x \(iterations) iterations, zero hangs\(caveat)")
     }
 
     /// The names of this process's threads that belong to a bus (`vbus-*`) or to an event-loop group
