@@ -57,7 +57,10 @@ let package = Package(
             name: "ShutdownSuite",
             dependencies: [
                 "VirtualBus", "ZeroMQ",
+                // The bridge scenarios drive a real MQTTBridge in a ServiceGroup.
+                "VirtualBusBridge", "VirtualBusMQTT",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -16,6 +16,9 @@ public final class ScenarioHarness: Sendable {
     public let seed: UInt64
     /// The deadline every ``shutdown()`` call gets.
     public let shutdownDeadline: Duration
+    /// How late a shutdown may end past its bound (scheduling noise, sanitizers): the runner's
+    /// ``ShutdownSuiteRunner/lateness``, for scenarios that check bounds of their own.
+    public let lateness: Duration
     /// Topics the tracked publishers use; counted subscriptions must only match these.
     public let topics = ["t/a", "t/b", "u/c"]
 
@@ -52,12 +55,19 @@ public final class ScenarioHarness: Sendable {
         var releaseDuration: Duration?
         var acceptedAtBarrier: Int?
         var problems: [String] = []
+        /// Accounting a component scenario did itself (a bridge's messages), added to the totals.
+        var componentAccounting = Accounting()
+        /// How long a component took from ``beginShutdown()`` to its end (the bridge's shutdown).
+        var componentShutdownDuration: Duration?
+        /// Extra time the watchdog allows before a hang (see ``beginShutdown(budget:)``).
+        var componentBudget = Duration.zero
     }
 
-    init(scenarioName: String, seed: UInt64, configuration: BusConfiguration, shutdownDeadline: Duration, random: SplitMix64) throws {
+    init(scenarioName: String, seed: UInt64, configuration: BusConfiguration, shutdownDeadline: Duration, lateness: Duration, random: SplitMix64) throws {
         self.scenarioName = scenarioName
         self.seed = seed
         self.shutdownDeadline = shutdownDeadline
+        self.lateness = lateness
         generator = Mutex(random)
         let bus = try VirtualBus(configuration: configuration)
         busSlot = Shared(bus)
@@ -105,6 +115,28 @@ public final class ScenarioHarness: Sendable {
         let returned = ContinuousClock.now
         state.withLock { $0.calls.append(ShutdownCall(started: started, returned: returned, report: report)) }
         return report
+    }
+
+    /// Marks the start of a shutdown that a component drives itself (a bridge that shuts the bus
+    /// down as its last step): arms the watchdog's shutdown timer and records the bus's threads as
+    /// they are now, so every one of them must have exited when the scenario ends. Call
+    /// ``shutdown()`` afterwards to collect the bus's report (shutdown is idempotent).
+    ///
+    /// `budget` is the time the component may take before the bus's own shutdown starts (a
+    /// bridge's drain timeout); the watchdog adds it to the time it allows before a hang.
+    public func beginShutdown(budget: Duration = .zero) {
+        recordIntrospection(of: bus)
+        state.withLock { state in
+            state.firstShutdownStart = state.firstShutdownStart ?? .now
+            state.componentBudget = max(state.componentBudget, budget)
+        }
+        shutdownStarted.fire()
+    }
+
+    /// Hands a task to the watchdog: it must end within the grace period after shutdown, and it is
+    /// cancelled if the iteration fails (so a hung component does not outlive its iteration).
+    public func watch(_ task: Task<Void, Never>) {
+        state.withLock { $0.consumers.append(task) }
     }
 
     /// Drops the harness's reference to the bus on a dedicated thread, so its `deinit` runs the

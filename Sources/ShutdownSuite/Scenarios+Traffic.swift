@@ -94,7 +94,13 @@ extension ShutdownScenario {
             let subscription = try await h.subscribe(to: h.randomPrefixes(), bufferCapacity: h.random(in: 1...16))
             if h.random(in: 0...2) == 0 { h.consume(subscription, style: .slow) }
         }
-        for _ in 0..<h.random(in: 1...2) { h.burst(try h.makePublisher(policy: h.pick([.failFast, .drop]))) }
+        // Every publisher exists before any bursts: with stalled subscribers and small high-water
+        // marks a running burst stalls the proxy (the backpressure chain), and a publisher made
+        // after it waits for a handshake the proxy cannot answer (makePublisher timed out once in
+        // 9,676 release iterations, leaving the iteration without a shutdown).
+        var publishers: [TrackedPublisher] = []
+        for _ in 0..<h.random(in: 1...2) { publishers.append(try h.makePublisher(policy: h.pick([.failFast, .drop]))) }
+        for publisher in publishers { h.burst(publisher) }
         // Stalled subscribers and small high-water marks cap what can be accepted: wait briefly.
         await h.awaitProgress(h.random(in: 1...100), within: .milliseconds(100))
         await h.jitter()

@@ -28,7 +28,7 @@ struct Watchdog {
         do {
             harness = try ScenarioHarness(
                 scenarioName: scenario.name, seed: seed, configuration: configuration,
-                shutdownDeadline: shutdownDeadline, random: random.split()
+                shutdownDeadline: shutdownDeadline, lateness: lateness, random: random.split()
             )
         } catch {
             result.failure = ShutdownFailure(scenario: scenario.name, seed: seed, isHang: false, problems: ["the bus could not be created: \(error)"])
@@ -45,7 +45,8 @@ struct Watchdog {
         let shutdownStart = harness.state.withLock { $0.firstShutdownStart }
         var ended = finished.hasFired
         if !ended, let shutdownStart {
-            ended = await finished.wait(until: shutdownStart + max(shutdownDeadline, Self.releaseDeadline) + grace)
+            let budget = harness.state.withLock { $0.componentBudget }
+            ended = await finished.wait(until: shutdownStart + max(shutdownDeadline, Self.releaseDeadline) + budget + grace)
         }
         if !ended {
             body.cancel()
@@ -64,7 +65,8 @@ struct Watchdog {
         var findings = await inspect(harness)
         if let error = bodyError.value { findings.problems.insert(error, at: 0) }
         let calls = harness.state.withLock { $0.calls }
-        result.shutdownDuration = harness.state.withLock { $0.releaseDuration } ?? calls.first.map { $0.returned - $0.started }
+        result.shutdownDuration = harness.state.withLock { $0.releaseDuration ?? $0.componentShutdownDuration }
+            ?? calls.first.map { $0.returned - $0.started }
         result.accounting = findings.accounting
         if !findings.problems.isEmpty {
             result.failure = ShutdownFailure(
@@ -150,6 +152,7 @@ struct Watchdog {
     }
 
     private func checkAccounting(_ harness: ScenarioHarness, _ state: ScenarioHarness.State, into findings: inout Findings) {
+        findings.accounting.add(state.componentAccounting)
         let quiescent = state.acceptedAtBarrier == harness.acceptedTotal.value
         for subscription in state.subscriptions {
             findings.problems += subscription.violations

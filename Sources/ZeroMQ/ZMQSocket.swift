@@ -166,6 +166,8 @@ package struct ZMQSocketEvent: Sendable, Hashable {
     package static let handshakeFailedNoDetail = ZMQSocketEvent(rawValue: UInt16(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
     package static let handshakeFailedProtocol = ZMQSocketEvent(rawValue: UInt16(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL))
     package static let handshakeFailedAuth = ZMQSocketEvent(rawValue: UInt16(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH))
+    /// The monitored socket was destroyed: its monitor sends nothing after this.
+    package static let monitorStopped = ZMQSocketEvent(rawValue: UInt16(ZMQ_EVENT_MONITOR_STOPPED))
 
     /// Decodes the first frame of a monitor message (a 16-bit event number, then a 32-bit value).
     package init?(frame: [UInt8]) {

@@ -25,18 +25,21 @@ struct StressShutdownCommand: AsyncParsableCommand {
     @Flag(help: "List the scenarios and exit.") var list = false
 
     func run() async throws {
+        // The bridge scenarios share one private mosquitto, started on first use, stopped on exit.
+        let broker = BridgeBroker()
+        let catalogue = ShutdownScenario.all + ShutdownScenario.bridgeScenarios(broker: broker)
         if list {
-            for scenario in ShutdownScenario.all { print("\(scenario.name): \(scenario.summary)") }
+            for scenario in catalogue { print("\(scenario.name): \(scenario.summary)") }
             return
         }
         let scenarios: [ShutdownScenario]
         if let name = scenario {
-            guard let found = ShutdownScenario.named(name) else {
-                throw ValidationError("unknown scenario '\(name)'; known: \(ShutdownScenario.all.map(\.name).joined(separator: ", "))")
+            guard let found = catalogue.first(where: { $0.name == name }) else {
+                throw ValidationError("unknown scenario '\(name)'; known: \(catalogue.map(\.name).joined(separator: ", "))")
             }
             scenarios = [found]
         } else {
-            scenarios = ShutdownScenario.all
+            scenarios = catalogue
         }
         guard iterations > 0, deadline > 0 else { throw ValidationError("--iterations and --deadline must be positive") }
         let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
@@ -44,27 +47,41 @@ struct StressShutdownCommand: AsyncParsableCommand {
         runner.shutdownDeadline = .milliseconds(deadline)
         print("shutdown stress: \(scenarios.count) scenario(s) x \(iterations) iterations, seed \(seed), deadline \(deadline) ms")
         let total = iterations
+        var knownIssueIterations = 0
         for scenario in scenarios {
-            let summary = await runner.run(scenario, iterations: iterations, seed: seed) { done in
+            // Bridge scenarios keep going past the bridge's known issues (counted below); every
+            // other scenario stops at its first failure.
+            let isBridge = scenario.name.hasPrefix("bridge-")
+            let summary = await runner.run(scenario, iterations: iterations, seed: seed, keepGoing: isBridge) { done in
                 if done % 1000 == 0 && done < total { print("  \(scenario.name): \(done)/\(total)") }
             }
             print(summary)
-            if let failure = summary.failures.first {
+            let (known, other) = isBridge ? KnownBridgeIssue.split(summary.failures) : ([:], summary.failures)
+            for (issue, seen) in known {
+                print("  known MQTTBridge issue in \(seen.count) iteration(s): \(issue.rawValue) (first at seed \(seen.first.seed))")
+            }
+            knownIssueIterations += summary.failures.count - other.count
+            if let failure = other.first {
                 print(failure)
+                await broker.stop()
                 throw ExitCode(1)
             }
         }
+        await broker.stop()
         let leaked = await Self.busThreadsAfterSettling()
         guard leaked.isEmpty else {
             print("FAILURE: bus threads still alive after every scenario: \(leaked)")
             throw ExitCode(1)
         }
-        print("no bus threads left (checked /proc/self/task)")
-        print("all scenarios passed: \(scenarios.count) x \(iterations) iterations, zero hangs")
+        print("no bus or client event-loop threads left (checked /proc/self/task)")
+        let caveat = knownIssueIterations == 0 ? "" : " (\(knownIssueIterations) iterations showed only known MQTTBridge issues, listed above)"
+        print("all scenarios passed: \(scenarios.count) x \(iterations) iterations, zero hangs\(caveat)")
     }
 
-    /// The names of this process's threads that belong to a bus (`vbus-*`), waiting up to two
-    /// seconds for detached threads to finish exiting.
+    /// The names of this process's threads that belong to a bus (`vbus-*`) or to an event-loop group
+    /// an MQTT client made for itself (`NIO-ELT-*`; the clients use NIO's singleton group, whose
+    /// `NIO-SGLTN-*` threads live as long as the process), waiting up to two seconds for detached
+    /// threads to finish exiting.
     static func busThreadsAfterSettling() async -> [String] {
         let deadline = ContinuousClock.now + .seconds(2)
         while true {
@@ -72,7 +89,7 @@ struct StressShutdownCommand: AsyncParsableCommand {
             let busThreads = names.compactMap { task in
                 (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?
                     .trimmingCharacters(in: .whitespacesAndNewlines)
-            }.filter { $0.hasPrefix("vbus-") }
+            }.filter { $0.hasPrefix("vbus-") || $0.hasPrefix("NIO-ELT-") }
             if busThreads.isEmpty || ContinuousClock.now >= deadline { return busThreads }
             try? await Task.sleep(for: .milliseconds(10))
         }
