@@ -15,6 +15,7 @@ extension MQTTBridge {
         let (outcomes, pending) = AsyncStream.makeStream(of: (rule: Int, ticket: MQTTPublishTicket).self)
         async let collected: Void = collectOutcomes(outcomes)
         for await message in subscription {
+            if Task.isCancelled { break } // the drain timed out: what is left was never taken
             if message.origin == id {
                 continue // ours, brought in from MQTT: never sent back out
             }

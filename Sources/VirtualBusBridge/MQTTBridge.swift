@@ -67,14 +67,23 @@ public final class MQTTBridge: Service, Sendable {
         let session = Task.detached { try await self.mqtt.run() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await withTaskCancellationHandler { try await session.value } onCancel: { session.cancel() } }
-            try await waitForFirstConnection()
-            let outbound = try await subscribeOnBus()
-            // Retained messages from MQTT: late bus subscribers get the latest value per topic.
-            let retained = rules.contains { $0.direction.carriesIn } ? try bus.makeLastValueCache() : nil
-            retainedCache.withLock { $0 = retained }
-            var subscribed: [(Int, MQTTSubscription)] = []
-            for (rule, subscription) in subscribing { subscribed.append((rule, try await subscription.value)) }
-            let inbound = subscribed
+            let outbound: BusSubscription?, retained: BusLastValueCache?, inbound: [(Int, MQTTSubscription)]
+            do {
+                try await waitForFirstConnection()
+                outbound = try await subscribeOnBus()
+                // Retained messages from MQTT: late bus subscribers get the latest value per topic.
+                retained = rules.contains { $0.direction.carriesIn } ? try bus.makeLastValueCache() : nil
+                retainedCache.withLock { $0 = retained }
+                var subscribed: [(Int, MQTTSubscription)] = []
+                for (rule, subscription) in subscribing { subscribed.append((rule, try await subscription.value)) }
+                inbound = subscribed
+            } catch {
+                // A start that fails leaves nothing running: the session and the bus stop too.
+                for (_, subscription) in subscribing { subscription.cancel() }
+                mqtt.shutdown()
+                await bus.shutdown()
+                throw error
+            }
             relaying.withLock { $0 = true }
             logger.debug("bridge relaying", metadata: ["id": "\(id)", "rules": "\(rules.count)"])
             let outboundRelay = Task { if let outbound { await self.relayOut(outbound) } }
@@ -98,7 +107,11 @@ public final class MQTTBridge: Service, Sendable {
                 waiting.cancelAll()
                 return drained
             }
-            if !drained { logger.warning("bridge: in-flight publishes did not finish within the shutdown timeout") }
+            if !drained {
+                logger.warning("bridge: in-flight publishes did not finish within the shutdown timeout")
+                // Stop relaying what the bus subscription still holds: it would only fail below.
+                outboundRelay.cancel()
+            }
             // 3. MQTT DISCONNECT (fails what is left with `shutdown`, counted), 4. the bus.
             mqtt.shutdown()
             outboundRelay.cancel()

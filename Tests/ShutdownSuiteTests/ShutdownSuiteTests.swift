@@ -52,25 +52,13 @@ struct ShutdownScenarioTests {
         // One mosquitto per scenario, shared by its iterations (bridge-broker-lost kills its own).
         let broker = BridgeBroker()
         let scenario = try #require(ShutdownScenario.bridgeScenarios(broker: broker).first { $0.name == name })
-        // Keeps going past failures, so a known bridge issue does not hide the iterations after it
-        // (an iteration abandons threads only when it hangs, which fails the test anyway).
+        // Keeps going past failures, so every failing iteration is reported (an iteration abandons
+        // threads only when it hangs, which fails the test anyway).
         let summary = await makeRunner().run(scenario, iterations: bridgeIterations, seed: suiteSeed, keepGoing: true)
         await broker.stop()
         print(summary)
         #expect(summary.iterations == bridgeIterations)
-        recordBridgeFailures(summary.failures)
-    }
-
-    /// Records every failure; those made only of known MQTTBridge issues (``KnownBridgeIssue``;
-    /// VirtualBusBridge owns the fixes) as one known issue each, with a count.
-    private func recordBridgeFailures(_ failures: [ShutdownFailure]) {
-        let (known, other) = KnownBridgeIssue.split(failures)
-        for failure in other { Issue.record("\(failure)") }
-        for (issue, seen) in known.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            withKnownIssue("MQTTBridge: \(issue.rawValue)", isIntermittent: true) {
-                Issue.record("\(seen.count) iteration(s); first:\n\(seen.first)")
-            }
-        }
+        for failure in summary.failures { Issue.record("\(failure)") }
     }
 }
 

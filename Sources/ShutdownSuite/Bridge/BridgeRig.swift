@@ -84,7 +84,7 @@ final class BridgeRig: Sendable {
             h.state.withLock { $0.componentShutdownDuration = .now - start }
             verifyEnd(h)
         } else if let takenAtDrain, outbound.forwarded > takenAtDrain {
-            h.fail("\(KnownBridgeIssue.relayedAfterDrain.rawValue): \(outbound.forwarded - takenAtDrain) messages, and it did not end within \(limit) of graceful shutdown (drain timeout \(drainTimeout))")
+            h.fail("the bridge kept relaying bus messages after its drain timeout: \(outbound.forwarded - takenAtDrain) messages, and it did not end within \(limit) of graceful shutdown (drain timeout \(drainTimeout))")
         } else {
             h.fail("the bridge did not end within \(limit) of graceful shutdown (drain timeout \(drainTimeout))")
         }
@@ -95,7 +95,7 @@ final class BridgeRig: Sendable {
     /// publish left without an outcome, and every message taken from the bus ended in exactly one
     /// counted outcome (acknowledged, or failed with a reason).
     private func verifyEnd(_ h: ScenarioHarness) {
-        if !h.bus.isShutDown { h.fail("\(KnownBridgeIssue.busLeftRunning.rawValue) (its run ended with: \(runError.value ?? "no error"))") }
+        if !h.bus.isShutDown { h.fail("the bridge ended without shutting the bus down (its run ended with: \(runError.value ?? "no error"))") }
         let session = mqtt.statistics
         if session.isConnected { h.fail("the bridge's MQTT session is still connected after the bridge ended") }
         if session.publishesPending != 0 { h.fail("\(session.publishesPending) MQTT publishes have no outcome after the bridge ended") }
@@ -115,7 +115,7 @@ final class BridgeRig: Sendable {
         guard let took = h.state.withLock({ $0.componentShutdownDuration }), took < drainTimeout else { return }
         let cutOff = bridge.statistics.reduce(0) { $0 + ($1.failedOut["shutdown"] ?? 0) }
         if cutOff > 0 {
-            h.fail("\(KnownBridgeIssue.sessionClosedBeforeDrain.rawValue): \(cutOff) publishes failed with shutdown, the bridge ended after \(took) (drain timeout \(drainTimeout))")
+            h.fail("the MQTT session was shut down before the bridge drained: \(cutOff) publishes failed with shutdown, the bridge ended after \(took) (drain timeout \(drainTimeout))")
         }
     }
 

@@ -56,7 +56,7 @@ extension ShutdownScenario {
             _ = await h.awaitCondition("every acknowledged MQTT message reached the bus") { inbound.seen >= confirmedIn }
             // Mid-stream: both directions keep going through shutdown. The bus side is bounded:
             // what the bridge took but had not relayed when its drain ended is relayed into the
-            // closed session (KnownBridgeIssue.relayedAfterDrain), and an unbounded burst makes
+            // closed session (relaying after the drain), and an unbounded burst makes
             // that a whole 8,192-message batch, seconds under a sanitizer.
             h.burst(publisher, limit: h.random(in: 500...5_000))
             let streamIn = Task { await peer.publish(.max, on: tag + "cmd/stream", index: 1_001) }

@@ -47,21 +47,12 @@ struct StressShutdownCommand: AsyncParsableCommand {
         runner.shutdownDeadline = .milliseconds(deadline)
         print("shutdown stress: \(scenarios.count) scenario(s) x \(iterations) iterations, seed \(seed), deadline \(deadline) ms")
         let total = iterations
-        var knownIssueIterations = 0
         for scenario in scenarios {
-            // Bridge scenarios keep going past the bridge's known issues (counted below); every
-            // other scenario stops at its first failure.
-            let isBridge = scenario.name.hasPrefix("bridge-")
-            let summary = await runner.run(scenario, iterations: iterations, seed: seed, keepGoing: isBridge) { done in
+            let summary = await runner.run(scenario, iterations: iterations, seed: seed, keepGoing: false) { done in
                 if done % 1000 == 0 && done < total { print("  \(scenario.name): \(done)/\(total)") }
             }
             print(summary)
-            let (known, other) = isBridge ? KnownBridgeIssue.split(summary.failures) : ([:], summary.failures)
-            for (issue, seen) in known {
-                print("  known MQTTBridge issue in \(seen.count) iteration(s): \(issue.rawValue) (first at seed \(seen.first.seed))")
-            }
-            knownIssueIterations += summary.failures.count - other.count
-            if let failure = other.first {
+            if let failure = summary.failures.first {
                 print(failure)
                 await broker.stop()
                 throw ExitCode(1)
@@ -74,8 +65,7 @@ struct StressShutdownCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         print("no bus or client event-loop threads left (checked /proc/self/task)")
-        let caveat = knownIssueIterations == 0 ? "" : " (\(knownIssueIterations) iterations showed only known MQTTBridge issues, listed above)"
-        print("all scenarios passed: \(scenarios.count) x \(iterations) iterations, zero hangs\(caveat)")
+        print("all scenarios passed: \(scenarios.count) x \(iterations) iterations, zero hangs")
     }
 
     /// The names of this process's threads that belong to a bus (`vbus-*`) or to an event-loop group
