@@ -84,6 +84,7 @@ let package = Package(
             name: "VirtualBusBridge",
             dependencies: [
                 "VirtualBus",
+                "ZeroMQ",
                 "VirtualBusMQTT",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #endif
 #include <pthread.h>
+#include <spawn.h>
 #include <zmq.h>
 
 /// ZMQ_VERSION is a function-like macro, which Swift cannot import.
@@ -18,6 +19,18 @@ static inline void CZeroMQ_setCurrentThreadName(const char *name) {
     pthread_setname_np(pthread_self(), name);
 #else
     (void)name;
+#endif
+}
+
+/// Makes a `posix_spawn` child close every descriptor from `lowest` on before it runs, so it
+/// inherits none of the parent's sockets and pipes. A glibc 2.34+ GNU extension that Glibc's Swift
+/// module does not export; returns ENOSYS where it is missing.
+static inline int CZeroMQ_spawnActionsCloseFrom(posix_spawn_file_actions_t *actions, int lowest) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+#else
+    (void)actions; (void)lowest;
+    return 38; /* ENOSYS */
 #endif
 }
 

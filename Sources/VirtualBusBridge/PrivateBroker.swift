@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import ZeroMQ
 
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +21,7 @@ public final class PrivateBroker: Sendable {
     private let executable: String
     private let directory: URL
     private let timeout: Duration
-    private let process = Mutex<Process?>(nil)
+    private let process = Mutex<SpawnedProcess?>(nil)
 
     /// Starts mosquitto with anonymous access on 127.0.0.1 and waits until it accepts connections.
     ///
@@ -66,13 +67,10 @@ public final class PrivateBroker: Sendable {
     private var configurationFile: URL { directory.appendingPathComponent("mosquitto.conf") }
 
     private func launch() throws(BridgeError) {
-        let started = Process()
+        // posix_spawn, not Foundation's Process: see SpawnedProcess for why.
+        let started: SpawnedProcess
         do {
-            started.executableURL = URL(fileURLWithPath: executable)
-            started.arguments = ["-c", configurationFile.path]
-            started.standardOutput = FileHandle.nullDevice
-            started.standardError = FileHandle.nullDevice
-            try started.run()
+            started = try SpawnedProcess(executable: executable, arguments: ["-c", configurationFile.path], captureOutput: false)
         } catch {
             throw BridgeError(.brokerUnavailable, "cannot start mosquitto: \(error)")
         }
@@ -109,12 +107,12 @@ public final class PrivateBroker: Sendable {
     public func kill(graceful: Bool = false) {
         guard let running = process.withLock({ process in defer { process = nil }; return process }) else { return }
         if graceful && running.isRunning {
-            Glibc.kill(running.processIdentifier, SIGTERM)
+            running.send(SIGTERM)
             let deadline = ContinuousClock.now + .seconds(5)
             while running.isRunning && ContinuousClock.now < deadline { usleep(2_000) } // bounded wait for the exit
         }
-        if running.isRunning { Glibc.kill(running.processIdentifier, SIGKILL) }
-        running.waitUntilExit()
+        running.send(SIGKILL)
+        running.waitForExit()
     }
 
     /// Starts the broker again after ``kill()``, on the same port. Does nothing if it is running.

@@ -1,34 +1,25 @@
 import Foundation
 import Testing
+import ZeroMQ
 
 /// A program the tests start (the `vbus` CLI, a pyzmq peer), with its output lines as an async
 /// stream and a bounded wait for its exit.
-final class ChildProcess: @unchecked Sendable {
-    // @unchecked: `process` is configured before run() and afterwards only read (Foundation's
-    // Process is itself thread-safe for isRunning/terminate/terminationStatus).
-    let process = Process()
+///
+/// Started with `posix_spawn` (``SpawnedProcess``), not Foundation's `Process`, whose `run()`
+/// crashes intermittently in a process with as many descriptors as a test runner has.
+final class ChildProcess: Sendable {
+    let process: SpawnedProcess
     let lines: AsyncStream<String>
     let errorLines: AsyncStream<String>
     private let name: String
 
     init(_ executable: String, _ arguments: [String], standardInput: String? = nil) throws {
         name = URL(fileURLWithPath: executable).lastPathComponent + " " + (arguments.first ?? "")
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        if let standardInput {
-            let input = Pipe()
-            process.standardInput = input
-            input.fileHandleForWriting.write(Data(standardInput.utf8))
-            try input.fileHandleForWriting.close()
-        } else {
-            process.standardInput = FileHandle.nullDevice
-        }
-        lines = Self.lines(of: output.fileHandleForReading)
-        errorLines = Self.lines(of: errors.fileHandleForReading)
-        try process.run()
+        process = try SpawnedProcess(executable: executable, arguments: arguments, standardInput: standardInput.map { Array($0.utf8) })
+        // Readers own copies of the descriptors: the process's own close when it goes away, while a
+        // reader thread may still be draining the last lines.
+        lines = Self.lines(of: FileHandle(fileDescriptor: dup(process.standardOutput!), closeOnDealloc: true))
+        errorLines = Self.lines(of: FileHandle(fileDescriptor: dup(process.standardError!), closeOnDealloc: true))
     }
 
     /// `vbus` as built next to the test bundle (`swift build --build-tests` builds it).
@@ -61,23 +52,23 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Sends SIGTERM.
-    func terminate() { process.terminate() }
+    func terminate() { process.send(SIGTERM) }
 
     /// Waits for the exit (bounded) and returns the status.
     func exitStatus(within limit: Duration = .seconds(20)) async throws -> Int32 {
         let deadline = ContinuousClock.now + limit
         while process.isRunning {
             if ContinuousClock.now > deadline {
-                process.interrupt()
+                process.send(SIGINT)
                 throw TimedOut(what: "\(name) exit")
             }
-            try await Task.sleep(for: .milliseconds(5))
+            try await Task.sleep(for: .milliseconds(5)) // polling the child's state, not timing it
         }
-        return process.terminationStatus
+        return process.waitForExit()
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        process.send(SIGTERM)
     }
 
     private static func lines(of handle: FileHandle) -> AsyncStream<String> {
