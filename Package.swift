@@ -148,6 +148,7 @@ let package = Package(
             name: "VirtualBusMQTTTests",
             dependencies: [
                 "VirtualBusMQTT",
+                "ZeroMQ",  // SpawnedProcess, for the mosquitto the tests start
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -3,6 +3,7 @@ public import ServiceLifecycle
 public import VirtualBus
 public import VirtualBusMQTT
 import Synchronization
+import ZeroMQ
 
 /// Relays messages between a ``VirtualBus/VirtualBus`` and an MQTT session by ``BridgeRule``s.
 ///
@@ -68,20 +69,29 @@ public final class MQTTBridge: Service, Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await withTaskCancellationHandler { try await session.value } onCancel: { session.cancel() } }
             let outbound: BusSubscription?, retained: BusLastValueCache?, inbound: [(Int, MQTTSubscription)]
+            // Graceful shutdown during the start ends the session, which ends whatever the start
+            // waits for (a connection, a SUBACK from a broker that went away).
+            let stoppedWhileStarting = Atomic<Bool>(false)
             do {
-                try await waitForFirstConnection()
-                outbound = try await subscribeOnBus()
-                // Retained messages from MQTT: late bus subscribers get the latest value per topic.
-                retained = rules.contains { $0.direction.carriesIn } ? try bus.makeLastValueCache() : nil
-                retainedCache.withLock { $0 = retained }
-                var subscribed: [(Int, MQTTSubscription)] = []
-                for (rule, subscription) in subscribing { subscribed.append((rule, try await subscription.value)) }
-                inbound = subscribed
+                (outbound, retained, inbound) = try await withGracefulShutdownHandler {
+                    try await waitForFirstConnection()
+                    let outbound = try await subscribeOnBus()
+                    // Retained messages from MQTT: late bus subscribers get the latest value per topic.
+                    let retained = rules.contains { $0.direction.carriesIn } ? try bus.makeLastValueCache() : nil
+                    retainedCache.withLock { $0 = retained }
+                    var subscribed: [(Int, MQTTSubscription)] = []
+                    for (rule, subscription) in subscribing { subscribed.append((rule, try await subscription.value)) }
+                    return (outbound, retained, subscribed)
+                } onGracefulShutdown: {
+                    stoppedWhileStarting.store(true, ordering: .relaxed)
+                    self.mqtt.shutdown()
+                }
             } catch {
                 // A start that fails leaves nothing running: the session and the bus stop too.
                 for (_, subscription) in subscribing { subscription.cancel() }
                 mqtt.shutdown()
                 await bus.shutdown()
+                if stoppedWhileStarting.load(ordering: .relaxed) { return }
                 throw error
             }
             relaying.withLock { $0 = true }
@@ -100,13 +110,15 @@ public final class MQTTBridge: Service, Sendable {
             outbound?.cancel()
             inboundRelays.cancel()
             // 2. Wait for in-flight publishes, within the deadline.
-            let drained = await withTaskGroup(of: Bool.self) { waiting in
-                waiting.addTask { await outboundRelay.value; await inboundRelays.value; return true }
-                waiting.addTask { try? await Task.sleep(for: self.shutdownTimeout); return false }
-                let drained = await waiting.next() ?? false
-                waiting.cancelAll()
-                return drained
+            // An event, not a task group: a group would wait for its relay-watching child even
+            // after the timeout (awaiting a task's value cannot be cancelled).
+            let relaysEnded = OneShotEvent()
+            Task {
+                await outboundRelay.value
+                await inboundRelays.value
+                relaysEnded.fire()
             }
+            let drained = await relaysEnded.wait(until: .now + shutdownTimeout)
             if !drained {
                 logger.warning("bridge: in-flight publishes did not finish within the shutdown timeout")
                 // Stop relaying what the bus subscription still holds: it would only fail below.

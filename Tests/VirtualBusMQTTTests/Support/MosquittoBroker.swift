@@ -2,21 +2,23 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Testing
+import ZeroMQ
 
 /// A real mosquitto the tests start on a free loopback port with a generated config.
 ///
 /// Fails loudly (never skips) when mosquitto is missing or does not come up. Readiness is
 /// detected by connecting to the port, not by sleeping.
 final class MosquittoBroker: @unchecked Sendable {
-    // @unchecked: `port`, `process` and `stderrPipe` are replaced only by start()/stop()/restart(), which tests call sequentially
+    // @unchecked: `port` and `process` are replaced only by start()/stop()/restart(), which tests call sequentially
     // from one task; the other properties are immutable.
     static let executable = "/usr/sbin/mosquitto"
 
     private(set) var port: Int
     let directory: URL
     let extraConfig: String
-    private var process: Process?
-    private var stderrPipe = Pipe()
+    /// Started with posix_spawn (SpawnedProcess): Foundation's Process.run() crashes intermittently
+    /// in a process with as many descriptors as the test runner.
+    private var process: SpawnedProcess?
 
     struct StartError: Error, CustomStringConvertible {
         var description: String
@@ -87,23 +89,17 @@ final class MosquittoBroker: @unchecked Sendable {
 
             """
         try config.write(to: configURL, atomically: true, encoding: .utf8)
-        stderrPipe = Pipe()  // a fresh pipe per launch: the previous one's write end is closed
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
-        process.arguments = ["-c", configURL.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = stderrPipe
-        try process.run()
+        let process = try SpawnedProcess(executable: Self.executable, arguments: ["-c", configURL.path])
         self.process = process
         try await waitUntilListening(process)
     }
 
-    private func waitUntilListening(_ process: Process) async throws {
+    private func waitUntilListening(_ process: SpawnedProcess) async throws {
         let deadline = ContinuousClock.now + .seconds(30)  // generous: a loaded CI machine starts processes slowly
         while ContinuousClock.now < deadline {
             guard process.isRunning else {
-                let err = String(decoding: stderrPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                throw StartError(description: "mosquitto exited with status \(process.terminationStatus): \(err)")
+                let err = String(decoding: SpawnedProcess.readAll(process.standardError!), as: UTF8.self)
+                throw StartError(description: "mosquitto exited with status \(process.waitForExit()): \(err)")
             }
             do {
                 let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -114,25 +110,25 @@ final class MosquittoBroker: @unchecked Sendable {
                 try await Task.sleep(for: .milliseconds(10))  // poll interval between connection attempts
             }
         }
-        Foundation.kill(process.processIdentifier, SIGKILL)  // before reading stderr: the read waits for EOF
-        process.waitUntilExit()
-        let err = String(decoding: stderrPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.send(SIGKILL)  // before reading stderr: the read waits for EOF
+        process.waitForExit()
+        let err = String(decoding: SpawnedProcess.readAll(process.standardError!), as: UTF8.self)
         throw StartError(description: "mosquitto did not accept connections on port \(port) within 30 s: \(err)")
     }
 
     /// Stops the broker. SIGKILL, because a child spawned from the test process may inherit a
     /// signal mask that blocks SIGTERM; persistence tests use `autosave_on_changes` instead.
     func stop() {
-        guard let process, process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        guard let process else { return }
+        process.send(SIGKILL)
+        process.waitForExit()
         self.process = nil
     }
 
     /// Freezes (SIGSTOP) or thaws (SIGCONT) the broker: a dead-but-connected broker.
     func freeze(_ frozen: Bool) {
-        guard let process, process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, frozen ? SIGSTOP : SIGCONT)
+        guard let process else { return }
+        process.send(frozen ? SIGSTOP : SIGCONT)
     }
 
     /// Starts the broker again on the same port with the same config (and persistence directory).
@@ -145,17 +141,10 @@ final class MosquittoBroker: @unchecked Sendable {
 
     /// Runs a command line tool (openssl, mosquitto_passwd) for fixtures; throws on failure.
     static func tool(_ argv: [String], in directory: URL) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
-        p.currentDirectoryURL = directory
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
+        // posix_spawn has no working directory: a shell changes into it, then runs the tool.
+        let p = try SpawnedProcess(executable: "/bin/sh", arguments: ["-c", "cd \"$0\" && exec \"$@\" 2>&1", directory.path] + argv)
+        let output = SpawnedProcess.readAll(p.standardOutput!)
+        guard p.waitForExit() == 0 else {
             throw StartError(description: "\(argv.joined(separator: " ")) failed: \(String(decoding: output, as: UTF8.self))")
         }
     }
