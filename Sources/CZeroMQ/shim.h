@@ -5,7 +5,6 @@
 #define _GNU_SOURCE
 #endif
 #include <pthread.h>
-#include <spawn.h>
 #include <zmq.h>
 
 /// ZMQ_VERSION is a function-like macro, which Swift cannot import.
@@ -24,14 +23,12 @@ static inline void CZeroMQ_setCurrentThreadName(const char *name) {
 
 /// Makes a `posix_spawn` child close every descriptor from `lowest` on before it runs, so it
 /// inherits none of the parent's sockets and pipes. A glibc 2.34+ GNU extension that Glibc's Swift
-/// module does not export; returns ENOSYS where it is missing.
-static inline int CZeroMQ_spawnActionsCloseFrom(posix_spawn_file_actions_t *actions, int lowest) {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+/// module does not export. Declared here on an opaque pointer rather than through <spawn.h>: that
+/// header, included under _GNU_SOURCE, gives `fd_set` a different shape than the one of the
+/// Glibc module, and Clang refuses the mismatch in a clean build.
+extern int posix_spawn_file_actions_addclosefrom_np(void *actions, int lowest);
+static inline int CZeroMQ_spawnActionsCloseFrom(void *actions, int lowest) {
     return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
-#else
-    (void)actions; (void)lowest;
-    return 38; /* ENOSYS */
-#endif
 }
 
 #endif
