@@ -62,7 +62,7 @@ enum BusThroughput {
         for consumer in consumers {
             let (count, first, last) = await consumer.value
             received += count
-            if let first { seconds = max(seconds, Double((last - first).components.attoseconds) / 1e18 + Double((last - first).components.seconds)) }
+            if let first { seconds = max(seconds, (last - first).seconds) }
         }
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async { done.wait(); continuation.resume() }

@@ -36,3 +36,8 @@ extension Double {
         return "\(self.formatted(decimals: 0)) /s"
     }
 }
+
+extension Duration {
+    /// The duration in seconds, as a `Double` (benchmarks' rates and reports).
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -39,8 +39,9 @@ final class ScriptedBroker: Sendable {
 
     func stop() async { try? await channel.close() }
 
+    // @unchecked: `buffer` is touched only on the child channel's event loop; the other stored
+    // properties are immutable and Sendable.
     private final class Handler: ChannelInboundHandler, @unchecked Sendable {
-        // @unchecked: `buffer` is touched only on the child channel's event loop.
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
         let script: Script
