@@ -46,7 +46,12 @@ public final class PrivateBroker: Sendable {
             """
         if persistence {
             // Saved after every change: a killed broker loses nothing it acknowledged.
-            configuration += "\npersistence true\npersistence_location \(directory.path)/\nautosave_on_changes true\nautosave_interval 1"
+            // max_inflight_messages: mosquitto 2.0.11 restores at most this many of a client's
+            // in-flight messages with their state and re-queues the rest as new PUBLISHes, even
+            // QoS 2 ones it had already released (PUBREL): duplicates no client can detect, since
+            // their packet identifiers were free again. With the default (20) a subscriber that
+            // is a little behind at shutdown gets some; 1,000 covers any window we keep.
+            configuration += "\nmax_inflight_messages 1000\npersistence true\npersistence_location \(directory.path)/\nautosave_on_changes true\nautosave_interval 1"
         }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -43,10 +43,7 @@ struct BridgeRestartTests {
             try publisher.publish(topic: "data/end", payload: "")
             try await counting.value
         }
-        // Open (issue 4): seen once in five runs late in session 2, after the MQTT client's
-        // manual-acknowledgement changes; the receiving client's QoS 2 state across a resumed
-        // session is the suspect. Kept visible as a known issue until it is found.
-        tally.expectAllOnce(qos: qos, knownIssue: "QoS 2 bus -> MQTT duplicates across a broker restart (intermittent)")
+        tally.expectAllOnce(qos: qos)
         #expect(statistics[0].failedOut.isEmpty)
         receiver.shutdown()
         try await receiving.value
@@ -76,12 +73,10 @@ struct BridgeRestartTests {
             try await sender.publish(topic: "site/cmd/end", payload: [], qos: qos)
             try await counting.value
         }
-        // Open (issues 4 and 6): the bridge acknowledges only after the bus accepted (manual
-        // acknowledgement), so a QoS 2 message taken from the subscription buffer after the
-        // connection dropped is accepted by the bus, its PUBREC has no connection to go to, and
-        // the resumed session redelivers it. Exactly once needs the client to merge a DUP
-        // redelivery with a not-yet-acknowledged copy of the same packet identifier.
-        tally.expectAllOnce(qos: qos, knownIssue: "QoS 2 MQTT -> bus duplicates across a broker restart with manual acknowledgement")
+        // The bridge acknowledges only after the bus accepted, so a QoS 2 message taken from the
+        // subscription after its connection dropped gets its PUBREC on the resumed session, and the
+        // broker's resend of it is merged into that copy, not relayed twice.
+        tally.expectAllOnce(qos: qos)
         #expect(statistics[0].droppedIn.isEmpty)
         sender.shutdown()
         try await sending.value
@@ -98,13 +93,10 @@ private final class Tally: Sendable {
     var duplicates: Int { counts.withLock { $0.reduce(0) { $0 + max($1 - 1, 0) } } }
     var missing: [Int] { counts.withLock { counts in counts.indices.filter { counts[$0] == 0 } } }
 
-    /// Every message arrived; at QoS 2 none twice (`knownIssue` names what still breaks that).
-    func expectAllOnce(qos: MQTTQoS, knownIssue: Comment) {
+    /// Every message arrived; at QoS 2 none twice.
+    func expectAllOnce(qos: MQTTQoS) {
         #expect(distinct == counts.withLock(\.count), "lost: \(missing.prefix(10))")
-        guard qos == .exactlyOnce else { return }
-        withKnownIssue(knownIssue, isIntermittent: true) {
-            #expect(duplicates == 0)
-        }
+        if qos == .exactlyOnce { #expect(duplicates == 0, "duplicated at QoS 2") }
     }
 
     func record(_ payload: some Sequence<UInt8>) {

@@ -32,7 +32,7 @@ extension ClientCore {
             return false
         }
         var copy = message
-        copy.acknowledgement = MQTTInboundAcknowledgement(core: self, packetID: inbound, generation: s.machine.generation)
+        copy.acknowledgement = MQTTInboundAcknowledgement(core: self, packetID: inbound, generation: s.machine.inboundGeneration(of: inbound))
         effects.append(.deliver(local.buffer, copy))
         return true
     }
@@ -116,9 +116,11 @@ extension ClientCore {
     /// Removes a local subscription; returns the UNSUBSCRIBE waiter when a filter was released.
     private func unregister(_ id: UInt64) -> Waiter<[MQTTReasonCode]>? {
         var effects: [Effect] = []
+        var abandoned: MQTTSubscriptionBuffer?
         let waiter: Waiter<[MQTTReasonCode]>? = state.withLock { s in
             guard let local = s.locals.removeValue(forKey: id) else { return nil }
             effects.append(.finish(local.buffer, nil))
+            if local.manual { abandoned = local.buffer }
             var released: [MQTTTopicFilter] = []
             for filter in Set(local.filters) {
                 guard var entry = s.brokerFilters[filter] else { continue }
@@ -136,7 +138,21 @@ extension ClientCore {
             return waiter
         }
         run(effects)
+        if let abandoned { forgetUnseen(in: abandoned) }
         return waiter
+    }
+
+    /// Messages a manual subscription still buffered when it ended were never seen by the
+    /// application: they leave the buffer unacknowledged and their packet identifiers are
+    /// forgotten, so the broker's resend on a resumed session is delivered again (also at QoS 2,
+    /// which otherwise merges a resend into the copy the application holds).
+    private func forgetUnseen(in buffer: MQTTSubscriptionBuffer) {
+        let unseen = buffer.removeUnacknowledged()
+        guard !unseen.isEmpty else { return }
+        perform { s in
+            for handle in unseen { s.machine.forgetInbound(handle.packetID, generation: handle.generation) }
+            return []
+        }
     }
 
     /// Ends a subscription without waiting (deinit, cancel).

@@ -3,6 +3,7 @@ extension ClientCore {
     struct Unrouted {
         var message: MQTTMessage
         var inbound: UInt16
+        var generation: UInt64
     }
 
     /// On a resumed session the broker resends unacknowledged messages, and sends what it queued
@@ -14,7 +15,7 @@ extension ClientCore {
     /// flow control, and by the packet-identifier space.
     func holdUnrouted(_ message: MQTTMessage, inbound: UInt16, _ s: inout State) -> Bool {
         guard let until = s.holdUnroutedUntil, ContinuousClock.now < until else { return false }
-        s.unrouted.append(Unrouted(message: message, inbound: inbound))
+        s.unrouted.append(Unrouted(message: message, inbound: inbound, generation: s.machine.inboundGeneration(of: inbound)))
         return true
     }
 
@@ -35,6 +36,8 @@ extension ClientCore {
 
     /// Starts the grace period after a CONNACK that resumed a session.
     func startUnroutedGrace(sessionPresent: Bool, _ s: inout State) {
+        // Held from the previous connection and never delivered: the broker resends them.
+        for held in s.unrouted { s.machine.forgetInbound(held.inbound, generation: held.generation) }
         s.unrouted = []
         let grace = configuration.unroutedMessageGrace
         s.holdUnroutedUntil = sessionPresent && grace > .zero ? ContinuousClock.now + grace : nil

@@ -38,9 +38,11 @@ public struct MQTTMessage: Sendable, Hashable {
     /// PUBREC (QoS 2) once every manual subscription that received the message acknowledged it.
     ///
     /// Idempotent, non-blocking, callable from any task; a no-op for messages that do not
-    /// ``requiresAcknowledgement``. When the connection that delivered the message has ended,
-    /// nothing is sent: the broker redelivers the message (``isDuplicate`` set) on the resumed
-    /// session, and that copy is acknowledged instead.
+    /// ``requiresAcknowledgement``. When the connection that delivered a QoS 1 message has
+    /// ended, nothing is sent: the broker redelivers it (``isDuplicate`` set) on the resumed
+    /// session, and that copy is acknowledged instead. A QoS 2 message stays this copy's across
+    /// reconnects of a resumed session: the broker's resend is not delivered again, and the
+    /// PUBREC goes out on whichever connection is current (see <doc:Acknowledgement>).
     public func acknowledge() { acknowledgement?.acknowledge() }
 
     /// Content equality; the acknowledgement handle is not compared.

@@ -73,6 +73,20 @@ final class MQTTSubscriptionBuffer: Sendable {
         waiter?.resume()
     }
 
+    /// Removes the buffered messages that wait for an acknowledgement and returns their handles
+    /// (for a manual subscription that ended: the consumer will not see them).
+    func removeUnacknowledged() -> [MQTTInboundAcknowledgement] {
+        state.withLock { s in
+            var handles: [MQTTInboundAcknowledgement] = []
+            var kept = CircularBuffer<MQTTMessage>(initialCapacity: s.messages.count)
+            for message in s.messages {
+                if let handle = message.acknowledgement { handles.append(handle) } else { kept.append(message) }
+            }
+            s.messages = kept
+            return handles
+        }
+    }
+
     /// Takes everything buffered, waiting while empty. Returns an empty batch at the end.
     ///
     /// `spare` is the consumer's drained previous batch: it becomes the network's next buffer, so

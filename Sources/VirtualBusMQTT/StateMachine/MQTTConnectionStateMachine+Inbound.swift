@@ -78,42 +78,70 @@ extension MQTTConnectionStateMachine {
             // [MQTT-4.3.3-9]: a duplicate before PUBREL is not delivered again.
             return [.send(.pubrec(AckPacket(packetID: id)))]
         }
-        if inboundPending[id] != nil {
-            // Still with the application on this connection: the acknowledgement will answer it.
+        if let pending = inboundPending[id] {
+            if pending.qos == .exactlyOnce && pending.remaining == 0 {
+                // Accepted by the application while disconnected: this resend gets the PUBREC.
+                inboundPending[id] = nil
+                inboundQoS2.insert(id)
+                return [.send(.pubrec(AckPacket(packetID: id)))]
+            }
+            // Still with the application (on this connection, or a QoS 2 copy from an earlier one
+            // of this session): its acknowledgement will answer it.
             return []
         }
         // Not closed when the broker goes past our Receive Maximum: mosquitto 2.0.11 does once
         // messages queue for a client that acknowledges late (seen: five more PUBLISH per PUBACK
         // with Receive Maximum 5), and closing would make manual acknowledgement unusable with it.
         // The state stays bounded: it is keyed by packet identifier (at most 65,535).
-        inboundPending[id] = InboundPending(qos: p.qos, remaining: 1)
+        inboundPending[id] = InboundPending(qos: p.qos, remaining: 1, generation: generation)
         return [.deliver(message, inbound: id)]
     }
+
+    /// The connection generation an acknowledgement of inbound publish `id` must name.
+    func inboundGeneration(of id: UInt16) -> UInt64 { inboundPending[id]?.generation ?? generation }
 
     /// Sets how many acknowledgements a delivered publish waits for (one per manual subscription
     /// that received it); zero acknowledges it now.
     mutating func expectAcknowledgements(_ count: Int, for id: UInt16) -> [Action] {
-        guard inboundPending[id] != nil else { return [] }
+        guard let entry = inboundPending[id] else { return [] }
         inboundPending[id]!.remaining = count
-        return count > 0 ? [] : acknowledgeInbound(id, generation: generation)
+        return count > 0 ? [] : acknowledgeInbound(id, generation: entry.generation, counting: false)
     }
 
-    /// The application accepted inbound publish `id`: once every expected acknowledgement is in,
-    /// answer PUBACK (QoS 1) or PUBREC (QoS 2; PUBREL then PUBCOMP follow as usual).
+    /// The application accepted inbound publish `id`, delivered on connection `generation`: once
+    /// every expected acknowledgement is in, answer PUBACK (QoS 1) or PUBREC (QoS 2; PUBREL then
+    /// PUBCOMP follow as usual).
     ///
-    /// An acknowledgement for an earlier connection (`generation`) is not sent: that connection's
-    /// identifiers are void, and the broker redelivers the message with DUP on a resumed session.
+    /// A QoS 1 acknowledgement for an earlier connection is not sent: the broker redelivers the
+    /// message with DUP on a resumed session. A QoS 2 one goes on the current connection of the
+    /// session, or, with none, answers the broker's resend.
     mutating func acknowledgeInbound(_ id: UInt16, generation: UInt64) -> [Action] {
-        guard generation == self.generation, state == .connected, var entry = inboundPending[id] else { return [] }
-        entry.remaining -= 1
+        acknowledgeInbound(id, generation: generation, counting: true)
+    }
+
+    private mutating func acknowledgeInbound(_ id: UInt16, generation: UInt64, counting: Bool) -> [Action] {
+        guard var entry = inboundPending[id], entry.generation == generation, !counting || entry.remaining > 0 else { return [] }
+        if counting { entry.remaining -= 1 }
         if entry.remaining > 0 {
             inboundPending[id] = entry
             return []
         }
+        if entry.qos == .exactlyOnce && state != .connected {
+            inboundPending[id] = entry
+            return []
+        }
         inboundPending[id] = nil
-        if entry.qos == .atLeastOnce { return [.send(.puback(AckPacket(packetID: id)))] }
+        if entry.qos == .atLeastOnce {
+            return generation == self.generation && state == .connected ? [.send(.puback(AckPacket(packetID: id)))] : []
+        }
         inboundQoS2.insert(id)
         return [.send(.pubrec(AckPacket(packetID: id)))]
+    }
+
+    /// The application will never acknowledge inbound publish `id` (its copy was discarded
+    /// unseen): forget it, so the broker's next resend is delivered again.
+    mutating func forgetInbound(_ id: UInt16, generation: UInt64) {
+        if inboundPending[id]?.generation == generation { inboundPending[id] = nil }
     }
 
     private mutating func pubAckReceived(_ ack: AckPacket) -> [Action] {

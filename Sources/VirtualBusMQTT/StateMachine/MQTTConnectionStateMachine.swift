@@ -71,7 +71,12 @@ struct MQTTConnectionStateMachine<Completion> {
 
     struct InboundPending {
         var qos: MQTTQoS
+        /// Acknowledgements still expected; zero for a QoS 2 message the application accepted
+        /// while no connection could carry the PUBREC (answered when the broker resends it).
         var remaining: Int
+        /// The connection it was delivered on: the application's acknowledgement names it, so an
+        /// acknowledgement never lands on a later message that reuses the packet identifier.
+        var generation: UInt64
     }
 
     struct Queued {
@@ -88,8 +93,13 @@ struct MQTTConnectionStateMachine<Completion> {
     /// Inbound QoS 2 publishes answered with PUBREC and awaiting PUBREL (kept across a resumed session).
     var inboundQoS2: Set<UInt16> = []
     /// Inbound QoS 1/2 publishes delivered but not yet acknowledged to the broker, with the number
-    /// of acknowledgements still expected. Cleared when the connection ends: the broker resends
-    /// them with DUP on a resumed session [MQTT-4.4.0-1], and they are delivered again.
+    /// of acknowledgements still expected.
+    ///
+    /// QoS 1 entries end with their connection: the broker resends the message with DUP on a
+    /// resumed session [MQTT-4.4.0-1] and it is delivered again (at least once). QoS 2 entries
+    /// outlive the connection while the session may resume: the packet identifier stays ours until
+    /// we send PUBREC, so the broker's resend is the same message and is merged into the copy the
+    /// application holds instead of being delivered twice (exactly once).
     var inboundPending: [UInt16: InboundPending] = [:]
     /// Counts connections; an acknowledgement made for an earlier connection is not sent.
     var generation: UInt64 = 0
@@ -128,7 +138,7 @@ struct MQTTConnectionStateMachine<Completion> {
         precondition(state == .idle || state == .disconnected, "connect() while \(state)")
         state = .connecting
         generation += 1
-        inboundPending = [:]
+        inboundPending = configuration.cleanStart ? [:] : inboundPending.filter { $0.value.qos == .exactlyOnce }
         connectStarted = now
         lastSent = now
         pingSent = nil
@@ -187,7 +197,9 @@ struct MQTTConnectionStateMachine<Completion> {
             // No session on the broker: in-flight state is gone. Messages not yet released to the
             // broker (no PUBREC) are sent again as new publishes; QoS 2 after PUBREC is failed —
             // resending could deliver twice, dropping it silently would break the outcome promise.
+            // Inbound QoS 2 state went with the session: nothing will be resent to merge with.
             inboundQoS2 = []
+            inboundPending = [:]
             for id in outbound.keys.sorted() {
                 let entry = outbound.removeValue(forKey: id)!
                 if entry.stage == .awaitingPubComp {

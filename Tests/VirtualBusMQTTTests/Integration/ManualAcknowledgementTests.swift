@@ -9,7 +9,7 @@ struct ManualAcknowledgementTests {
     static let cases: [(MQTTProtocolVersion, MQTTQoS)] = [(.v3_1_1, .atLeastOnce), (.v3_1_1, .exactlyOnce),
                                                           (.v5, .atLeastOnce), (.v5, .exactlyOnce)]
 
-    @Test("not acknowledged when the connection drops: redelivered with DUP; acknowledged: never again",
+    @Test("not acknowledged when the connection drops: QoS 1 redelivered with DUP, QoS 2 merged into the held copy; acknowledged: never again",
           arguments: cases)
     func redeliveredUntilAcknowledged(version: MQTTProtocolVersion, qos: MQTTQoS) async throws {
         try await MosquittoBroker.with { broker in
@@ -28,11 +28,22 @@ struct ManualAcknowledgementTests {
                 #expect(first.payload == [1] && first.requiresAcknowledgement && !first.isDuplicate)
 
                 // Not acknowledged: the broker still owns it and resends it on the resumed session.
+                let before = subscriber.core.state.withLock { $0.machine.generation }
                 proxy.cut()
-                let again = try #require(try await next(sub, "redelivery"))
-                #expect(again.payload == [1] && again.isDuplicate, "[MQTT-4.4.0-1] resent with DUP")
-                first.acknowledge()  // the old connection's copy: nothing is sent for it
-                again.acknowledge()
+                if qos == .atLeastOnce {
+                    let again = try #require(try await next(sub, "redelivery"))
+                    #expect(again.payload == [1] && again.isDuplicate, "[MQTT-4.4.0-1] resent with DUP")
+                    first.acknowledge()  // the old connection's copy: nothing is sent for it
+                    again.acknowledge()
+                } else {
+                    // QoS 2: the resend is the same packet identifier, merged into the copy we hold.
+                    try await eventually(.seconds(20), "reconnected") {
+                        subscriber.core.state.withLock { $0.machine.generation > before && $0.machine.state == .connected }
+                    }
+                    // mosquitto resends right after CONNACK, so once it answers this the resend is in.
+                    try await subscriber.publish(topic: "manual/other", payload: [], qos: .atLeastOnce)
+                    first.acknowledge()  // PUBREC on the new connection
+                }
                 #expect(subscriber.core.state.withLock { $0.machine.inboundPending.isEmpty })
 
                 // Acknowledged: another lost connection brings back only what is published after it.
@@ -87,6 +98,41 @@ struct ManualAcknowledgementTests {
             again.acknowledge()
             second.shutdown()
             try await secondTask.value
+        }
+    }
+
+    @Test("a manual subscription ended with messages unseen in its buffer: they come back on the resumed session",
+          arguments: cases)
+    func cancelledSubscriptionGivesBackUnseen(version: MQTTProtocolVersion, qos: MQTTQoS) async throws {
+        try await MosquittoBroker.with { broker in
+            let proxy = try await TCPProxy.start(to: broker.port)
+            var config = testConfiguration(broker, version, "manual-cancel")
+            config.port = proxy.port
+            config.cleanStart = false
+            config.sessionExpiry = 300
+            config.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
+            let subscriber = MQTTClient(configuration: config)
+            let task = try await startClient(subscriber)
+            try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "manual-cancel-pub")) { publisher in
+                let sub = try await subscriber.subscribe(to: ["manual/c"], options: .init(qos: qos), acknowledgement: .manual)
+                try await publisher.publish(topic: "manual/c", payload: [5], qos: qos)
+                try await eventually(.seconds(10), "buffered") { sub.bufferedCount == 1 }
+                sub.cancel()  // never seen by the application: not acknowledged, not held
+                #expect(sub.bufferedCount == 0)
+
+                let before = subscriber.core.state.withLock { $0.machine.generation }
+                proxy.cut()
+                try await eventually(.seconds(20), "reconnected") {
+                    subscriber.core.state.withLock { $0.machine.generation > before && $0.machine.state == .connected }
+                }
+                let resumed = try await subscriber.subscribe(to: ["manual/c"], options: .init(qos: qos), acknowledgement: .manual)
+                let again = try #require(try await next(resumed, "resend of the unseen message"))
+                #expect(again.payload == [5] && again.isDuplicate)
+                again.acknowledge()
+            }
+            subscriber.shutdown()
+            try await task.value
+            await proxy.stop()
         }
     }
 

@@ -81,6 +81,62 @@ struct InboundAcknowledgementTests {
         #expect(sm.acknowledgeInbound(4, generation: sm.generation).first?.sent == .puback(AckPacket(packetID: 4)))
     }
 
+    /// Ends the connection and resumes the session (or not) on a new one.
+    func reconnect(_ sm: inout SM, sessionPresent: Bool = true) {
+        _ = sm.connectionClosed(error: nil)
+        _ = sm.connect(now: t0)
+        _ = sm.received(.connack(ConnAckPacket(sessionPresent: sessionPresent, reasonCode: .success)), now: t0)
+    }
+
+    @Test("QoS 2 held across a resumed session: the resend is merged, the late acknowledgement sends PUBREC on the new connection")
+    func qos2HeldAcrossReconnect() throws {
+        var sm = connected()
+        _ = try #require(delivered(sm.received(inbound(.exactlyOnce, id: 6), now: t0)))
+        _ = sm.expectAcknowledgements(1, for: 6)
+        let old = sm.generation
+        reconnect(&sm)
+        #expect(sm.received(inbound(.exactlyOnce, id: 6, dup: true), now: t0).isEmpty, "the resend was delivered again")
+        #expect(sm.acknowledgeInbound(6, generation: old).first?.sent == .pubrec(AckPacket(packetID: 6)))
+        #expect(sm.received(inbound(.exactlyOnce, id: 6, dup: true), now: t0).first?.sent == .pubrec(AckPacket(packetID: 6)))
+        #expect(sm.received(.pubrel(AckPacket(packetID: 6)), now: t0).first?.sent == .pubcomp(AckPacket(packetID: 6)))
+        #expect(sm.inboundPending.isEmpty && sm.inboundQoS2.isEmpty)
+    }
+
+    @Test("QoS 2 acknowledged while disconnected: the broker's resend is answered with PUBREC, not delivered")
+    func qos2AcknowledgedWhileDisconnected() throws {
+        var sm = connected()
+        _ = try #require(delivered(sm.received(inbound(.exactlyOnce, id: 8), now: t0)))
+        _ = sm.expectAcknowledgements(1, for: 8)
+        let old = sm.generation
+        _ = sm.connectionClosed(error: nil)
+        #expect(sm.acknowledgeInbound(8, generation: old).isEmpty, "sent on a closed connection")
+        #expect(sm.acknowledgeInbound(8, generation: old).isEmpty, "counted twice")
+        _ = sm.connect(now: t0)
+        _ = sm.received(.connack(ConnAckPacket(sessionPresent: true, reasonCode: .success)), now: t0)
+        let resend = sm.received(inbound(.exactlyOnce, id: 8, dup: true), now: t0)
+        #expect(delivered(resend) == nil)
+        #expect(resend.first?.sent == .pubrec(AckPacket(packetID: 8)))
+    }
+
+    @Test("QoS 2 state goes with a session the broker no longer has; a forgotten copy's resend is delivered again")
+    func qos2SessionLostOrForgotten() throws {
+        var sm = connected()
+        _ = try #require(delivered(sm.received(inbound(.exactlyOnce, id: 2), now: t0)))
+        _ = sm.expectAcknowledgements(1, for: 2)
+        let old = sm.generation
+        reconnect(&sm, sessionPresent: false)
+        #expect(sm.inboundPending.isEmpty)
+        #expect(sm.acknowledgeInbound(2, generation: old).isEmpty, "acknowledged a message of a session that is gone")
+        // A new message reusing the identifier is not answered by the old copy's acknowledgement.
+        _ = try #require(delivered(sm.received(inbound(.exactlyOnce, id: 2), now: t0)))
+        _ = sm.expectAcknowledgements(1, for: 2)
+        #expect(sm.acknowledgeInbound(2, generation: old).isEmpty)
+        sm.forgetInbound(2, generation: sm.generation)
+        reconnect(&sm)
+        let (message, _) = try #require(delivered(sm.received(inbound(.exactlyOnce, id: 2, dup: true), now: t0)))
+        #expect(message.isDuplicate)
+    }
+
     @Test("a broker going past our Receive Maximum is tolerated (mosquitto 2.0.11 does), keyed by packet identifier")
     func pastReceiveMaximum() throws {
         var sm = connected(receiveMaximum: 2)

@@ -46,7 +46,9 @@ final class MosquittoBroker: @unchecked Sendable {
         if persistence {
             // mosquitto drops root privileges to its own user, which must be able to write here.
             try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: dir.path)
-            config += "\npersistence true\npersistence_location \(dir.path)/\nautosave_on_changes true\nautosave_interval 1\n"
+            // max_inflight_messages: see PrivateBroker (mosquitto restores only that many in-flight
+            // messages with their state; the rest come back as new PUBLISHes).
+            config += "\nmax_inflight_messages 1000\npersistence true\npersistence_location \(dir.path)/\nautosave_on_changes true\nautosave_interval 1\n"
         }
         let broker = MosquittoBroker(port: port, directory: dir, extraConfig: config, anonymous: anonymous)
         // The port was free when probed but another process may take it before mosquitto binds:
