@@ -12,15 +12,7 @@ struct ManualAcknowledgementTests {
     @Test("not acknowledged when the connection drops: QoS 1 redelivered with DUP, QoS 2 merged into the held copy; acknowledged: never again",
           arguments: cases)
     func redeliveredUntilAcknowledged(version: MQTTProtocolVersion, qos: MQTTQoS) async throws {
-        try await MosquittoBroker.with { broker in
-            let proxy = try await TCPProxy.start(to: broker.port)
-            var config = testConfiguration(broker, version, "manual-sub")
-            config.port = proxy.port
-            config.cleanStart = false
-            config.sessionExpiry = 300
-            config.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
-            let subscriber = MQTTClient(configuration: config)
-            let task = try await startClient(subscriber)
+        try await withPersistentSubscriber(version, "manual-sub") { broker, proxy, subscriber in
             try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "manual-pub")) { publisher in
                 let sub = try await subscriber.subscribe(to: ["manual/t"], options: .init(qos: qos), acknowledgement: .manual)
                 try await publisher.publish(topic: "manual/t", payload: [1], qos: qos)
@@ -28,8 +20,7 @@ struct ManualAcknowledgementTests {
                 #expect(first.payload == [1] && first.requiresAcknowledgement && !first.isDuplicate)
 
                 // Not acknowledged: the broker still owns it and resends it on the resumed session.
-                let before = subscriber.core.state.withLock { $0.machine.generation }
-                proxy.cut()
+                let cut = cutConnection(subscriber, proxy)
                 if qos == .atLeastOnce {
                     let again = try #require(try await next(sub, "redelivery"))
                     #expect(again.payload == [1] && again.isDuplicate, "[MQTT-4.4.0-1] resent with DUP")
@@ -37,9 +28,7 @@ struct ManualAcknowledgementTests {
                     again.acknowledge()
                 } else {
                     // QoS 2: the resend is the same packet identifier, merged into the copy we hold.
-                    try await eventually(.seconds(20), "reconnected") {
-                        subscriber.core.state.withLock { $0.machine.generation > before && $0.machine.state == .connected }
-                    }
+                    try await reconnected(subscriber, after: cut)
                     // mosquitto resends right after CONNACK, so once it answers this the resend is in.
                     try await subscriber.publish(topic: "manual/other", payload: [], qos: .atLeastOnce)
                     first.acknowledge()  // PUBREC on the new connection
@@ -54,19 +43,12 @@ struct ManualAcknowledgementTests {
                 // A round trip on the same connection: the broker handles packets in order, so once
                 // it answers this, it has our acknowledgement.
                 try await subscriber.publish(topic: "manual/other", payload: [], qos: .atLeastOnce)
-                let generation = subscriber.core.state.withLock { $0.machine.generation }
-                proxy.cut()
-                try await eventually(.seconds(20), "reconnected") {
-                    subscriber.core.state.withLock { $0.machine.generation > generation && $0.machine.state == .connected }
-                }
+                try await reconnected(subscriber, after: cutConnection(subscriber, proxy))
                 try await publisher.publish(topic: "manual/t", payload: [2], qos: qos)
                 let next = try #require(try await next(sub, "next message"))
                 #expect(next.payload == [2], "an acknowledged message was delivered again")
                 next.acknowledge()
             }
-            subscriber.shutdown()
-            try await task.value
-            await proxy.stop()
         }
     }
 
@@ -104,15 +86,7 @@ struct ManualAcknowledgementTests {
     @Test("a manual subscription ended with messages unseen in its buffer: they come back on the resumed session",
           arguments: cases)
     func cancelledSubscriptionGivesBackUnseen(version: MQTTProtocolVersion, qos: MQTTQoS) async throws {
-        try await MosquittoBroker.with { broker in
-            let proxy = try await TCPProxy.start(to: broker.port)
-            var config = testConfiguration(broker, version, "manual-cancel")
-            config.port = proxy.port
-            config.cleanStart = false
-            config.sessionExpiry = 300
-            config.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
-            let subscriber = MQTTClient(configuration: config)
-            let task = try await startClient(subscriber)
+        try await withPersistentSubscriber(version, "manual-cancel") { broker, proxy, subscriber in
             try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "manual-cancel-pub")) { publisher in
                 let sub = try await subscriber.subscribe(to: ["manual/c"], options: .init(qos: qos), acknowledgement: .manual)
                 try await publisher.publish(topic: "manual/c", payload: [5], qos: qos)
@@ -120,19 +94,12 @@ struct ManualAcknowledgementTests {
                 sub.cancel()  // never seen by the application: not acknowledged, not held
                 #expect(sub.bufferedCount == 0)
 
-                let before = subscriber.core.state.withLock { $0.machine.generation }
-                proxy.cut()
-                try await eventually(.seconds(20), "reconnected") {
-                    subscriber.core.state.withLock { $0.machine.generation > before && $0.machine.state == .connected }
-                }
+                try await reconnected(subscriber, after: cutConnection(subscriber, proxy))
                 let resumed = try await subscriber.subscribe(to: ["manual/c"], options: .init(qos: qos), acknowledgement: .manual)
                 let again = try #require(try await next(resumed, "resend of the unseen message"))
                 #expect(again.payload == [5] && again.isDuplicate)
                 again.acknowledge()
             }
-            subscriber.shutdown()
-            try await task.value
-            await proxy.stop()
         }
     }
 
@@ -162,6 +129,40 @@ struct ManualAcknowledgementTests {
             #expect(sub.droppedCount == 0, "the buffer of 2 dropped a message awaiting acknowledgement")
             client.shutdown()
             try await task.value
+        }
+    }
+
+    /// A subscriber with a persistent session that reconnects quickly, behind a proxy the test can
+    /// cut, on a fresh broker; shut down after `body`.
+    func withPersistentSubscriber(_ version: MQTTProtocolVersion, _ name: String,
+                                  _ body: (MosquittoBroker, TCPProxy, MQTTClient) async throws -> Void) async throws {
+        try await MosquittoBroker.with { broker in
+            let proxy = try await TCPProxy.start(to: broker.port)
+            var config = testConfiguration(broker, version, name)
+            config.port = proxy.port
+            config.cleanStart = false
+            config.sessionExpiry = 300
+            config.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
+            let subscriber = MQTTClient(configuration: config)
+            let task = try await startClient(subscriber)
+            try await body(broker, proxy, subscriber)
+            subscriber.shutdown()
+            try await task.value
+            await proxy.stop()
+        }
+    }
+
+    /// Cuts the subscriber's connection; returns the connection generation it had.
+    func cutConnection(_ subscriber: MQTTClient, _ proxy: TCPProxy) -> UInt64 {
+        let generation = subscriber.core.state.withLock { $0.machine.generation }
+        proxy.cut()
+        return generation
+    }
+
+    /// Waits until the subscriber is connected again on a later connection than `generation`.
+    func reconnected(_ subscriber: MQTTClient, after generation: UInt64) async throws {
+        try await eventually(.seconds(20), "reconnected") {
+            subscriber.core.state.withLock { $0.machine.generation > generation && $0.machine.state == .connected }
         }
     }
 
