@@ -126,6 +126,7 @@ let package = Package(
             name: "VirtualBusTests",
             dependencies: [
                 "VirtualBus", "ZeroMQ",
+                "VirtualBusBridge",  // PrivateBroker, for the secured brokers of the CLI bridge tests
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

@@ -103,6 +103,7 @@ public final class MQTTClient: Service, Sendable {
             throw error
         }
         var attempt = 0
+        var everConnected = false
         var rng = SystemRandomNumberGenerator()
         while !core.isShutdown {
             var failure: MQTTError?
@@ -110,7 +111,10 @@ public final class MQTTClient: Service, Sendable {
                 let end = Waiter<ClientCore.ConnectionEnd>()
                 try await connectChannel(end: end)
                 let result = try await end.value()
-                if result.wasConnected { attempt = 0 }
+                if result.wasConnected {
+                    attempt = 0
+                    everConnected = true
+                }
                 failure = result.error
                 if failure == nil && !core.isShutdown { failure = MQTTError(.connectionFailed, "the connection was closed") }
             } catch let error as MQTTError {
@@ -120,7 +124,8 @@ public final class MQTTClient: Service, Sendable {
             }
             if core.isShutdown { break }
             let error = failure ?? MQTTError(.connectionFailed, "the connection ended")
-            guard let policy = configuration.reconnect, policy.maximumAttempts.map({ attempt < $0 }) ?? true else {
+            guard let policy = configuration.reconnect, policy.maximumAttempts.map({ attempt < $0 }) ?? true,
+                  !Self.isFinal(error, everConnected: everConnected) else {
                 core.failConnectWaiters(error)
                 core.shutdown(error: error)
                 throw error
@@ -130,6 +135,17 @@ public final class MQTTClient: Service, Sendable {
             logger.info("MQTT connection lost, reconnecting", metadata: ["error": "\(error)", "delay": "\(delay)"])
             await core.sleep(for: delay)
         }
+    }
+
+    /// Failures that no reconnect can mend, so they end the client even with a reconnect policy.
+    ///
+    /// A refused CONNACK (bad user name or password, not authorised, banned, ...) has already ended
+    /// the session in the state machine, which cannot be connected again (reconnecting it was a
+    /// crash). A TLS failure before the first connection is a configuration error (an untrusted
+    /// certificate, a wrong host name, an unreadable CA file): retrying would only hide its reason
+    /// behind a connect timeout. Once connected, TLS failures are retried like any lost connection.
+    private static func isFinal(_ error: MQTTError, everConnected: Bool) -> Bool {
+        error.code == .connectionRefused || (error.code == .tls && !everConnected)
     }
 
     /// What can be refused before connecting, with a clearer reason than a broker would give.

@@ -99,6 +99,22 @@ public struct MQTTReasonCode: RawRepresentable, Hashable, Sendable, CustomString
     /// Wildcard subscriptions not supported.
     public static let wildcardSubscriptionsNotSupported = MQTTReasonCode(rawValue: 0xA2)
 
+    /// The refusals of CONNACK a user can act on, in words (3.2.2.2; 3.1.1 return codes map onto
+    /// them), so that "bad user name or password" is read in the error instead of a bare `0x86`.
+    var refusalMeaning: String? {
+        switch self {
+        case .unsupportedProtocolVersion: "unsupported protocol version"
+        case .clientIdentifierNotValid: "client identifier not valid"
+        case .badUserNameOrPassword: "bad user name or password"
+        case .notAuthorized: "not authorized"
+        case .serverUnavailable: "server unavailable"
+        case .serverBusy: "server busy"
+        case .banned: "banned"
+        case .badAuthenticationMethod: "bad authentication method"
+        default: nil
+        }
+    }
+
     /// The hexadecimal code, e.g. `0x87`.
     public var description: String {
         let hex = String(rawValue, radix: 16, uppercase: true)

@@ -164,7 +164,8 @@ struct MQTTConnectionStateMachine<Completion> {
     mutating func connAckReceived(_ ack: ConnAckPacket, now: ContinuousClock.Instant) -> [Action] {
         guard state == .connecting else { return violation("CONNACK while \(state) [MQTT-3.2.0-2]") }
         if ack.reasonCode.isFailure {
-            let error = MQTTError(.connectionRefused, "broker refused the connection", reasonCode: ack.reasonCode)
+            let meaning = ack.reasonCode.refusalMeaning.map { ": \($0)" } ?? ""
+            let error = MQTTError(.connectionRefused, "broker refused the connection\(meaning)", reasonCode: ack.reasonCode)
             state = .closed
             return failEverything(error) + [.close(error)]
         }

@@ -18,9 +18,11 @@ struct SecurityTests {
                 var it = sub.makeAsyncIterator()
                 #expect(try await it.next()?.payload == [42])
             }
-            // System trust store: the self-signed CA is not trusted, so the handshake must fail.
+            // System trust store: the self-signed CA is not trusted, so the handshake must fail, and
+            // at the first connection that is final even with a reconnect policy.
             var untrusted = testConfiguration(broker, .v5, "tls-untrusted")
             untrusted.tls = MQTTTLSConfiguration()
+            untrusted.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(20))
             let client = MQTTClient(configuration: untrusted)
             let error = await #expect(throws: MQTTError.self) { try await withDeadline(.seconds(10)) { try await client.run() } }
             #expect(error?.code == .tls, "\(String(describing: error))")
@@ -56,10 +58,13 @@ struct SecurityTests {
             }
             var bad = good
             bad.credentials = MQTTCredentials(username: "alice", password: "wrong-battery-staple")
+            // A refusal is final even with a reconnect policy (reconnecting it was a crash).
+            bad.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(20))
             let client = MQTTClient(configuration: bad)
             let error = await #expect(throws: MQTTError.self) { try await withDeadline(.seconds(10)) { try await client.run() } }
             #expect(error?.code == .connectionRefused)
             #expect([MQTTReasonCode.badUserNameOrPassword, .notAuthorized].contains(error?.reasonCode))
+            #expect(["bad user name or password", "not authorized"].contains { error?.message.hasSuffix($0) == true })
             #expect(!"\(String(describing: error))".contains("wrong-battery") && !"\(bad)".contains("wrong-battery"))
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import ZeroMQ
 
@@ -12,14 +13,16 @@ final class ChildProcess: Sendable {
     let lines: AsyncStream<String>
     let errorLines: AsyncStream<String>
     private let name: String
+    /// Every line of both streams as read, whoever consumes the streams (see ``transcript(within:)``).
+    private let recorded = Recorded()
 
     init(_ executable: String, _ arguments: [String], standardInput: String? = nil) throws {
         name = URL(fileURLWithPath: executable).lastPathComponent + " " + (arguments.first ?? "")
         process = try SpawnedProcess(executable: executable, arguments: arguments, standardInput: standardInput.map { Array($0.utf8) })
         // Readers own copies of the descriptors: the process's own close when it goes away, while a
         // reader thread may still be draining the last lines.
-        lines = Self.lines(of: FileHandle(fileDescriptor: dup(process.standardOutput!), closeOnDealloc: true))
-        errorLines = Self.lines(of: FileHandle(fileDescriptor: dup(process.standardError!), closeOnDealloc: true))
+        lines = Self.lines(of: FileHandle(fileDescriptor: dup(process.standardOutput!), closeOnDealloc: true), recording: recorded)
+        errorLines = Self.lines(of: FileHandle(fileDescriptor: dup(process.standardError!), closeOnDealloc: true), recording: recorded)
     }
 
     /// `vbus` as built next to the test bundle (`swift build --build-tests` builds it).
@@ -51,6 +54,18 @@ final class ChildProcess: Sendable {
         }
     }
 
+    /// Everything the process wrote on standard output and standard error, once both have ended
+    /// (within `limit`), lines already taken by ``firstLine(_:within:where:)`` included: for
+    /// checking what a program must never print, such as a password.
+    func transcript(within limit: Duration = .seconds(10)) async throws -> String {
+        let (lines, errorLines) = (self.lines, self.errorLines)
+        try await withDeadline(limit, "\(name): end of its output") {
+            for await _ in lines {}
+            for await _ in errorLines {}
+        }
+        return recorded.lines.withLock { $0.joined(separator: "\n") }
+    }
+
     /// Sends SIGTERM.
     func terminate() { process.send(SIGTERM) }
 
@@ -71,8 +86,16 @@ final class ChildProcess: Sendable {
         process.send(SIGTERM)
     }
 
-    private static func lines(of handle: FileHandle) -> AsyncStream<String> {
+    private final class Recorded: Sendable {
+        let lines = Mutex<[String]>([])
+    }
+
+    private static func lines(of handle: FileHandle, recording recorded: Recorded) -> AsyncStream<String> {
         AsyncStream { continuation in
+            @Sendable func yield(_ line: String) {
+                recorded.lines.withLock { $0.append(line) }
+                continuation.yield(line)
+            }
             let thread = Thread {
                 var pending = Data()
                 while true {
@@ -80,11 +103,11 @@ final class ChildProcess: Sendable {
                     if chunk.isEmpty { break }
                     pending.append(chunk)
                     while let newline = pending.firstIndex(of: 0x0A) {
-                        continuation.yield(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                        yield(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
                         pending.removeSubrange(pending.startIndex...newline)
                     }
                 }
-                if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
+                if !pending.isEmpty { yield(String(decoding: pending, as: UTF8.self)) }
                 continuation.finish()
             }
             thread.start()

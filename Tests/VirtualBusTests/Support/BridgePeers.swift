@@ -1,0 +1,45 @@
+import Testing
+
+/// The foreign peers of the `vbus bridge` tests on the bus side (pyzmq), and the bridge's bus
+/// endpoints as its banner states them.
+extension ChildProcess {
+    /// Publishes `[topic, payload]` every 20 ms until stopped: the bridge subscribes to the bus only
+    /// once it is connected to its broker, and a PUB socket cannot know when that is.
+    private static let pyzmqRepeater = """
+    import sys, time, zmq
+    ctx = zmq.Context(); s = ctx.socket(zmq.PUB); s.connect(sys.argv[1])
+    for _ in range(1000):
+        s.send_multipart([sys.argv[2].encode(), sys.argv[3].encode()]); time.sleep(0.02)
+    """
+
+    private static let pyzmqSubscriber = """
+    import sys, zmq
+    ctx = zmq.Context(); s = ctx.socket(zmq.SUB); s.setsockopt(zmq.SUBSCRIBE, sys.argv[2].encode())
+    s.setsockopt(zmq.RCVTIMEO, 30000); s.connect(sys.argv[1])
+    t, p = s.recv_multipart()
+    topic, _, origin = t.partition(b'\\0')
+    print(topic.decode(), p.decode(), 'origin=' + origin.decode(), flush=True)
+    """
+
+    /// A pyzmq PUB on `endpoint` repeating one message (see ``pyzmqRepeater``).
+    static func busPublisher(_ endpoint: String, topic: String, payload: String) throws -> ChildProcess {
+        try python(pyzmqRepeater, [endpoint, topic, payload])
+    }
+
+    /// A pyzmq SUB on `endpoint` for `prefix`; prints the first message as `TOPIC PAYLOAD origin=ORIGIN`
+    /// (the bridge's origin tag follows the topic frame after a NUL).
+    static func busSubscriber(_ endpoint: String, prefix: String) throws -> ChildProcess {
+        try python(pyzmqSubscriber, [endpoint, prefix])
+    }
+
+    /// The bus endpoints of a `vbus bridge` started with `--frontend` and `--backend`, from its banner
+    /// (`vbus bridge: HOST:PORT mqtt 5, N rule(s), bus frontend=... backend=...`).
+    func bridgeEndpoints() async throws -> (frontend: String, backend: String) {
+        let banner = try await firstLine { $0.hasPrefix("vbus bridge:") && $0.contains("frontend=") }
+        func endpoint(_ name: String) throws -> String {
+            let field = try #require(banner.split(separator: " ").first { $0.hasPrefix("\(name)=") }, "banner: \(banner)")
+            return String(field.dropFirst(name.count + 1))
+        }
+        return (try endpoint("frontend"), try endpoint("backend"))
+    }
+}
