@@ -141,11 +141,14 @@ public final class MQTTClient: Service, Sendable {
     ///
     /// A refused CONNACK (bad user name or password, not authorised, banned, ...) has already ended
     /// the session in the state machine, which cannot be connected again (reconnecting it was a
-    /// crash). A TLS failure before the first connection is a configuration error (an untrusted
-    /// certificate, a wrong host name, an unreadable CA file): retrying would only hide its reason
-    /// behind a connect timeout. Once connected, TLS failures are retried like any lost connection.
+    /// crash); only "server unavailable", "server busy" and "connection rate exceeded" are retried,
+    /// as a broker that is starting or shedding load says them. A TLS failure before the first
+    /// connection is a configuration error (an untrusted certificate, a wrong host name, an
+    /// unreadable CA file): retrying would only hide its reason behind a connect timeout. Once
+    /// connected, TLS failures are retried like any lost connection.
     private static func isFinal(_ error: MQTTError, everConnected: Bool) -> Bool {
-        error.code == .connectionRefused || (error.code == .tls && !everConnected)
+        if error.code == .connectionRefused { return !(error.reasonCode?.isTransientRefusal ?? false) }
+        return error.code == .tls && !everConnected
     }
 
     /// What can be refused before connecting, with a clearer reason than a broker would give.

@@ -39,7 +39,8 @@ public struct MQTTClientConfiguration: Sendable {
     /// `.dropOldest` (default) or `.dropNewest` for subscription buffers; other policies act as drop newest.
     public var subscriptionBufferPolicy: MQTTQueuePolicy
     /// Reconnect after a lost connection (`nil` = the client ends when the connection ends). A refused
-    /// CONNACK, and a TLS failure before the first connection, end the client all the same.
+    /// CONNACK (except server unavailable / busy / connection rate exceeded), and a TLS failure
+    /// before the first connection, end the client all the same.
     public var reconnect: MQTTReconnectPolicy?
     /// Our Receive Maximum: inbound QoS 1/2 publishes the broker may have unacknowledged at once
     /// (QoS 2 counted until PUBREL). With manual acknowledgement it bounds what waits for

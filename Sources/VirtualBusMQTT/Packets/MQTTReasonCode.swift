@@ -115,6 +115,11 @@ public struct MQTTReasonCode: RawRepresentable, Hashable, Sendable, CustomString
         }
     }
 
+    /// CONNACK refusals that say "not now" rather than "not you": a reconnect policy tries again.
+    var isTransientRefusal: Bool {
+        self == .serverUnavailable || self == .serverBusy || self == .connectionRateExceeded
+    }
+
     /// The hexadecimal code, e.g. `0x87`.
     public var description: String {
         let hex = String(rawValue, radix: 16, uppercase: true)

@@ -166,6 +166,11 @@ struct MQTTConnectionStateMachine<Completion> {
         if ack.reasonCode.isFailure {
             let meaning = ack.reasonCode.refusalMeaning.map { ": \($0)" } ?? ""
             let error = MQTTError(.connectionRefused, "broker refused the connection\(meaning)", reasonCode: ack.reasonCode)
+            if ack.reasonCode.isTransientRefusal && configuration.keepMessagesWhenDisconnected {
+                // "Not now" with a reconnect to come: the session and what waits in it stay for
+                // the next attempt (the connection ends like a lost one).
+                return [.close(error)]
+            }
             state = .closed
             return failEverything(error) + [.close(error)]
         }

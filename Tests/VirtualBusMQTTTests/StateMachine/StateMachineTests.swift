@@ -59,6 +59,26 @@ struct StateMachineTests {
         #expect(a.last?.closeError??.reasonCode == .notAuthorized)
     }
 
+    @Test("a 'not now' refusal keeps the session for the next attempt; other refusals end it")
+    func transientRefusal() {
+        var config = SM.Configuration()
+        config.keepMessagesWhenDisconnected = true
+        var sm = SM(configuration: config)
+        _ = sm.connect(now: t0)
+        _ = sm.publish(publish(.atLeastOnce), completion: 1)
+        let busy = sm.received(.connack(ConnAckPacket(sessionPresent: false, reasonCode: .serverBusy)), now: t0)
+        #expect(!busy.contains { $0.publishOutcome != nil }, "the queued publish failed")
+        #expect(busy.last?.closeError??.reasonCode == .serverBusy)
+        _ = sm.connectionClosed(error: nil)
+        _ = sm.connect(now: t0)  // a precondition failure if the refusal had closed the machine
+        let accepted = sm.received(.connack(ConnAckPacket(sessionPresent: false, reasonCode: .success)), now: t0)
+        #expect(accepted.contains { $0.sent.map { if case .publish = $0 { true } else { false } } ?? false }, "the queued publish was not sent")
+        _ = sm.connectionClosed(error: nil)
+        _ = sm.connect(now: t0)
+        _ = sm.received(.connack(ConnAckPacket(sessionPresent: false, reasonCode: .banned)), now: t0)
+        #expect(sm.state == .closed)
+    }
+
     @Test("packets before CONNACK are a protocol violation [MQTT-3.2.0-1]")
     func beforeConnAck() {
         var sm = SM(configuration: .init())
