@@ -9,7 +9,7 @@ import Glibc
 /// A private `mosquitto` on a free loopback port, for the demo and `vbus bridge` without
 /// `--broker` (and for tests). It is stopped when ``stop()`` is called or the value goes away.
 ///
-/// Readiness is detected by connecting to the port, never by sleeping.
+/// Readiness is detected by finding mosquitto's own listening socket, never by sleeping.
 public final class PrivateBroker: Sendable {
     /// Where mosquitto is looked for, in order.
     public static let candidates = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
@@ -23,7 +23,7 @@ public final class PrivateBroker: Sendable {
     private let timeout: Duration
     private let process = Mutex<SpawnedProcess?>(nil)
 
-    /// Starts mosquitto with anonymous access on 127.0.0.1 and waits until it accepts connections.
+    /// Starts mosquitto with anonymous access on 127.0.0.1 and waits until it listens.
     ///
     /// - Parameters:
     ///   - extraConfiguration: lines appended to the generated config (later lines win), e.g.
@@ -36,8 +36,28 @@ public final class PrivateBroker: Sendable {
         }
         self.executable = executable
         self.timeout = timeout
-        port = try Self.freePort()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("vbus-broker-\(getpid())-\(port)")
+        // The port was free when probed, but another program can bind it before mosquitto does
+        // (mosquitto then exits): a few fresh ports before giving up.
+        var failure = BridgeError(.brokerUnavailable, "mosquitto did not start")
+        for _ in 0..<3 {
+            let candidate = try Self.freePort()
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vbus-broker-\(getpid())-\(candidate)")
+            try Self.writeConfiguration(port: candidate, directory: directory, persistence: persistence, extra: extraConfiguration)
+            do {
+                let started = try Self.spawn(executable, configuration: Self.configurationFile(in: directory), port: candidate, timeout: timeout)
+                port = candidate
+                self.directory = directory
+                process.withLock { $0 = started }
+                return
+            } catch {
+                failure = error
+                try? FileManager.default.removeItem(at: directory)
+            }
+        }
+        throw failure
+    }
+
+    private static func writeConfiguration(port: Int, directory: URL, persistence: Bool, extra: String) throws(BridgeError) {
         var configuration = """
             listener \(port) 127.0.0.1
             allow_anonymous true
@@ -57,11 +77,10 @@ public final class PrivateBroker: Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             // mosquitto started as root drops to its own user, which must be able to write here.
             try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path)
-            try (configuration + "\n\(extraConfiguration)\n").write(to: configurationFile, atomically: true, encoding: .utf8)
+            try (configuration + "\n\(extra)\n").write(to: configurationFile(in: directory), atomically: true, encoding: .utf8)
         } catch {
             throw BridgeError(.brokerUnavailable, "cannot write the mosquitto configuration: \(error)")
         }
-        try launch()
     }
 
     deinit {
@@ -69,25 +88,34 @@ public final class PrivateBroker: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    private var configurationFile: URL { directory.appendingPathComponent("mosquitto.conf") }
+    private static func configurationFile(in directory: URL) -> URL { directory.appendingPathComponent("mosquitto.conf") }
 
     private func launch() throws(BridgeError) {
+        let started = try Self.spawn(executable, configuration: Self.configurationFile(in: directory), port: port, timeout: timeout)
+        process.withLock { $0 = started }
+    }
+
+    /// Starts mosquitto and waits until it listens on `port` itself: a port that merely accepts
+    /// connections may belong to another program that took it first (see
+    /// `SpawnedProcess.isListening(onPort:)`).
+    private static func spawn(_ executable: String, configuration: URL, port: Int, timeout: Duration) throws(BridgeError) -> SpawnedProcess {
         // posix_spawn, not Foundation's Process: see SpawnedProcess for why.
         let started: SpawnedProcess
         do {
-            started = try SpawnedProcess(executable: executable, arguments: ["-c", configurationFile.path], captureOutput: false)
+            started = try SpawnedProcess(executable: executable, arguments: ["-c", configuration.path], captureOutput: false)
         } catch {
             throw BridgeError(.brokerUnavailable, "cannot start mosquitto: \(error)")
         }
-        process.withLock { $0 = started }
         let deadline = ContinuousClock.now + timeout
-        while !Self.accepts(port: port) {
+        while !started.isListening(onPort: port) {
             guard started.isRunning, ContinuousClock.now < deadline else {
-                kill()
-                throw BridgeError(.brokerUnavailable, "mosquitto did not accept connections on 127.0.0.1:\(port) within \(timeout)")
+                started.send(SIGKILL)
+                started.waitForExit()
+                throw BridgeError(.brokerUnavailable, "mosquitto did not listen on 127.0.0.1:\(port) within \(timeout)")
             }
-            usleep(5_000) // between connection attempts, not as synchronisation
+            usleep(5_000) // between checks, not as synchronisation
         }
+        return started
     }
 
     /// Stops the broker and removes its files. Idempotent.
@@ -143,18 +171,6 @@ public final class PrivateBroker: Sendable {
         }
         guard bound else { throw BridgeError(.brokerUnavailable, "cannot find a free loopback port: \(errno)") }
         return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func accepts(port: Int) -> Bool {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        var address = loopback(port: port)
-        return withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
     }
 
     private static func loopback(port: Int) -> sockaddr_in {

@@ -7,7 +7,7 @@ import ZeroMQ
 /// A real mosquitto the tests start on a free loopback port with a generated config.
 ///
 /// Fails loudly (never skips) when mosquitto is missing or does not come up. Readiness is
-/// detected by connecting to the port, not by sleeping.
+/// detected by finding mosquitto's own listening socket, not by sleeping.
 final class MosquittoBroker: @unchecked Sendable {
     // @unchecked: `port` and `process` are replaced only by start()/stop()/restart(), which tests call sequentially
     // from one task; the other properties are immutable.
@@ -103,19 +103,15 @@ final class MosquittoBroker: @unchecked Sendable {
                 let err = String(decoding: SpawnedProcess.readAll(process.standardError!), as: UTF8.self)
                 throw StartError(description: "mosquitto exited with status \(process.waitForExit()): \(err)")
             }
-            do {
-                let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                    .connect(host: "127.0.0.1", port: port).get()
-                try? await channel.close()
-                return
-            } catch {
-                try await Task.sleep(for: .milliseconds(10))  // poll interval between connection attempts
-            }
+            // mosquitto's own listening socket, not just "the port accepts": another test's listener
+            // can take the port between our probe and mosquitto's bind.
+            if process.isListening(onPort: port) { return }
+            try await Task.sleep(for: .milliseconds(10))  // poll interval between checks
         }
         process.send(SIGKILL)  // before reading stderr: the read waits for EOF
         process.waitForExit()
         let err = String(decoding: SpawnedProcess.readAll(process.standardError!), as: UTF8.self)
-        throw StartError(description: "mosquitto did not accept connections on port \(port) within 30 s: \(err)")
+        throw StartError(description: "mosquitto did not listen on port \(port) within 30 s: \(err)")
     }
 
     /// Stops the broker. SIGKILL, because a child spawned from the test process may inherit a
