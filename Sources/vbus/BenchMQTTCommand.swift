@@ -61,10 +61,6 @@ struct BenchMQTTCommand: AsyncParsableCommand {
 private struct BenchMQTTRunner {
     let options: BenchMQTTCommand
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
     func run() async throws {
         var mosquitto: PrivateBroker?
         let (host, port): (String, Int)
@@ -86,7 +82,7 @@ private struct BenchMQTTRunner {
         let cSource = anchors.appendingPathComponent("c_mqtt_thr.c").path
         let pySource = anchors.appendingPathComponent("py_mqtt_thr.py").path
         let compile = try Self.shell(["gcc", "-O2", "-o", cBinary, cSource, "-lmosquitto", "-lpthread"])
-        guard compile.status == 0 else { throw Failure(description: "cannot compile \(cSource): \(compile.output)") }
+        guard compile.status == 0 else { throw BenchFailure(description: "cannot compile \(cSource): \(compile.output)") }
         let python = !options.skipPython && Self.ensurePaho()
         if !python && !options.skipPython { print("note: paho-mqtt unavailable; the Python anchor is skipped") }
 
@@ -158,9 +154,9 @@ private struct BenchMQTTRunner {
         let result = try shell(argv, env: env)
         guard result.status == 0, let line = result.output.split(separator: "\n").last(where: { $0.contains("msgs/s") }),
               let eq = line.range(of: "= ", options: .backwards)
-        else { throw Failure(description: "\(argv[0]) failed (\(result.status)): \(result.output)") }
+        else { throw BenchFailure(description: "\(argv[0]) failed (\(result.status)): \(result.output)") }
         let number = line[eq.upperBound...].split(separator: " ").first.map(String.init) ?? ""
-        guard let value = Double(number) else { throw Failure(description: "cannot parse '\(line)'") }
+        guard let value = Double(number) else { throw BenchFailure(description: "cannot parse '\(line)'") }
         return value
     }
 
@@ -231,12 +227,12 @@ private enum BenchMQTTOurs {
         let receiver = Task { () throws -> ContinuousClock.Instant in
             var got = 0
             for try await message in subscription {
-                guard message.payload.count == size else { throw BenchMQTTRunner.Failure(description: "malformed delivery") }
+                guard message.payload.count == size else { throw BenchFailure(description: "malformed delivery") }
                 got += 1
                 progress.store(got, ordering: .relaxed)
                 if got == count { return .now }
             }
-            throw BenchMQTTRunner.Failure(description: "subscription ended after \(got) of \(count)")
+            throw BenchFailure(description: "subscription ended after \(got) of \(count)")
         }
         var tickets: [MQTTPublishTicket] = []
         tickets.reserveCapacity(count)
@@ -251,7 +247,7 @@ private enum BenchMQTTOurs {
                 lastChange = .now
             } else if ContinuousClock.now - lastChange > .seconds(10) {
                 receiver.cancel()
-                throw BenchMQTTRunner.Failure(description: "ours qos\(qos): LOST messages: got \(now) of \(count)")
+                throw BenchFailure(description: "ours qos\(qos): LOST messages: got \(now) of \(count)")
             }
             try await Task.sleep(for: .milliseconds(5))
         }
@@ -281,7 +277,7 @@ private enum BenchMQTTOurs {
         for i in 0..<(count + warmup) {
             let t0 = ContinuousClock.now
             _ = try client.tryPublish(topic: topic, payload: payload, qos: level)
-            guard try await iterator.next() != nil else { throw BenchMQTTRunner.Failure(description: "subscription ended") }
+            guard try await iterator.next() != nil else { throw BenchFailure(description: "subscription ended") }
             let d = ContinuousClock.now - t0
             if i >= warmup { samples.append(Double(d.components.attoseconds) / 1e12 + Double(d.components.seconds) * 1e6) }
         }

@@ -61,11 +61,11 @@ struct BenchBusCommand: AsyncParsableCommand {
         for run in 1...runs {
             let output = try ExternalProgram.run(anchor, ["\(messages)", "\(size)", transport])
             guard let cRate = ExternalProgram.number(before: "msgs/s", in: output) else {
-                throw ExternalProgram.Failure(description: "unexpected anchor output: \(output)")
+                throw BenchFailure(description: "unexpected anchor output: \(output)")
             }
             let result = try await BusThroughput.run(messages: messages, size: size, subscribers: subscribers, transport: transport)
             guard result.received == messages else {
-                throw ExternalProgram.Failure(description: "ours received \(result.received) of \(messages) messages")
+                throw BenchFailure(description: "ours received \(result.received) of \(messages) messages")
             }
             ours.append(result.rate); c.append(cRate); ratios.append(result.rate / cRate)
             print("  run \(run) [\(size) B x\(subscribers)]: ours \(result.rate.rateDescription), c \(cRate.rateDescription), ratio \((result.rate / cRate).formatted(decimals: 2))")
@@ -78,7 +78,7 @@ struct BenchBusCommand: AsyncParsableCommand {
     private func seedRate() throws -> Double {
         let output = try ExternalProgram.run("/usr/bin/env", ["python3", "\(anchors)/seed_virtualbus.py", "thr", "200000", "16"])
         guard let rate = ExternalProgram.number(before: "msgs/s", in: output) else {
-            throw ExternalProgram.Failure(description: "unexpected seed output: \(output)")
+            throw BenchFailure(description: "unexpected seed output: \(output)")
         }
         return rate
     }

@@ -18,7 +18,7 @@ struct BenchShutdownCommand: AsyncParsableCommand {
         guard runs > 0, seedRuns > 0, !subscribers.isEmpty else { throw ValidationError("--runs, --seed-runs and --subscribers must be positive") }
         let script = "\(anchors)/seed_virtualbus.py"
         guard FileManager.default.fileExists(atPath: script) else {
-            throw ExternalProgram.Failure(description: "seed not found: \(script) (run from the repository root, or pass --anchors DIR)")
+            throw BenchFailure(description: "seed not found: \(script) (run from the repository root, or pass --anchors DIR)")
         }
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; idle bus, K subscribers each with a consumer task waiting in for-await")
         print("K    ours p50    ours p99    seed p50    seed p99    p50 ours/seed")
@@ -30,7 +30,7 @@ struct BenchShutdownCommand: AsyncParsableCommand {
             for _ in 0..<seedRuns {
                 let output = try ExternalProgram.run("/usr/bin/env", ["python3", script, "shutdown", "\(count)"])
                 guard let value = ExternalProgram.number(before: "ms", in: output) else {
-                    throw ExternalProgram.Failure(description: "unexpected seed output: \(output) (pyzmq missing? bash scripts/setup.sh)")
+                    throw BenchFailure(description: "unexpected seed output: \(output) (pyzmq missing? bash scripts/setup.sh)")
                 }
                 seed.append(value)
             }
@@ -58,7 +58,7 @@ struct BenchShutdownCommand: AsyncParsableCommand {
         let start = ContinuousClock.now
         let report = await bus.shutdown()
         let elapsed = ContinuousClock.now - start
-        guard report.isComplete else { throw ExternalProgram.Failure(description: "shutdown incomplete: \(report)") }
+        guard report.isComplete else { throw BenchFailure(description: "shutdown incomplete: \(report)") }
         for consumer in consumers { await consumer.value }
         let (seconds, attoseconds) = elapsed.components
         return Double(seconds) * 1000 + Double(attoseconds) / 1e15

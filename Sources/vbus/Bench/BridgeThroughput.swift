@@ -16,10 +16,6 @@ enum BridgeThroughput {
         case `in`
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
-
     /// MQTT 3.1.1 like the anchor; 20 QoS 1/2 publishes in flight, the anchor's window.
     static func configuration(port: Int, role: String) -> MQTTClientConfiguration {
         var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: port, version: .v3_1_1, clientID: "bench-\(role)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -67,7 +63,7 @@ enum BridgeThroughput {
                 received += 1
                 if received == count { break }
             }
-            guard received == count else { throw Failure(description: "bridge out: got \(received) of \(count)") }
+            guard received == count else { throw BenchFailure(description: "bridge out: got \(received) of \(count)") }
             return (ContinuousClock.now - start).seconds
         }
     }
@@ -89,7 +85,7 @@ enum BridgeThroughput {
                 if received == count { break }
             }
             let seconds = (ContinuousClock.now - start).seconds
-            guard received == count else { throw Failure(description: "bridge in: got \(received) of \(count)") }
+            guard received == count else { throw BenchFailure(description: "bridge in: got \(received) of \(count)") }
             for ticket in tickets { _ = try await ticket.result() }
             return seconds
         }

@@ -3,10 +3,6 @@ import Foundation
 /// Runs the reference programs (C anchors, Python seeds) as child processes of the benchmark, so
 /// ours and theirs are measured in one process tree on the same machine state.
 enum ExternalProgram {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
-
     /// Runs `executable` with `arguments`; returns its standard output. Fails with its stderr.
     static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(300)) throws -> String {
         let process = Process()
@@ -22,13 +18,13 @@ enum ExternalProgram {
         while process.isRunning {
             if ContinuousClock.now > deadline {
                 process.terminate()
-                throw Failure(description: "\(executable) did not finish within \(timeout)")
+                throw BenchFailure(description: "\(executable) did not finish within \(timeout)")
             }
             usleep(1000)
         }
         let text = String(decoding: outputData, as: UTF8.self)
         guard process.terminationStatus == 0 else {
-            throw Failure(description: "\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): \(String(decoding: errorData, as: UTF8.self))\(text)")
+            throw BenchFailure(description: "\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): \(String(decoding: errorData, as: UTF8.self))\(text)")
         }
         return text
     }
@@ -36,7 +32,7 @@ enum ExternalProgram {
     /// Compiles a C anchor with gcc -O2 into a temporary directory; returns the binary's path.
     static func compileC(_ source: String, libraries: [String]) throws -> String {
         guard FileManager.default.fileExists(atPath: source) else {
-            throw Failure(description: "anchor not found: \(source) (run from the repository root, or pass --anchors DIR)")
+            throw BenchFailure(description: "anchor not found: \(source) (run from the repository root, or pass --anchors DIR)")
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vbus-anchors-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
