@@ -1,4 +1,4 @@
-import Synchronization
+import VirtualBusMQTT
 
 /// Counters of one bridge rule.
 public struct BridgeRuleStatistics: Sendable, Hashable {
@@ -27,10 +27,10 @@ public struct BridgeRuleStatistics: Sendable, Hashable {
 
 /// The counters of every rule, behind one lock.
 final class BridgeCounters: Sendable {
-    private let rules: Mutex<[BridgeRuleStatistics]>
+    private let rules: Locked<[BridgeRuleStatistics]>
 
     init(ruleCount: Int) {
-        rules = Mutex(Array(repeating: BridgeRuleStatistics(), count: ruleCount))
+        rules = Locked(Array(repeating: BridgeRuleStatistics(), count: ruleCount))
     }
 
     var snapshot: [BridgeRuleStatistics] { rules.withLock { $0 } }

@@ -1,4 +1,4 @@
-import Synchronization
+import VirtualBusMQTT
 
 /// Recognises the bridge's own publishes when an MQTT 3.1.1 broker sends them back (3.1.1 has no
 /// No Local option): each publish to a topic the bridge also subscribes to is expected back once.
@@ -17,7 +17,7 @@ final class EchoFilter: Sendable {
         var order: [Key] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let capacity: Int
 
     init(capacity: Int = 100_000) {

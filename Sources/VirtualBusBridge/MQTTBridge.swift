@@ -24,8 +24,8 @@ public final class MQTTBridge: Service, Sendable {
     let echoes = EchoFilter()
     let shutdownTimeout: Duration
     let logger: Logger
-    private let relaying = Mutex(false)
-    private let retainedCache = Mutex<BusLastValueCache?>(nil)
+    private let relaying = Locked(false)
+    private let retainedCache = Locked<BusLastValueCache?>(nil)
 
     /// Creates a bridge between `bus` and `mqtt` (which the bridge runs: do not run it elsewhere).
     /// How long ``run()`` waits for the first connection before it fails with

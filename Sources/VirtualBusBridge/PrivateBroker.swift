@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import VirtualBusMQTT
 import ZeroMQ
 
 #if canImport(Glibc)
@@ -21,7 +21,7 @@ public final class PrivateBroker: Sendable {
     private let executable: String
     private let directory: URL
     private let timeout: Duration
-    private let process = Mutex<SpawnedProcess?>(nil)
+    private let process = Locked<SpawnedProcess?>(nil)
 
     /// Starts mosquitto with anonymous access on 127.0.0.1 and waits until it listens.
     ///

@@ -4,7 +4,7 @@ internal import NIOCore
 import Synchronization
 
 /// The shared state of one client: the session state machine plus subscription, request and
-/// waiter bookkeeping, behind one `Mutex`.
+/// waiter bookkeeping, behind one lock (`Locked`).
 ///
 /// Discipline: state changes and packet encoding happen under the lock; everything with a side
 /// effect (resuming waiters, pushing to subscription buffers, writing, closing) runs after it is
@@ -85,7 +85,7 @@ final class ClientCore: Sendable {
     let configuration: MQTTClientConfiguration
     let logger: Logger
     let metrics: ClientMetrics
-    let state: Mutex<State>
+    let state: Locked<State>
 
     init(configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT"),
          metricsFactory: (any MetricsFactory)? = nil) {
@@ -109,7 +109,7 @@ final class ClientCore: Sendable {
         mc.keepMessagesWhenDisconnected = configuration.reconnect != nil
         mc.authenticationMethod = configuration.authentication?.method
         mc.authenticationData = configuration.authentication?.initialData
-        self.state = Mutex(State(machine: Machine(configuration: mc), encoder: MQTTPacketEncoder(version: configuration.version)))
+        self.state = Locked(State(machine: Machine(configuration: mc), encoder: MQTTPacketEncoder(version: configuration.version)))
     }
 
     /// Runs `body` under the lock, turns the machine's actions into effects, then runs them.

@@ -24,7 +24,7 @@ final class ClientMetrics: Sendable {
     // Atomics for the per-message counts (no lock on the publish path); failures are rare.
     private let acceptedCount = Atomic<Int>(0)
     private let acknowledgedCount = Atomic<Int>(0)
-    private let failedCounts = Mutex<[String: Int]>([:])
+    private let failedCounts = Locked<[String: Int]>([:])
 
     init(clientID: String, factory: (any MetricsFactory)? = nil) {
         let factory = factory ?? MetricsSystem.factory

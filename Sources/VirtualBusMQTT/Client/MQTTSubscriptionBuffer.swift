@@ -24,7 +24,7 @@ final class MQTTSubscriptionBuffer: Sendable {
     let capacity: Int
     let dropOldest: Bool
     let keepsAcknowledged: Bool
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let onDrop: @Sendable () -> Void
 
     init(capacity: Int, dropOldest: Bool, keepsAcknowledged: Bool = false, onDrop: @escaping @Sendable () -> Void) {

@@ -11,7 +11,7 @@ final class Waiter<Value: Sendable>: Sendable {
         var continuations: [CheckedContinuation<Value, any Error>] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Called once with the outcome (outside the lock); used for outcome counting.
     private let onComplete: (@Sendable (Result<Value, MQTTError>) -> Void)?
 
