@@ -3,11 +3,16 @@ import Foundation
 /// Runs the reference programs (C anchors, Python seeds) as child processes of the benchmark, so
 /// ours and theirs are measured in one process tree on the same machine state.
 enum ExternalProgram {
-    /// Runs `executable` with `arguments`; returns its standard output. Fails with its stderr.
-    static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(300)) throws -> String {
+    /// Runs `executable` with `arguments` (and `environment` added to ours); returns its standard
+    /// output. Fails with its stderr.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                    timeout: Duration = .seconds(300)) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        }
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
