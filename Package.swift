@@ -135,6 +135,7 @@ let package = Package(
             name: "VirtualBusBridgeTests",
             dependencies: [
                 "VirtualBusBridge", "VirtualBus", "VirtualBusMQTT",
+                "ShutdownSuite",  // SplitMix64
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -150,6 +151,7 @@ let package = Package(
             dependencies: [
                 "VirtualBusMQTT",
                 "ZeroMQ",  // SpawnedProcess, for the mosquitto the tests start
+                "ShutdownSuite",  // SplitMix64
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

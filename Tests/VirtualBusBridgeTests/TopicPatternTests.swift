@@ -1,4 +1,5 @@
 import Foundation
+import ShutdownSuite
 import Testing
 import VirtualBusBridge
 
@@ -87,19 +88,8 @@ enum ReferenceMatcher {
     }
 }
 
-/// A small seeded generator (SplitMix64) so every failure reproduces.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Random topics and filters from the suite's seeded generator, so every failure reproduces.
+extension SplitMix64 {
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 
     private static let words = ["a", "b", "", "$SYS", "x"]

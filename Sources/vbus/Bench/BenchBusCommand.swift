@@ -58,20 +58,28 @@ struct BenchBusCommand: AsyncParsableCommand {
 
     private func paired(anchor: String, size: Int, subscribers: Int, runs: Int) async throws -> Paired {
         var ours: [Double] = [], c: [Double] = [], ratios: [Double] = []
+        // CPU time per message of each whole process (getrusage): steadier than the rate when the
+        // two cores are shared by every thread of the run.
+        var oursCPU: [Double] = [], cCPU: [Double] = []
+        func perMessage(_ seconds: Double) -> Double { seconds * 1e9 / Double(messages) }
         for run in 1...runs {
+            let childrenBefore = ProcessCPU.childrenSeconds
             let output = try ExternalProgram.run(anchor, ["\(messages)", "\(size)", transport])
+            cCPU.append(perMessage(ProcessCPU.childrenSeconds - childrenBefore))
             guard let cRate = ExternalProgram.number(before: "msgs/s", in: output) else {
                 throw BenchFailure(description: "unexpected anchor output: \(output)")
             }
+            let ownBefore = ProcessCPU.ownSeconds
             let result = try await BusThroughput.run(messages: messages, size: size, subscribers: subscribers, transport: transport)
+            oursCPU.append(perMessage(ProcessCPU.ownSeconds - ownBefore))
             guard result.received == messages else {
                 throw BenchFailure(description: "ours received \(result.received) of \(messages) messages")
             }
             ours.append(result.rate); c.append(cRate); ratios.append(result.rate / cRate)
-            print("  run \(run) [\(size) B x\(subscribers)]: ours \(result.rate.rateDescription), c \(cRate.rateDescription), ratio \((result.rate / cRate).formatted(decimals: 2))")
+            print("  run \(run) [\(size) B x\(subscribers)]: ours \(result.rate.rateDescription), c \(cRate.rateDescription), ratio \((result.rate / cRate).formatted(decimals: 2)); CPU ns/msg ours \(oursCPU.last!.formatted(decimals: 0)), c \(cCPU.last!.formatted(decimals: 0))")
         }
         let summary = Paired(ours: Stats.median(ours), c: Stats.median(c), ratio: Stats.median(ratios))
-        print("\(size) B x\(subscribers): median ours \(summary.ours.rateDescription), median c \(summary.c.rateDescription), paired median ratio \(summary.ratio.formatted(decimals: 2))")
+        print("\(size) B x\(subscribers): median ours \(summary.ours.rateDescription), median c \(summary.c.rateDescription), paired median ratio \(summary.ratio.formatted(decimals: 2)); median CPU ns/msg ours \(Stats.median(oursCPU).formatted(decimals: 0)), c \(Stats.median(cCPU).formatted(decimals: 0))")
         return summary
     }
 

@@ -1,19 +1,8 @@
 import NIOCore
+import ShutdownSuite  // SplitMix64: a seeded generator, so every failure reproduces
 import Testing
 
 @testable import VirtualBusMQTT
-
-/// SplitMix64: small, seeded, reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The decoder is fed random and mutated bytes; it must return a packet, nil or a thrown
 /// ``MQTTError`` — never trap, never loop. 1,000,000 inputs per run, fixed seeds.
@@ -37,7 +26,7 @@ struct DecoderFuzzTests {
 
     @Test("250,000 random byte strings per seed decode without crashing", .timeLimit(.minutes(1)), arguments: seeds)
     func randomBytes(seed: UInt64) {
-        var rng = SeededGenerator(state: seed)
+        var rng = SplitMix64(seed: seed)
         var errors = 0
         for i in 0..<250_000 {
             let version: MQTTProtocolVersion = i & 1 == 0 ? .v5 : .v3_1_1
@@ -52,7 +41,7 @@ struct DecoderFuzzTests {
 
     @Test("250,000 mutated valid packets per seed decode without crashing", .timeLimit(.minutes(1)), arguments: seeds)
     func mutatedPackets(seed: UInt64) throws {
-        var rng = SeededGenerator(state: seed)
+        var rng = SplitMix64(seed: seed)
         var corpus: [(MQTTProtocolVersion, [UInt8])] = []
         for version in [MQTTProtocolVersion.v3_1_1, .v5] {
             var encoder = MQTTPacketEncoder(version: version)
