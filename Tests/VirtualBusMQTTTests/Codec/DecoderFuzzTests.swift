@@ -8,7 +8,9 @@ import Testing
 /// The decoder is fed random and mutated bytes; it must return a packet, nil or a thrown
 /// ``MQTTError`` — never trap, never loop. Each seed is 500,000 inputs per test: 3,000,000 inputs
 /// in CI with the 3 fixed seeds, more with `MQTT_FUZZ_SEEDS=N` (`make fuzz` runs 20 seeds).
-@Suite("Decoder fuzz")
+// Serialized: the time limit (which catches a decoder that loops) is per test case, and cases
+// running side by side on a small machine would share its cores and measure each other.
+@Suite("Decoder fuzz", .serialized)
 struct DecoderFuzzTests {
     static let inputsPerSeed = 500_000
     static let seeds: [UInt64] = (1...max(3, Int(ProcessInfo.processInfo.environment["MQTT_FUZZ_SEEDS"] ?? "") ?? 3))
