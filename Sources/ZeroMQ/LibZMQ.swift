@@ -71,7 +71,20 @@ package enum LibZMQ {
         return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// `zmq_bind`, with the real reason when libzmq lost it: on a monitored socket, libzmq 4.3.4
+    /// reports a failed bind to the monitor *after* the failure and before returning, and when that
+    /// event cannot be queued at once its `EAGAIN` replaces the real `errno` (seen under load:
+    /// an address in use reported as "Resource temporarily unavailable"). `zmq_bind` never fails
+    /// with `EAGAIN` itself, and a failed bind changes nothing, so it is tried again, a few times,
+    /// a millisecond apart (libzmq processes a socket's pending commands at most about once a
+    /// millisecond), until the real error shows.
     static func bind(_ socket: UnsafeMutableRawPointer, _ endpoint: String) throws(ZMQError) {
+        for _ in 0..<20 {
+            if zmq_bind(socket, endpoint) == 0 { return }
+            let error = ZMQError(call: "zmq_bind", endpoint: endpoint)
+            guard error.code == EAGAIN else { throw error }
+            usleep(1_000)  // between attempts, bounded: at most 20 ms in all
+        }
         try check(zmq_bind(socket, endpoint), "zmq_bind", endpoint: endpoint)
     }
 
