@@ -30,7 +30,7 @@ let (host, port): (String, Int)
 if let broker = option("--broker"), let colon = broker.lastIndex(of: ":"), let brokerPort = Int(broker[broker.index(after: colon)...]) {
     (host, port) = (String(broker[..<colon]), brokerPort)
 } else {
-    let started = try PrivateBroker()
+    let started = try await PrivateBroker.started()
     privateBroker = started
     (host, port) = ("127.0.0.1", started.port)
     print("demo: started a private mosquitto at \(started.url)")

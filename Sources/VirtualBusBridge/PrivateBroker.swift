@@ -57,6 +57,26 @@ public final class PrivateBroker: Sendable {
         throw failure
     }
 
+    /// Starts mosquitto like ``init(extraConfiguration:persistence:timeout:)``, from async code:
+    /// waiting until the broker listens (up to `timeout`, for each of up to three ports) happens
+    /// on a thread of its own, so it never holds one of Swift's cooperative threads, which on a
+    /// small machine the rest of the program needs meanwhile.
+    public static func started(extraConfiguration: String = "", persistence: Bool = false,
+                               timeout: Duration = .seconds(10)) async throws(BridgeError) -> PrivateBroker {
+        let outcome = Locked<Result<PrivateBroker, BridgeError>?>(nil)
+        let thread = SocketThread.start(name: "vbus-broker-start") {
+            let result = Result { () throws(BridgeError) in
+                try PrivateBroker(extraConfiguration: extraConfiguration, persistence: persistence, timeout: timeout)
+            }
+            outcome.withLock { $0 = result }
+        }
+        // The start is bounded by its own timeouts; this wait only outlasts them.
+        guard await thread.waitForExit(until: .now + timeout * 3 + .seconds(10)),
+              let result = outcome.withLock({ $0 })
+        else { throw BridgeError(.brokerUnavailable, "mosquitto did not start") }
+        return try result.get()
+    }
+
     private static func writeConfiguration(port: Int, directory: URL, persistence: Bool, extra: String) throws(BridgeError) {
         var configuration = """
             listener \(port) 127.0.0.1

@@ -10,7 +10,7 @@ struct BridgeAcknowledgementTests {
     @Test("a full bus holds the acknowledgement; a bridge stopped meanwhile loses nothing: the next session gets the rest",
           arguments: [MQTTProtocolVersion.v5, .v3_1_1])
     func fullBusThenRestart(version: MQTTProtocolVersion) async throws {
-        let broker = try PrivateBroker()
+        let broker = try await PrivateBroker.started()
         defer { broker.stop() }
         let total = 100
         let session = BridgeHarness.configuration(broker, version, persistent: true)

@@ -25,7 +25,7 @@ struct BridgeIntegrationTests {
 
     @Test("out: a bus message reaches an MQTT subscriber once, with the remote prefix", arguments: versions)
     func outbound(version: MQTTProtocolVersion) async throws {
-        let broker = try PrivateBroker()
+        let broker = try await PrivateBroker.started()
         defer { broker.stop() }
         let statistics = try await withBridge(broker, version: version, rules: [try BridgeRule(.out, "sensors/#", remotePrefix: "site1/")]) { bus, _ in
             try await peer(broker, version) { client in
@@ -48,7 +48,7 @@ struct BridgeIntegrationTests {
 
     @Test("in: an MQTT message reaches bus subscribers with the bridge's origin tag", arguments: versions)
     func inbound(version: MQTTProtocolVersion) async throws {
-        let broker = try PrivateBroker()
+        let broker = try await PrivateBroker.started()
         defer { broker.stop() }
         let statistics = try await withBridge(broker, version: version, rules: [try BridgeRule(.in, "cmd/#", localPrefix: "local/", remotePrefix: "site1/")]) { bus, bridge in
             let subscription = try await bus.subscribe(to: ["local/cmd/"])
@@ -66,7 +66,7 @@ struct BridgeIntegrationTests {
 
     @Test("both: no loops — one message, exactly one arrival on the other side, none back", arguments: versions)
     func bothWithoutLoops(version: MQTTProtocolVersion) async throws {
-        let broker = try PrivateBroker()
+        let broker = try await PrivateBroker.started()
         defer { broker.stop() }
         let statistics = try await withBridge(broker, version: version, rules: [try BridgeRule(.both, "chat/#")]) { bus, bridge in
             let busSide = try await bus.subscribe(to: ["chat/"])

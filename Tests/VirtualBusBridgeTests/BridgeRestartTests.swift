@@ -19,7 +19,7 @@ struct BridgeRestartTests {
 
     @Test("out: bus -> bridge -> broker restarted mid-stream -> MQTT subscriber: none lost, no duplicates at QoS 2", arguments: cases)
     func outbound(version: MQTTProtocolVersion, qos: MQTTQoS) async throws {
-        let broker = try PrivateBroker(persistence: true)
+        let broker = try await PrivateBroker.started(persistence: true)
         defer { broker.stop() }
         let receiver = MQTTClient(configuration: BridgeHarness.configuration(broker, version, name: "receiver", persistent: true))
         let receiving = Task { try await receiver.run() }
@@ -51,7 +51,7 @@ struct BridgeRestartTests {
 
     @Test("in: MQTT publisher -> broker restarted mid-stream -> bridge -> bus subscriber: none lost, no duplicates at QoS 2", arguments: cases)
     func inbound(version: MQTTProtocolVersion, qos: MQTTQoS) async throws {
-        let broker = try PrivateBroker(persistence: true)
+        let broker = try await PrivateBroker.started(persistence: true)
         defer { broker.stop() }
         let sender = MQTTClient(configuration: BridgeHarness.configuration(broker, version, name: "sender", persistent: true))
         let sending = Task { try await sender.run() }

@@ -10,7 +10,7 @@ struct BridgeRetainedTests {
 
     @Test("a value retained before the bridge started reaches a late bus subscriber", arguments: [MQTTProtocolVersion.v5, .v3_1_1])
     func retainedBeforeStart(version: MQTTProtocolVersion) async throws {
-        let broker = try PrivateBroker()
+        let broker = try await PrivateBroker.started()
         defer { broker.stop() }
         try await BridgeHarness.peer(broker, version) { peer in
             try await peer.publish(topic: "site/state/door", string: "open", qos: .atLeastOnce, retain: true)
@@ -28,7 +28,7 @@ struct BridgeRetainedTests {
 
     @Test("5.0: live retained updates and deletes reach the cache; late subscribers get the latest value only")
     func updatesAndDeletes() async throws {
-        let broker = try PrivateBroker()
+        let broker = try await PrivateBroker.started()
         defer { broker.stop() }
         _ = try await BridgeHarness.withBridge(BridgeHarness.configuration(broker, .v5), rules: [try Self.rule()]) { bus, bridge in
             let current = try await bus.subscribe(to: ["local/state/"])

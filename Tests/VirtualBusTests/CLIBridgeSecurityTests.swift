@@ -107,7 +107,7 @@ struct CLIBridgeSecurityTests {
         var configuration: [String] = []
         if tls { configuration.append(try await secrets.tlsListener(signedBy: ca)) }
         if password { configuration.append(try await secrets.passwordOnly(username: username, password: Self.password)) }
-        let broker = try PrivateBroker(extraConfiguration: configuration.joined(separator: "\n"))
+        let broker = try await PrivateBroker.started(extraConfiguration: configuration.joined(separator: "\n"))
         defer { broker.stop() }
         try await body(broker.port, secrets, ca)
     }

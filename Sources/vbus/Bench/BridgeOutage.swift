@@ -15,7 +15,7 @@ import Glibc
 /// afterwards every message taken from the bus is accounted for (acknowledged or dropped by policy).
 enum BridgeOutage {
     static func run(seconds: Int, rate: Int, buffer: Int) async throws {
-        let broker = try PrivateBroker()
+        let broker = try await PrivateBroker.started()
         defer { broker.stop() }
         let bus = try VirtualBus()
         var configuration = BridgeThroughput.configuration(port: broker.port, role: "outage")
