@@ -79,13 +79,12 @@ package enum LibZMQ {
     /// a millisecond apart (libzmq processes a socket's pending commands at most about once a
     /// millisecond), until the real error shows.
     static func bind(_ socket: UnsafeMutableRawPointer, _ endpoint: String) throws(ZMQError) {
-        for _ in 0..<20 {
+        for attempt in 1...20 {
             if zmq_bind(socket, endpoint) == 0 { return }
             let error = ZMQError(call: "zmq_bind", endpoint: endpoint)
-            guard error.code == EAGAIN else { throw error }
+            guard error.code == EAGAIN, attempt < 20 else { throw error }
             usleep(1_000)  // between attempts, bounded: at most 20 ms in all
         }
-        try check(zmq_bind(socket, endpoint), "zmq_bind", endpoint: endpoint)
     }
 
     static func connect(_ socket: UnsafeMutableRawPointer, _ endpoint: String) throws(ZMQError) {

@@ -18,7 +18,8 @@ struct MQTTBenchRunner {
         var mosquitto: PrivateBroker?
         let (host, port): (String, Int)
         if let url = options.broker {
-            (host, port) = Self.parseBroker(url)
+            let broker = try BrokerURL(parsing: url)
+            (host, port) = (broker.host, broker.port(tls: broker.isSecure))
         } else {
             // TCP_NODELAY on the broker's sockets: without it, Nagle plus delayed ACKs put 40 ms
             // stalls into round trips (seen in the latency runs).
@@ -127,14 +128,5 @@ struct MQTTBenchRunner {
         if importable() { return true }
         _ = try? ExternalProgram.run("/usr/bin/env", ["python3", "-m", "pip", "install", "--quiet", "--break-system-packages", "paho-mqtt"])
         return importable()
-    }
-
-    static func parseBroker(_ url: String) -> (String, Int) {
-        var rest = Substring(url)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
-        guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]) else {
-            return (String(rest), 1883)
-        }
-        return (String(rest[..<colon]), port)
     }
 }

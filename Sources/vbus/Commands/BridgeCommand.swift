@@ -48,7 +48,7 @@ struct BridgeCommand: AsyncParsableCommand {
         let mqttVersion = self.mqttVersion ?? file?.mqttVersion ?? "5"
         guard ["3.1.1", "5"].contains(mqttVersion) else { throw ValidationError("--mqtt-version must be 3.1.1 or 5") }
         var privateBroker: PrivateBroker?
-        let (host, port, tls) = try brokerAddress(broker ?? file?.broker, tlsCA: tlsCA ?? file?.tlsCA, starting: &privateBroker)
+        let (host, port, tls) = try await brokerAddress(broker ?? file?.broker, tlsCA: tlsCA ?? file?.tlsCA, starting: &privateBroker)
         defer { privateBroker?.stop() }
         var mqttConfiguration = MQTTClientConfiguration(
             host: host, port: port, version: mqttVersion == "3.1.1" ? .v3_1_1 : .v5,
@@ -101,19 +101,17 @@ struct BridgeCommand: AsyncParsableCommand {
             + both.map { try BridgeRule(.both, $0, qos: qos) }
     }
 
-    private func brokerAddress(_ broker: String?, tlsCA: String?, starting privateBroker: inout PrivateBroker?) throws -> (String, Int, MQTTTLSConfiguration?) {
+    private func brokerAddress(_ broker: String?, tlsCA: String?, starting privateBroker: inout PrivateBroker?) async throws -> (String, Int, MQTTTLSConfiguration?) {
         guard let broker else {
-            let started = try PrivateBroker()
+            let started = try await PrivateBroker.started()
             privateBroker = started
             Output.status("vbus bridge: no --broker given; started a private mosquitto at \(started.url) (stopped on exit)")
             return ("127.0.0.1", started.port, nil)
         }
-        guard let url = URLComponents(string: broker), let host = url.host, ["mqtt", "mqtts"].contains(url.scheme) else {
-            throw ValidationError("--broker must look like mqtt://HOST:PORT or mqtts://HOST:PORT, got '\(broker)'")
-        }
-        let secure = url.scheme == "mqtts" || tlsCA != nil
+        let url = try BrokerURL(parsing: broker)
+        let secure = url.isSecure || tlsCA != nil  // a CA file means TLS, even with mqtt://
         let tls = secure ? MQTTTLSConfiguration(trustRoots: tlsCA.map { .pemFile($0) } ?? .system) : nil
-        return (host, url.port ?? (secure ? 8883 : 1883), tls)
+        return (url.host, url.port(tls: secure), tls)
     }
 }
 
