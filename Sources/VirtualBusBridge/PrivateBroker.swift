@@ -138,6 +138,9 @@ public final class PrivateBroker: Sendable {
         return started
     }
 
+    /// The running mosquitto's process ID (nil while it is stopped), e.g. for measuring its CPU.
+    public var processID: Int32? { process.withLock { $0?.pid } }
+
     /// Stops the broker and removes its files. Idempotent.
     public func stop() {
         kill()

@@ -9,6 +9,11 @@ enum MQTTBenchClient {
                                 clientID: "ours-\(role)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
     }
 
+    /// The anchors' topic shape (`bench/c/PID`, `bench/py/PID`): the broker splits and looks up
+    /// every level of every message, so a longer topic would measure the broker, not the client.
+    /// Runs in one process follow one another, and each subscribes on a fresh connection.
+    private static func benchTopic() throws -> MQTTTopic { try MQTTTopic("bench/o/\(getpid())") }
+
     /// Publisher -> broker -> subscriber; msgs/s from the first publish to the last delivery.
     static func throughput(host: String, port: Int, count: Int, size: Int, qos: Int, inflight: Int) async throws -> Double {
         var subConfig = configuration(host, port, "sub")
@@ -18,7 +23,7 @@ enum MQTTBenchClient {
         pubConfig.publishQueueCapacity = count + 1
         pubConfig.publishQueuePolicy = .failFast
         let level = MQTTQoS(rawValue: UInt8(qos))!
-        let topic = try MQTTTopic("bench/ours/\(getpid())/\(UInt32.random(in: 0...UInt32.max))")
+        let topic = try benchTopic()
         let sub = MQTTClient(configuration: subConfig)
         let pub = MQTTClient(configuration: pubConfig)
         let subTask = Task { try await sub.run() }
@@ -80,7 +85,7 @@ enum MQTTBenchClient {
         let task = Task { try await client.run() }
         defer { client.shutdown() }
         try await client.waitUntilConnected()
-        let topic = try MQTTTopic("bench/ours-lat/\(getpid())")
+        let topic = try benchTopic()
         let subscription = try await client.subscribe(to: [MQTTTopicFilter(topic)], options: MQTTSubscriptionOptions(qos: level))
         var iterator = subscription.makeAsyncIterator()
         let payload = [UInt8](repeating: 0x61, count: size)

@@ -9,6 +9,8 @@ struct MQTTBenchRunner {
     struct Sample {
         var rate: Double
         var cpuMicrosecondsPerMessage: Double
+        /// The broker's CPU per message during the run; nil with `--broker` (not our process to read).
+        var brokerMicrosecondsPerMessage: Double? = nil
     }
 
     /// Which client a sample belongs to.
@@ -41,23 +43,42 @@ struct MQTTBenchRunner {
         func record(_ client: Client, _ size: Int, _ qos: Int, _ run: Int, _ sample: Sample) {
             samples["\(client.rawValue)|\(size)|\(qos)", default: []].append(sample)
             let name = ["ours": "ours", "c": "libmosquitto", "py": "paho-mqtt"][client.rawValue]!
+            // busy: the broker's CPU per message at this rate, as a share of one core.
+            let broker = sample.brokerMicrosecondsPerMessage.map {
+                String(format: "  broker %6.2f us CPU/msg (busy %3.0f%%)", $0, $0 * sample.rate / 1e4)
+            } ?? ""
             print(String(format: "run %d %@ qos%d %5d B: %10.0f msgs/s  %6.2f us CPU/msg", run, name, qos, size,
-                         sample.rate, sample.cpuMicrosecondsPerMessage))
+                         sample.rate, sample.cpuMicrosecondsPerMessage) + broker)
+        }
+        /// Runs one client's measurement and adds the broker's CPU per message to its sample.
+        func withBrokerCPU(count: Int, _ body: () async throws -> Sample) async rethrows -> Sample {
+            let pid = mosquitto?.processID
+            let before = pid.flatMap(ProcessCPU.seconds(ofProcess:))
+            var sample = try await body()
+            if let pid, let before, let after = ProcessCPU.seconds(ofProcess: pid) {
+                sample.brokerMicrosecondsPerMessage = (after - before) * 1e6 / Double(count)
+            }
+            return sample
         }
         for size in options.size {
             for qos in options.qos {
                 let count = options.messages(atQoS: qos)
                 for r in 1...options.runs {
-                    let before = ProcessCPU.ownSeconds
-                    let ours = try await MQTTBenchClient.throughput(host: host, port: port, count: count, size: size,
-                                                                    qos: qos, inflight: options.inflight)
-                    record(.ours, size, qos, r, Sample(rate: ours, cpuMicrosecondsPerMessage: (ProcessCPU.ownSeconds - before) * 1e6 / Double(count)))
+                    record(.ours, size, qos, r, try await withBrokerCPU(count: count) {
+                        let before = ProcessCPU.ownSeconds
+                        let ours = try await MQTTBenchClient.throughput(host: host, port: port, count: count, size: size,
+                                                                        qos: qos, inflight: options.inflight)
+                        return Sample(rate: ours, cpuMicrosecondsPerMessage: (ProcessCPU.ownSeconds - before) * 1e6 / Double(count))
+                    })
                     if options.oursOnly { continue }
                     let arguments = [host, "\(port)", "\(count)", "\(size)", "\(qos)"]
-                    record(.c, size, qos, r, try Self.anchor(cBinary, arguments, environment: environment, count: count))
+                    record(.c, size, qos, r, try await withBrokerCPU(count: count) {
+                        try Self.anchor(cBinary, arguments, environment: environment, count: count)
+                    })
                     if python {
-                        record(.py, size, qos, r, try Self.anchor("/usr/bin/env", ["python3", pySource] + arguments,
-                                                                  environment: environment, count: count))
+                        record(.py, size, qos, r, try await withBrokerCPU(count: count) {
+                            try Self.anchor("/usr/bin/env", ["python3", pySource] + arguments, environment: environment, count: count)
+                        })
                     }
                 }
             }
@@ -82,9 +103,11 @@ struct MQTTBenchRunner {
     /// Prints the medians; returns the worst ours/libmosquitto ratio per QoS.
     private func printTable(_ samples: [String: [Sample]], python: Bool) -> [Int: Double] {
         print("\nthroughput, median of \(options.runs) runs (msgs/s), window \(options.inflight); CPU: microseconds per message, whole process")
+        print("(broker: mosquitto's CPU per message while each client ran; at QoS 0 it needs about the same per message for")
+        print(" every client, and when it approaches one core's worth it is the bottleneck of both)")
         // "paired": the median of the per-run ratios (each run measures ours and libmosquitto back
         // to back), less sensitive to load that shifts between runs than the ratio of medians.
-        print("size    qos  messages         ours  libmosquitto     paho-mqtt  ours/libmosq    paired    CPU ours  CPU libmosq")
+        print("size    qos  messages         ours  libmosquitto     paho-mqtt  ours/libmosq    paired    CPU ours  CPU libmosq  broker/ours  broker/libmosq")
         var worstByQoS: [Int: Double] = [:]
         for size in options.size {
             for qos in options.qos {
@@ -98,8 +121,10 @@ struct MQTTBenchRunner {
                 let pyText = python ? String(format: "%.0f", Self.median((samples["py|\(size)|\(qos)"] ?? []).map(\.rate))) : "-"
                 let pyColumn = String(repeating: " ", count: max(0, 12 - pyText.count)) + pyText
                 print(String(format: "%5d B  %d  %8d  %11.0f  %12.0f  ", size, qos, options.messages(atQoS: qos), oursRate, cRate) + pyColumn
-                      + String(format: "  %12.2f  %8.2f  %10.2f  %11.2f", ratio, paired,
-                               Self.median(ours.map(\.cpuMicrosecondsPerMessage)), Self.median(c.map(\.cpuMicrosecondsPerMessage))))
+                      + String(format: "  %12.2f  %8.2f  %10.2f  %11.2f  %11.2f  %14.2f", ratio, paired,
+                               Self.median(ours.map(\.cpuMicrosecondsPerMessage)), Self.median(c.map(\.cpuMicrosecondsPerMessage)),
+                               Self.median(ours.compactMap(\.brokerMicrosecondsPerMessage)),
+                               Self.median(c.compactMap(\.brokerMicrosecondsPerMessage))))
             }
         }
         return worstByQoS

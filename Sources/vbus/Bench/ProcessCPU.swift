@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,6 +9,17 @@ import Glibc
 enum ProcessCPU {
     static var ownSeconds: Double { seconds(RUSAGE_SELF.rawValue) }
     static var childrenSeconds: Double { seconds(RUSAGE_CHILDREN.rawValue) }
+
+    /// CPU time of another running process (user + system, from `/proc/PID/stat`, in clock
+    /// ticks of 10 ms), or nil when it cannot be read.
+    static func seconds(ofProcess pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
 
     private static func seconds(_ who: Int32) -> Double {
         var usage = rusage()
