@@ -85,14 +85,30 @@ public struct BusSubscription: AsyncSequence, Sendable {
     public struct AsyncIterator: AsyncIteratorProtocol {
         // Keeps the subscription alive while iterating, even if the sequence value itself is gone.
         private let handle: Handle
-        private var batch: [BusMessage] = []
+        // Kept reversed so each message is moved out with popLast, without the retain/release pair
+        // an indexed copy would cost.
+        @usableFromInline var batch: [BusMessage] = []
 
         init(handle: Handle) { self.handle = handle }
 
         public mutating func next() async -> BusMessage? {
-            // The batch is kept reversed so each message is moved out with popLast, without the
-            // retain/release pair an indexed copy would cost.
+            await next(isolation: nil)
+        }
+
+        /// The next message, taken on the caller's actor (what `for await` calls).
+        ///
+        /// Implemented (rather than left to the standard library's generic default, which calls
+        /// ``next()`` unspecialised and, from an actor, hops off and back for every message) and
+        /// inlinable, so taking a message already in hand costs a `popLast` in the caller's code.
+        @inlinable
+        public mutating func next(isolation actor: isolated (any Actor)? = #isolation) async -> BusMessage? {
             if let message = batch.popLast() { return message }
+            return await nextBatch(isolation: actor)
+        }
+
+        /// Waits for the next batch and returns its first message.
+        @usableFromInline
+        mutating func nextBatch(isolation actor: isolated (any Actor)?) async -> BusMessage? {
             guard let next = await handle.runLoop.storage.nextBatch() else { return nil }
             batch = next
             batch.reverse()

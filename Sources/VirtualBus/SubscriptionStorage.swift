@@ -35,7 +35,7 @@ final class SubscriptionStorage: Sendable {
     }
 
     /// Consumer: the next batch, or `nil` once the subscription has finished (or the task was cancelled).
-    func nextBatch() async -> [BusMessage]? {
+    func nextBatch(isolation actor: isolated (any Actor)? = #isolation) async -> [BusMessage]? {
         while true {
             switch state.withLock({ $0.take() }) {
             case .batch(let batch, let wake):

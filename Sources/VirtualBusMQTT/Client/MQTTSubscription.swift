@@ -14,6 +14,8 @@ import Synchronization
 public final class MQTTSubscription: AsyncSequence, Sendable {
     /// The element type.
     public typealias Element = MQTTMessage
+    /// What ends the sequence with an error: the session ending with one.
+    public typealias Failure = MQTTError
 
     /// The filters this subscription matches.
     public let filters: [MQTTTopicFilter]
@@ -61,7 +63,15 @@ public final class MQTTSubscription: AsyncSequence, Sendable {
         var batch = CircularBuffer<MQTTMessage>()
 
         /// The next message, or `nil` once the subscription ended.
-        public mutating func next() async throws -> MQTTMessage? {
+        public mutating func next() async throws(MQTTError) -> MQTTMessage? {
+            try await next(isolation: nil)
+        }
+
+        /// The next message, taken on the caller's actor (what `for try await` calls).
+        ///
+        /// Implemented rather than left to the standard library's generic default, which calls
+        /// ``next()`` unspecialised and, from an actor, hops off and back for every message.
+        public mutating func next(isolation actor: isolated (any Actor)? = #isolation) async throws(MQTTError) -> MQTTMessage? {
             if let m = batch.popFirst() { return m }
             batch = try await subscription.buffer.takeBatch(recycling: batch)
             return batch.popFirst()
