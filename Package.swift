@@ -122,11 +122,18 @@ let package = Package(
         ),
 
         // MARK: tests
+        // Fixtures shared by the test targets, which cannot depend on one another. Not a product.
+        .target(
+            name: "TestSupport",
+            dependencies: ["ZeroMQ"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VirtualBusTests",
             dependencies: [
                 "VirtualBus", "ZeroMQ",
                 "VirtualBusBridge",  // PrivateBroker, for the secured brokers of the CLI bridge tests
+                "TestSupport",  // BrokerSecrets
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -150,7 +157,9 @@ let package = Package(
             name: "VirtualBusMQTTTests",
             dependencies: [
                 "VirtualBusMQTT",
-                "ZeroMQ",  // SpawnedProcess, for the mosquitto the tests start
+                "VirtualBusBridge",  // PrivateBroker: the real mosquitto the tests start
+                "TestSupport",  // BrokerSecrets: certificates and password files
+                "ZeroMQ",  // SpawnedProcess
                 "ShutdownSuite",  // SplitMix64
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

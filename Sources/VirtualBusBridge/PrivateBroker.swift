@@ -44,7 +44,7 @@ public final class PrivateBroker: Sendable {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vbus-broker-\(getpid())-\(candidate)")
             try Self.writeConfiguration(port: candidate, directory: directory, persistence: persistence, extra: extraConfiguration)
             do {
-                let started = try Self.spawn(executable, configuration: Self.configurationFile(in: directory), port: candidate, timeout: timeout)
+                let started = try Self.spawn(executable, in: directory, port: candidate, timeout: timeout)
                 port = candidate
                 self.directory = directory
                 process.withLock { $0 = started }
@@ -63,17 +63,26 @@ public final class PrivateBroker: Sendable {
     /// small machine the rest of the program needs meanwhile.
     public static func started(extraConfiguration: String = "", persistence: Bool = false,
                                timeout: Duration = .seconds(10)) async throws(BridgeError) -> PrivateBroker {
-        let outcome = Locked<Result<PrivateBroker, BridgeError>?>(nil)
-        let thread = SocketThread.start(name: "vbus-broker-start") {
-            let result = Result { () throws(BridgeError) in
-                try PrivateBroker(extraConfiguration: extraConfiguration, persistence: persistence, timeout: timeout)
-            }
+        // Three ports at most, each bounded by `timeout`.
+        try await onThreadOfItsOwn("vbus-broker-start", bound: timeout * 3) { () throws(BridgeError) in
+            try PrivateBroker(extraConfiguration: extraConfiguration, persistence: persistence, timeout: timeout)
+        }
+    }
+
+    /// Runs `body`, which waits for mosquitto, on a thread of its own, so that waiting never holds
+    /// one of Swift's cooperative threads. `bound` is the longest `body` can take by its own
+    /// timeouts; the wait here only outlasts it.
+    private static func onThreadOfItsOwn<Value: Sendable>(
+        _ name: String, bound: Duration, _ body: @escaping @Sendable () throws(BridgeError) -> Value
+    ) async throws(BridgeError) -> Value {
+        let outcome = Locked<Result<Value, BridgeError>?>(nil)
+        let thread = SocketThread.start(name: name) {
+            let result = Result { () throws(BridgeError) in try body() }
             outcome.withLock { $0 = result }
         }
-        // The start is bounded by its own timeouts; this wait only outlasts them.
-        guard await thread.waitForExit(until: .now + timeout * 3 + .seconds(10)),
-              let result = outcome.withLock({ $0 })
-        else { throw BridgeError(.brokerUnavailable, "mosquitto did not start") }
+        guard await thread.waitForExit(until: .now + bound + .seconds(10)), let result = outcome.withLock({ $0 }) else {
+            throw BridgeError(.brokerUnavailable, "mosquitto did not start within \(bound)")
+        }
         return try result.get()
     }
 
@@ -82,7 +91,8 @@ public final class PrivateBroker: Sendable {
             listener \(port) 127.0.0.1
             allow_anonymous true
             max_queued_messages 100000
-            log_dest none
+            log_type error
+            log_dest file \(logFile(in: directory).path)
             """
         if persistence {
             // Saved after every change: a killed broker loses nothing it acknowledged.
@@ -110,28 +120,40 @@ public final class PrivateBroker: Sendable {
 
     private static func configurationFile(in directory: URL) -> URL { directory.appendingPathComponent("mosquitto.conf") }
 
+    /// mosquitto's errors: a file, not a pipe, which a long-lived broker could fill and block on.
+    private static func logFile(in directory: URL) -> URL { directory.appendingPathComponent("mosquitto.log") }
+
+    /// The end of mosquitto's error log, for failure messages ("Address already in use", a bad
+    /// configuration line).
+    private static func logTail(in directory: URL) -> String {
+        guard let log = try? String(contentsOf: logFile(in: directory), encoding: .utf8), !log.isEmpty else { return "" }
+        return ": " + log.suffix(1_000).split(separator: "\n").joined(separator: "; ")
+    }
+
     private func launch() throws(BridgeError) {
-        let started = try Self.spawn(executable, configuration: Self.configurationFile(in: directory), port: port, timeout: timeout)
+        let started = try Self.spawn(executable, in: directory, port: port, timeout: timeout)
         process.withLock { $0 = started }
     }
 
     /// Starts mosquitto and waits until it listens on `port` itself: a port that merely accepts
     /// connections may belong to another program that took it first (see
     /// `SpawnedProcess.isListening(onPort:)`).
-    private static func spawn(_ executable: String, configuration: URL, port: Int, timeout: Duration) throws(BridgeError) -> SpawnedProcess {
+    private static func spawn(_ executable: String, in directory: URL, port: Int, timeout: Duration) throws(BridgeError) -> SpawnedProcess {
         // posix_spawn, not Foundation's Process: see SpawnedProcess for why.
         let started: SpawnedProcess
+        try? FileManager.default.removeItem(at: logFile(in: directory))  // this start's errors only
         do {
-            started = try SpawnedProcess(executable: executable, arguments: ["-c", configuration.path], captureOutput: false)
+            started = try SpawnedProcess(executable: executable, arguments: ["-c", configurationFile(in: directory).path], captureOutput: false)
         } catch {
             throw BridgeError(.brokerUnavailable, "cannot start mosquitto: \(error)")
         }
         let deadline = ContinuousClock.now + timeout
         while !started.isListening(onPort: port) {
             guard started.isRunning, ContinuousClock.now < deadline else {
+                let exited = started.isRunning ? "did not listen on 127.0.0.1:\(port) within \(timeout)" : "exited before listening on 127.0.0.1:\(port)"
                 started.send(SIGKILL)
                 started.waitForExit()
-                throw BridgeError(.brokerUnavailable, "mosquitto did not listen on 127.0.0.1:\(port) within \(timeout)")
+                throw BridgeError(.brokerUnavailable, "mosquitto \(exited)\(logTail(in: directory))")
             }
             usleep(5_000) // between checks, not as synchronisation
         }
@@ -149,9 +171,12 @@ public final class PrivateBroker: Sendable {
 
     /// Stops the broker (see ``kill(graceful:)``) and starts it again on the same port with the same
     /// configuration; with `persistence`, sessions and queued messages survive.
-    public func restart(graceful: Bool = true) throws(BridgeError) {
-        kill(graceful: graceful)
-        try launch()
+    /// Stopping and waiting for the new broker happen on a thread of their own.
+    public func restart(graceful: Bool = true) async throws(BridgeError) {
+        try await Self.onThreadOfItsOwn("vbus-broker-restart", bound: timeout + .seconds(5)) { () throws(BridgeError) in
+            self.kill(graceful: graceful)
+            try self.launch()
+        }
     }
 
     /// Stops the broker without removing its files (the first half of ``restart()``, for tests
@@ -171,10 +196,17 @@ public final class PrivateBroker: Sendable {
         running.waitForExit()
     }
 
-    /// Starts the broker again after ``kill()``, on the same port. Does nothing if it is running.
-    public func start() throws(BridgeError) {
+    /// Starts the broker again after ``kill()``, on the same port, waiting on a thread of its own
+    /// until it listens. Does nothing if it is running.
+    public func start() async throws(BridgeError) {
         guard process.withLock({ $0 == nil }) else { return }
-        try launch()
+        try await Self.onThreadOfItsOwn("vbus-broker-start", bound: timeout) { () throws(BridgeError) in try self.launch() }
+    }
+
+    /// Suspends (SIGSTOP) or resumes (SIGCONT) the broker: connected but silent, as a hung broker
+    /// is, for keep-alive tests.
+    package func freeze(_ frozen: Bool) {
+        process.withLock { $0 }?.send(frozen ? SIGSTOP : SIGCONT)
     }
 
     /// A loopback port nobody listens on right now (for tests of unreachable brokers).

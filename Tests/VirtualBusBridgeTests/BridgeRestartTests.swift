@@ -37,7 +37,7 @@ struct BridgeRestartTests {
             broker.kill(graceful: true)
             // Accepted by the bridge while the broker is down: held in the session's bounded queue.
             for index in Self.total / 2..<Self.total { try publisher.publish(topic: "data/\(index)", payload: "\(index)") }
-            try broker.start()
+            try await broker.start()
             try await BridgeHarness.eventually(.seconds(60), "every publish acknowledged") { bridge.statistics[0].acknowledgedOut == Self.total }
             // Behind everything else in the receiver's session queue, so any redelivery is counted.
             try publisher.publish(topic: "data/end", payload: "")
@@ -68,7 +68,7 @@ struct BridgeRestartTests {
             try await BridgeHarness.eventually(.seconds(30), "the first quarter to arrive (\(tally.distinct) so far)") { tally.distinct >= Self.total / 4 }
             broker.kill(graceful: true)
             for index in Self.total / 2..<Self.total { tickets.append(try sender.tryPublish(topic: try MQTTTopic("site/cmd/\(index)"), payload: Array("\(index)".utf8), qos: qos)) }
-            try broker.start()
+            try await broker.start()
             for ticket in tickets { _ = try await ticket.result() }
             try await sender.publish(topic: "site/cmd/end", payload: [], qos: qos)
             try await counting.value

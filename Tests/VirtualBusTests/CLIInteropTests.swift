@@ -111,8 +111,9 @@ struct CLIInteropTests {
         try publisher.publish(topic: "x", payload: "y")
         let start = ContinuousClock.now
         proxy.terminate()
-        #expect(try await proxy.exitStatus(within: .seconds(5)) == 0)
-        #expect(ContinuousClock.now - start < .seconds(1))
+        let exit = try await proxy.exit(within: .seconds(5))
+        #expect(exit.status == 0)
+        #expect(exit.at - start < .seconds(1))
         #expect(await client.shutdown().isComplete)
     }
 

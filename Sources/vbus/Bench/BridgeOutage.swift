@@ -43,7 +43,7 @@ enum BridgeOutage {
         }
         let peak = samples.max() ?? before
         let during = residentMemory()
-        try broker.start()
+        try await broker.start()
         load.stop()
         let published = load.published
         let deadline = ContinuousClock.now + .seconds(60)

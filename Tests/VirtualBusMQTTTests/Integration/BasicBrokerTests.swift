@@ -1,4 +1,5 @@
 import Testing
+import VirtualBusBridge
 
 @testable import VirtualBusMQTT
 
@@ -6,7 +7,7 @@ import Testing
 struct BasicBrokerTests {
     @Test("publish and receive at QoS 0, 1 and 2", arguments: bothVersions)
     func roundTrip(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "basic")) { client in
                 let sub = try await client.subscribe(to: ["basic/#"], options: .init(qos: .exactlyOnce))
                 #expect(sub.reasonCodes == [.grantedQoS2])
@@ -31,7 +32,7 @@ struct BasicBrokerTests {
 
     @Test("overlapping local subscriptions share one broker subscription", arguments: bothVersions)
     func sharing(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "share")) { client in
                 let a = try await client.subscribe(to: ["share/x"])
                 let b = try await client.subscribe(to: ["share/x", "share/y"])
@@ -54,7 +55,7 @@ struct BasicBrokerTests {
 
     @Test("subscribing before the connection exists completes on CONNACK", arguments: bothVersions)
     func subscribeOffline(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             let client = MQTTClient(configuration: testConfiguration(broker, version, "early"))
             let pending = Task { try await client.subscribe(to: ["early/t"], options: .init(qos: .atLeastOnce)) }
             try await eventually(.seconds(5), "registered") { client.core.state.withLock { !$0.brokerFilters.isEmpty } }
@@ -71,7 +72,7 @@ struct BasicBrokerTests {
 
     @Test("a refused connection reports the broker's reason; credentials never appear in errors")
     func refused() async throws {
-        try await MosquittoBroker.with(extraConfig: "") { broker in
+        try await PrivateBroker.with(extraConfig: "") { broker in
             var config = testConfiguration(broker, .v3_1_1, "refused")
             config.port = broker.port
             config.clientID = ""

@@ -1,4 +1,5 @@
 import Testing
+import VirtualBusBridge
 
 @testable import VirtualBusMQTT
 
@@ -14,7 +15,7 @@ struct ConcurrencyTests {
     @Test("publish / subscribe / unsubscribe / request from 1,000 tasks: every ack matched, no cross-talk",
           arguments: bothVersions)
     func thousandTasks(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             let responder = MQTTClient(configuration: testConfiguration(broker, version, "responder"))
             let responderTask = try await startClient(responder)
             let requests = try await responder.subscribe(to: ["conc/req"], options: .init(qos: .atLeastOnce))

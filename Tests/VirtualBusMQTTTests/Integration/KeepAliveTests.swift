@@ -1,4 +1,5 @@
 import Testing
+import VirtualBusBridge
 
 @testable import VirtualBusMQTT
 
@@ -6,7 +7,7 @@ import Testing
 struct KeepAliveTests {
     @Test("idle connection: PINGREQ/PINGRESP keep it alive", arguments: bothVersions)
     func pings(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             var config = testConfiguration(broker, version, "ka")
             config.keepAlive = .seconds(1)
             try await MQTTClient.withConnection(configuration: config) { client in
@@ -20,7 +21,7 @@ struct KeepAliveTests {
 
     @Test("a frozen broker (SIGSTOP) is detected as dead: keepAliveTimeout, pending publish fails", arguments: bothVersions)
     func deadBroker(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             var config = testConfiguration(broker, version, "ka-dead")
             config.keepAlive = .seconds(1)
             config.pingTimeout = .milliseconds(500)

@@ -1,4 +1,5 @@
 import Testing
+import VirtualBusBridge
 
 @testable import VirtualBusMQTT
 
@@ -55,7 +56,7 @@ struct ManualAcknowledgementTests {
     @Test("not acknowledged when the process ends: the next client of the session gets it with DUP, subscribing after CONNACK",
           arguments: cases)
     func redeliveredToTheNextProcess(version: MQTTProtocolVersion, qos: MQTTQoS) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             var config = testConfiguration(broker, version, "manual-restart")
             config.cleanStart = false
             config.sessionExpiry = 300
@@ -105,7 +106,7 @@ struct ManualAcknowledgementTests {
 
     @Test("a buffer smaller than what awaits acknowledgement drops none of it; all arrive in order")
     func receiveMaximumBoundsTheBuffer() async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             var config = testConfiguration(broker, .v5, "manual-window")
             config.receiveMaximum = 5
             config.subscriptionBufferCapacity = 2
@@ -135,8 +136,8 @@ struct ManualAcknowledgementTests {
     /// A subscriber with a persistent session that reconnects quickly, behind a proxy the test can
     /// cut, on a fresh broker; shut down after `body`.
     func withPersistentSubscriber(_ version: MQTTProtocolVersion, _ name: String,
-                                  _ body: (MosquittoBroker, TCPProxy, MQTTClient) async throws -> Void) async throws {
-        try await MosquittoBroker.with { broker in
+                                  _ body: (PrivateBroker, TCPProxy, MQTTClient) async throws -> Void) async throws {
+        try await PrivateBroker.with { broker in
             let proxy = try await TCPProxy.start(to: broker.port)
             var config = testConfiguration(broker, version, name)
             config.port = proxy.port

@@ -1,5 +1,6 @@
 import MetricsTestKit
 import Testing
+import VirtualBusBridge
 
 @testable import VirtualBusMQTT
 
@@ -43,7 +44,7 @@ struct MetricsTests {
 
     @Test("queue depth, in-flight, inbound unacknowledged and subscription drops per policy, against mosquitto")
     func gaugesAndDrops() async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             let metrics = TestMetrics()
             var config = testConfiguration(broker, .v5, "metrics")
             config.subscriptionBufferCapacity = 2

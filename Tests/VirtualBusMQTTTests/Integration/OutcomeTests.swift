@@ -1,4 +1,5 @@
 import Testing
+import VirtualBusBridge
 
 @testable import VirtualBusMQTT
 
@@ -21,7 +22,7 @@ struct OutcomeTests {
 
     @Test("shutdown in the middle of 2,000 QoS 1/2 publishes", arguments: bothVersions)
     func shutdownMidFlight(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             var config = testConfiguration(broker, version, "outcome-shutdown")
             config.maxInFlight = 10
             config.publishQueueCapacity = 5_000
@@ -60,7 +61,7 @@ struct OutcomeTests {
     @Test("broker dies with messages in flight and queued: all fail with sessionLost or were acknowledged",
           arguments: bothVersions)
     func brokerDies(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             var config = testConfiguration(broker, version, "outcome-kill")
             config.maxInFlight = 5
             let client = MQTTClient(configuration: config)
@@ -81,7 +82,7 @@ struct OutcomeTests {
 
     @Test("overflow under drop-oldest while connected: accepted = acknowledged + dropped", arguments: bothVersions)
     func overflowConnected(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             var config = testConfiguration(broker, version, "outcome-overflow")
             config.maxInFlight = 2
             config.publishQueueCapacity = 20

@@ -1,5 +1,6 @@
 import NIOPosix
 import Testing
+import VirtualBusBridge
 
 @testable import VirtualBusMQTT
 
@@ -8,7 +9,7 @@ import Testing
 struct PahoDeadlockTests {
     @Test("publish at QoS 0, 1, 2 from inside the loop, on the same client", arguments: bothVersions)
     func publishInsideLoop(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "paho")) { client in
                 let inbox = try await client.subscribe(to: ["paho/in"], options: .init(qos: .exactlyOnce))
                 let outbox = try await client.subscribe(to: ["paho/out/#"], options: .init(qos: .exactlyOnce))

@@ -1,11 +1,12 @@
 import Testing
+import VirtualBusBridge
 
 @testable import VirtualBusMQTT
 
 /// Field report 2 (rumqttc): a full request channel blocked forever, with no way to see its depth.
 @Suite("Promise 2: bounded queues with stated policies", .timeLimit(.minutes(1)))
 struct QueuePolicyTests {
-    func offlineClient(_ broker: MosquittoBroker, _ version: MQTTProtocolVersion, policy: MQTTQueuePolicy,
+    func offlineClient(_ broker: PrivateBroker, _ version: MQTTProtocolVersion, policy: MQTTQueuePolicy,
                        capacity: Int = 5) -> MQTTClient {
         var config = testConfiguration(broker, version, "queue")
         config.publishQueueCapacity = capacity
@@ -15,7 +16,7 @@ struct QueuePolicyTests {
 
     @Test("fail fast: tryPublish throws queueFull at once; queued ones go out on connect", arguments: bothVersions)
     func failFast(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             let client = offlineClient(broker, version, policy: .failFast)
             var tickets: [MQTTPublishTicket] = []
             for i in 0..<5 { tickets.append(try client.tryPublish(topic: "q/ff", payload: [UInt8(i)], qos: .atLeastOnce)) }
@@ -35,7 +36,7 @@ struct QueuePolicyTests {
 
     @Test("drop oldest and drop newest fail exactly the dropped messages, counted", arguments: bothVersions)
     func dropPolicies(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             for policy in [MQTTQueuePolicy.dropOldest, .dropNewest] {
                 let client = offlineClient(broker, version, policy: policy)
                 var tickets: [Int: MQTTPublishTicket] = [:]
@@ -78,7 +79,7 @@ struct QueuePolicyTests {
     @Test("wait with deadline: publish waits for room, times out when none comes, resumes when it does",
           arguments: bothVersions)
     func waitPolicy(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             let client = offlineClient(broker, version, policy: .wait(timeout: .milliseconds(1_500)), capacity: 2)
             let first = try client.tryPublish(topic: "q/w", payload: [1], qos: .atLeastOnce)
             _ = try client.tryPublish(topic: "q/w", payload: [2], qos: .atLeastOnce)
@@ -101,7 +102,7 @@ struct QueuePolicyTests {
 
     @Test("a slow subscriber loses the oldest messages, counted; the network never blocks", arguments: bothVersions)
     func subscriptionBuffer(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             var config = testConfiguration(broker, version, "slow")
             config.subscriptionBufferCapacity = 10
             try await MQTTClient.withConnection(configuration: config) { client in

@@ -1,4 +1,5 @@
 import Testing
+import VirtualBusBridge
 
 @testable import VirtualBusMQTT
 
@@ -6,7 +7,7 @@ import Testing
 struct RequestResponseTests {
     @Test("a request without a responder times out; its bookkeeping is released")
     func timeout() async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             try await MQTTClient.withConnection(configuration: testConfiguration(broker, .v5, "rr-timeout")) { client in
                 let error = await #expect(throws: MQTTError.self) {
                     try await client.request(topic: "rr/nobody", payload: [1], timeout: .milliseconds(200))
@@ -19,7 +20,7 @@ struct RequestResponseTests {
 
     @Test("request on MQTT 3.1.1 is unsupported (no response topic / correlation data)")
     func v3() async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             try await MQTTClient.withConnection(configuration: testConfiguration(broker, .v3_1_1, "rr-v3")) { client in
                 let error = await #expect(throws: MQTTError.self) { try await client.request(topic: "rr/x", payload: []) }
                 #expect(error?.code == .unsupported)
@@ -29,7 +30,7 @@ struct RequestResponseTests {
 
     @Test("user properties and correlation data survive the round trip")
     func properties() async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             try await MQTTClient.withConnection(configuration: testConfiguration(broker, .v5, "rr-props")) { client in
                 let requests = try await client.subscribe(to: ["rr/echo"])
                 let responder = Task {

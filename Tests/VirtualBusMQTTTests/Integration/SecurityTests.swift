@@ -1,5 +1,7 @@
 import Foundation
+import TestSupport
 import Testing
+import VirtualBusBridge
 
 @testable import VirtualBusMQTT
 
@@ -7,11 +9,13 @@ import Testing
 struct SecurityTests {
     @Test("TLS: verified against the test CA; verification is on by default; mutual TLS with a client certificate")
     func tls() async throws {
-        let certs = try TestCertificates.make()
-        defer { try? FileManager.default.removeItem(at: certs.directory) }
-        try await MosquittoBroker.with(extraConfig: certs.listenerConfig(requireClientCertificate: false)) { broker in
+        let secrets = try BrokerSecrets()
+        defer { secrets.remove() }
+        let ca = try await secrets.authority("ca")
+        let client = try await secrets.clientIdentity(signedBy: ca)
+        try await PrivateBroker.with(extraConfig: try await secrets.tlsListener(signedBy: ca)) { broker in
             var config = testConfiguration(broker, .v5, "tls")
-            config.tls = MQTTTLSConfiguration(trustRoots: .pemFile(certs.ca))
+            config.tls = MQTTTLSConfiguration(trustRoots: .pemFile(ca.certificate))
             try await MQTTClient.withConnection(configuration: config) { client in
                 let sub = try await client.subscribe(to: ["tls/t"])
                 try await client.publish(topic: "tls/t", payload: [42], qos: .exactlyOnce)
@@ -27,16 +31,16 @@ struct SecurityTests {
             let error = await #expect(throws: MQTTError.self) { try await withDeadline(.seconds(10)) { try await client.run() } }
             #expect(error?.code == .tls, "\(String(describing: error))")
         }
-        try await MosquittoBroker.with(extraConfig: certs.listenerConfig(requireClientCertificate: true)) { broker in
+        try await PrivateBroker.with(extraConfig: try await secrets.tlsListener(signedBy: ca, requireClientCertificate: true)) { broker in
             var config = testConfiguration(broker, .v3_1_1, "mtls")
-            config.tls = MQTTTLSConfiguration(trustRoots: .pemFile(certs.ca), clientCertificatePath: certs.clientCert,
-                                              clientKeyPath: certs.clientKey)
+            config.tls = MQTTTLSConfiguration(trustRoots: .pemFile(ca.certificate), clientCertificatePath: client.certificate,
+                                              clientKeyPath: client.key)
             try await MQTTClient.withConnection(configuration: config) { client in
                 let result = try await client.publish(topic: "mtls/t", payload: [1], qos: .atLeastOnce)
                 #expect(result.qos == .atLeastOnce)
             }
             var noCert = testConfiguration(broker, .v3_1_1, "mtls-none")
-            noCert.tls = MQTTTLSConfiguration(trustRoots: .pemFile(certs.ca))
+            noCert.tls = MQTTTLSConfiguration(trustRoots: .pemFile(ca.certificate))
             let client = MQTTClient(configuration: noCert)
             await #expect(throws: MQTTError.self) { try await withDeadline(.seconds(10)) { try await client.run() } }
         }
@@ -44,13 +48,9 @@ struct SecurityTests {
 
     @Test("user name and password: accepted when right, refused when wrong, never in error text", arguments: bothVersions)
     func passwords(version: MQTTProtocolVersion) async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vbus-pw-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
-        try MosquittoBroker.tool(["mosquitto_passwd", "-b", "-c", "passwd", "alice", "correct-horse"], in: dir)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir.appendingPathComponent("passwd").path)
-        try await MosquittoBroker.with(extraConfig: "password_file \(dir.path)/passwd", anonymous: false) { broker in
+        let secrets = try BrokerSecrets()
+        defer { secrets.remove() }
+        try await PrivateBroker.with(extraConfig: try await secrets.passwordOnly(username: "alice", password: "correct-horse")) { broker in
             var good = testConfiguration(broker, version, "pw")
             good.credentials = MQTTCredentials(username: "alice", password: "correct-horse")
             try await MQTTClient.withConnection(configuration: good) { client in
@@ -71,7 +71,7 @@ struct SecurityTests {
 
     @Test("the will message is published when the connection dies", arguments: bothVersions)
     func will(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             let proxy = try await TCPProxy.start(to: broker.port)
             try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "will-watcher")) { watcher in
                 let wills = try await watcher.subscribe(to: ["will/#"])

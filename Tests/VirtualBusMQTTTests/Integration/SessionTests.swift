@@ -1,4 +1,5 @@
 import Testing
+import VirtualBusBridge
 
 @testable import VirtualBusMQTT
 
@@ -8,7 +9,7 @@ struct SessionTests {
     @Test("connection cut mid-flight: reconnect resumes the session, QoS 2 arrives exactly once, all acknowledged",
           arguments: bothVersions)
     func resumeAfterCut(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             let proxy = try await TCPProxy.start(to: broker.port)
             try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "session-sub")) { subscriber in
                 let sub = try await subscriber.subscribe(to: ["session/t"], options: .init(qos: .exactlyOnce))
@@ -51,7 +52,7 @@ struct SessionTests {
 
     @Test("the publish queue holds messages while offline and sends them after reconnect", arguments: bothVersions)
     func offlineQueue(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with { broker in
+        try await PrivateBroker.with { broker in
             let proxy = try await TCPProxy.start(to: broker.port)
             var config = testConfiguration(broker, version, "offline")
             config.port = proxy.port
@@ -80,7 +81,7 @@ struct BrokerRestartTests {
     @Test("mosquitto killed and restarted on the same port: sessions resume, queued publishes go out",
           arguments: bothVersions)
     func restart(version: MQTTProtocolVersion) async throws {
-        try await MosquittoBroker.with(persistence: true) { broker in
+        try await PrivateBroker.with(persistence: true) { broker in
             func persistent(_ name: String) -> MQTTClientConfiguration {
                 var config = testConfiguration(broker, version, name)
                 config.cleanStart = false
@@ -98,14 +99,14 @@ struct BrokerRestartTests {
             var got = Set<UInt8>()
             while got.count < 50, let m = try await it.next() { got.insert(m.payload[0]) }
 
-            broker.stop()  // SIGKILL: the broker's state is what autosave_on_changes wrote
+            broker.kill()  // SIGKILL: the broker's state is what autosave_on_changes wrote
             try await eventually(.seconds(5), "clients notice the dead broker") {
                 !subscriber.statistics.isConnected && !publisher.statistics.isConnected
             }
             // Published while the broker is down: held in the bounded offline queue.
             var tickets: [MQTTPublishTicket] = []
             for i in 50..<100 { tickets.append(try publisher.tryPublish(topic: "restart/t", payload: [UInt8(i)], qos: .atLeastOnce)) }
-            try await broker.restart()
+            try await broker.start()
             for t in tickets { _ = try await withDeadline(.seconds(20), "publish after restart") { try await t.result() } }
             while got.count < 100, let m = try await it.next() { got.insert(m.payload[0]) }
             #expect(got.count == 100)

@@ -1,4 +1,5 @@
 import Testing
+import VirtualBusBridge
 
 @testable import VirtualBusMQTT
 
@@ -36,7 +37,7 @@ func eventually(_ timeout: Duration = .seconds(10), _ what: String, _ condition:
 }
 
 /// A configuration for a test client against `broker`.
-func testConfiguration(_ broker: MosquittoBroker, _ version: MQTTProtocolVersion, _ name: String) -> MQTTClientConfiguration {
+func testConfiguration(_ broker: PrivateBroker, _ version: MQTTProtocolVersion, _ name: String) -> MQTTClientConfiguration {
     MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: version,
                             clientID: "\(name)-\(version.rawValue)-\(UInt32.random(in: 0...UInt32.max))", keepAlive: .seconds(30))
 }

@@ -69,6 +69,27 @@ final class ChildProcess: Sendable {
     /// Sends SIGTERM.
     func terminate() { process.send(SIGTERM) }
 
+    /// Waits for the exit (bounded) and returns the status with the instant it happened, as seen
+    /// by a thread blocked in `waitpid` for it: a task polling from a busy cooperative pool would
+    /// see it late, and charge the test machine's load to the program for timing checks.
+    func exit(within limit: Duration = .seconds(20)) async throws -> (status: Int32, at: ContinuousClock.Instant) {
+        final class Seen: Sendable {
+            let exit = Mutex<(status: Int32, at: ContinuousClock.Instant)?>(nil)
+        }
+        let seen = Seen()
+        let process = self.process
+        let waiter = SocketThread.start(name: "test-waitpid") {
+            let status = process.waitForExit()
+            seen.exit.withLock { $0 = (status, .now) }
+        }
+        guard await waiter.waitForExit(until: .now + limit), let exit = seen.exit.withLock({ $0 }) else {
+            // Not process.send: the waiter holds the process's lock while it waits.
+            kill(process.pid, SIGKILL)
+            throw TimedOut(what: "\(name) exit")
+        }
+        return exit
+    }
+
     /// Waits for the exit (bounded) and returns the status.
     func exitStatus(within limit: Duration = .seconds(20)) async throws -> Int32 {
         let deadline = ContinuousClock.now + limit
