@@ -19,3 +19,23 @@ public final class CountingExecutor: SerialExecutor {
         queue.async { job.runSynchronously(on: self.asUnownedSerialExecutor()) }
     }
 }
+
+/// A consumer isolated to an actor of its own (on a ``CountingExecutor``), as an application's
+/// would be.
+public actor IsolatedConsumer {
+    public nonisolated let executor = CountingExecutor()
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    public init() {}
+
+    /// Takes `count` elements of `sequence` with `for try await` on this actor; returns how many
+    /// it took before the sequence ended.
+    public func consume<Sequence: AsyncSequence & Sendable>(_ sequence: Sequence, count: Int) async throws -> Int {
+        var received = 0
+        for try await _ in sequence {
+            received += 1
+            if received == count { break }
+        }
+        return received
+    }
+}

@@ -2,21 +2,6 @@ import TestSupport
 import Testing
 @testable import VirtualBus
 
-/// A consumer isolated to an actor of its own, as an application's would be.
-private actor IsolatedConsumer {
-    let executor = CountingExecutor()
-    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
-
-    func consume(_ subscription: BusSubscription, count: Int) async -> Int {
-        var received = 0
-        for await _ in subscription {
-            received += 1
-            if received == count { break }
-        }
-        return received
-    }
-}
-
 @Suite("A consumer stays on its actor", .timeLimit(.minutes(1)))
 struct ConsumerIsolationTests {
     @Test("for await in an actor takes buffered messages without hopping off and back per message")
@@ -30,7 +15,7 @@ struct ConsumerIsolationTests {
 
         let consumer = IsolatedConsumer()
         let before = consumer.executor.jobs
-        #expect(await consumer.consume(subscription, count: count) == count)
+        #expect(try await consumer.consume(subscription, count: count) == count)
         let hops = consumer.executor.jobs - before
         // One batch: entering the actor, and at most a few more. Leaving the actor to take each
         // message (the standard library's default `next(isolation:)`) costs one hop back per message.

@@ -4,21 +4,6 @@ import VirtualBusBridge
 
 @testable import VirtualBusMQTT
 
-/// A subscription consumer isolated to an actor of its own, as an application's would be.
-private actor IsolatedConsumer {
-    let executor = CountingExecutor()
-    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
-
-    func consume(_ subscription: MQTTSubscription, count: Int) async throws -> Int {
-        var received = 0
-        for try await _ in subscription {
-            received += 1
-            if received == count { break }
-        }
-        return received
-    }
-}
-
 @Suite("A subscription consumer stays on its actor", .timeLimit(.minutes(1)))
 struct ConsumerIsolationTests {
     @Test("for try await in an actor takes buffered messages without hopping off and back per message")
