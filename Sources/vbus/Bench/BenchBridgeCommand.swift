@@ -22,8 +22,8 @@ struct BenchBridgeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let anchor = try ExternalProgram.compileC("\(anchors)/c_mqtt_thr.c", libraries: ["mosquitto", "pthread"])
-        let broker = try await PrivateBroker.started(extraConfiguration: "max_queued_messages 0\nset_tcp_nodelay true")
-        defer { broker.stop() }
+        let broker = try await BenchBroker.started(extraConfiguration: "max_queued_messages 0\nset_tcp_nodelay true")
+        defer { BenchBroker.stop(broker) }
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; mosquitto on 127.0.0.1:\(broker.port); \(count) messages per run, \(runs) paired runs, MQTT 3.1.1, window 20")
         var headline: Double?
         print("case                   bridged        direct   bridged/direct")

@@ -15,8 +15,8 @@ import Glibc
 /// afterwards every message taken from the bus is accounted for (acknowledged or dropped by policy).
 enum BridgeOutage {
     static func run(seconds: Int, rate: Int, buffer: Int) async throws {
-        let broker = try await PrivateBroker.started()
-        defer { broker.stop() }
+        let broker = try await BenchBroker.started()
+        defer { BenchBroker.stop(broker) }
         let bus = try VirtualBus()
         var configuration = BridgeThroughput.configuration(port: broker.port, role: "outage")
         configuration.cleanStart = false

@@ -25,12 +25,12 @@ struct MQTTBenchRunner {
         } else {
             // TCP_NODELAY on the broker's sockets: without it, Nagle plus delayed ACKs put 40 ms
             // stalls into round trips (seen in the latency runs).
-            let started = try await PrivateBroker.started(extraConfiguration: "max_queued_messages 0\nset_tcp_nodelay true")
+            let started = try await BenchBroker.started(extraConfiguration: "max_queued_messages 0\nset_tcp_nodelay true")
             mosquitto = started
             (host, port) = ("127.0.0.1", started.port)
             print("started mosquitto on 127.0.0.1:\(port)")
         }
-        defer { mosquitto?.stop() }
+        defer { mosquitto.map(BenchBroker.stop) }
 
         let cBinary = options.oursOnly ? ""
             : try ExternalProgram.compileC("\(options.anchors)/c_mqtt_thr.c", libraries: ["mosquitto", "pthread"])
