@@ -96,11 +96,12 @@ struct MQTTBenchRunner {
         }
 
         let worst = worstByQoS.values.min() ?? 0
-        for qos in options.qos { print(String(format: "ratio ours/libmosquitto qos%d (worst size): %.2f", qos, worstByQoS[qos] ?? 0)) }
+        for qos in options.qos { print(String(format: "ratio ours/libmosquitto qos%d (paired, worst size): %.2f", qos, worstByQoS[qos] ?? 0)) }
         print(String(format: "ratio ours/libmosquitto: %.2f", worst))
     }
 
-    /// Prints the medians; returns the worst ours/libmosquitto ratio per QoS.
+    /// Prints the medians; returns the worst paired ours/libmosquitto ratio per QoS (the verdict,
+    /// as in `vbus bench bus`: a host whose speed drifts between runs moves both sides of a pair).
     private func printTable(_ samples: [String: [Sample]], python: Bool) -> [Int: Double] {
         print("\nthroughput, median of \(options.runs) runs (msgs/s), window \(options.inflight); CPU: microseconds per message, whole process")
         print("(broker: mosquitto's CPU per message while each client ran; at QoS 0 it needs about the same per message for")
@@ -116,8 +117,8 @@ struct MQTTBenchRunner {
                 let oursRate = Self.median(ours.map(\.rate))
                 let cRate = Self.median(c.map(\.rate))
                 let ratio = cRate > 0 ? oursRate / cRate : 0
-                worstByQoS[qos] = min(worstByQoS[qos] ?? .infinity, ratio)
                 let paired = Self.median(zip(ours, c).compactMap { $1.rate > 0 ? $0.rate / $1.rate : nil })
+                worstByQoS[qos] = min(worstByQoS[qos] ?? .infinity, paired)
                 let pyText = python ? String(format: "%.0f", Self.median((samples["py|\(size)|\(qos)"] ?? []).map(\.rate))) : "-"
                 let pyColumn = String(repeating: " ", count: max(0, 12 - pyText.count)) + pyText
                 print(String(format: "%5d B  %d  %8d  %11.0f  %12.0f  ", size, qos, options.messages(atQoS: qos), oursRate, cRate) + pyColumn
