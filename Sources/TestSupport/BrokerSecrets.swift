@@ -1,5 +1,4 @@
 public import Foundation
-import Synchronization
 import ZeroMQ
 
 /// Throw-away certificate authorities, broker certificates and password files in a private
@@ -93,22 +92,14 @@ public struct BrokerSecrets: Sendable {
         // One pipe for both streams (the shell merges them), read to its end before the exit
         // status: a full pipe can never stall the tool.
         let tool = try SpawnedProcess(executable: "/bin/sh", arguments: ["-c", "exec \"$@\" 2>&1", "sh", "/usr/bin/env"] + argv)
-        let outcome = Outcome()
-        let thread = SocketThread.start(name: "test-tool") {
+        let finished = await SocketThread.value(name: "test-tool", before: .now + .seconds(60)) {
             let output = String(decoding: SpawnedProcess.readAll(tool.standardOutput!), as: UTF8.self)
-            outcome.set(status: tool.waitForExit(), output: output)
+            return (status: tool.waitForExit(), output: output)
         }
-        guard await thread.waitForExit(until: .now + .seconds(60)), let (status, output) = outcome.value else {
-            tool.send(SIGKILL)
+        guard let (status, output) = finished else {
+            kill(tool.pid, SIGKILL)  // not tool.send: the waiting thread may hold the process's lock
             throw ToolFailed(description: "\(argv.joined(separator: " ")) did not end within 60 s")
         }
         guard status == 0 else { throw ToolFailed(description: "\(argv.joined(separator: " ")) exited with \(status): \(output)") }
-    }
-
-    /// A tool's exit status and output, handed from its thread.
-    private final class Outcome: Sendable {
-        private let state = Mutex<(Int32, String)?>(nil)
-        func set(status: Int32, output: String) { state.withLock { $0 = (status, output) } }
-        var value: (Int32, String)? { state.withLock { $0 } }
     }
 }

@@ -75,14 +75,10 @@ public final class PrivateBroker: Sendable {
     private static func onThreadOfItsOwn<Value: Sendable>(
         _ name: String, bound: Duration, _ body: @escaping @Sendable () throws(BridgeError) -> Value
     ) async throws(BridgeError) -> Value {
-        let outcome = Locked<Result<Value, BridgeError>?>(nil)
-        let thread = SocketThread.start(name: name) {
-            let result = Result { () throws(BridgeError) in try body() }
-            outcome.withLock { $0 = result }
+        let result = await SocketThread.value(name: name, before: .now + bound + .seconds(10)) {
+            Result { () throws(BridgeError) in try body() }
         }
-        guard await thread.waitForExit(until: .now + bound + .seconds(10)), let result = outcome.withLock({ $0 }) else {
-            throw BridgeError(.brokerUnavailable, "mosquitto did not start within \(bound)")
-        }
+        guard let result else { throw BridgeError(.brokerUnavailable, "mosquitto did not start within \(bound)") }
         return try result.get()
     }
 

@@ -41,6 +41,18 @@ package final class SocketThread: Sendable {
         return socketThread
     }
 
+    /// Runs blocking `body` (waiting for a process, a broker, a tool) on a thread of its own, never
+    /// on one of Swift's few cooperative threads, and returns its value; `nil` if `deadline` passed
+    /// first (the thread then finishes on its own, detached).
+    package static func value<Value: Sendable>(
+        name: String, before deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () -> Value
+    ) async -> Value? {
+        let result = ThreadResult<Value>()
+        let thread = start(name: name) { result.value = body() }
+        guard await thread.waitForExit(until: deadline) else { return nil }
+        return result.value
+    }
+
     /// Whether the caller is running on this thread.
     package var isCurrent: Bool {
         guard let handle = thread.withLock({ $0 }) else { return false }
@@ -81,6 +93,15 @@ package final class SocketThread: Sendable {
         if !joined.withLock({ $0 }), let handle = thread.withLock({ $0 }) {
             pthread_detach(handle)
         }
+    }
+}
+
+/// A thread's value, written by the thread before its exit event fires and read after it.
+private final class ThreadResult<Value: Sendable>: Sendable {
+    private let storage = Mutex<Value?>(nil)
+    var value: Value? {
+        get { storage.withLock { $0 } }
+        set { storage.withLock { $0 = newValue } }
     }
 }
 

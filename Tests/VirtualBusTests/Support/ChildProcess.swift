@@ -73,17 +73,12 @@ final class ChildProcess: Sendable {
     /// by a thread blocked in `waitpid` for it: a task polling from a busy cooperative pool would
     /// see it late, and charge the test machine's load to the program for timing checks.
     func exit(within limit: Duration = .seconds(20)) async throws -> (status: Int32, at: ContinuousClock.Instant) {
-        final class Seen: Sendable {
-            let exit = Mutex<(status: Int32, at: ContinuousClock.Instant)?>(nil)
-        }
-        let seen = Seen()
         let process = self.process
-        let waiter = SocketThread.start(name: "test-waitpid") {
-            let status = process.waitForExit()
-            seen.exit.withLock { $0 = (status, .now) }
+        let exit = await SocketThread.value(name: "test-waitpid", before: .now + limit) {
+            (status: process.waitForExit(), at: ContinuousClock.now)
         }
-        guard await waiter.waitForExit(until: .now + limit), let exit = seen.exit.withLock({ $0 }) else {
-            // Not process.send: the waiter holds the process's lock while it waits.
+        guard let exit else {
+            // Not process.send: the waiting thread holds the process's lock.
             kill(process.pid, SIGKILL)
             throw TimedOut(what: "\(name) exit")
         }
