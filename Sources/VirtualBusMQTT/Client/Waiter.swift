@@ -39,6 +39,9 @@ final class Waiter<Value: Sendable>: Sendable {
     /// Waits for the result. Not cancellable on purpose: the operation is already accepted and
     /// will reach an outcome (at the latest when the client shuts down).
     func value() async throws(MQTTError) -> Value {
+        // A known outcome is returned without suspending: awaiting the tickets of a burst that
+        // is already written (QoS 0) would otherwise cost a continuation and a resume each.
+        if let known = result { return try known.get() }
         do {
             return try await withCheckedThrowingContinuation { (c: CheckedContinuation<Value, any Error>) in
                 let ready: Result<Value, MQTTError>? = state.withLock { s in
