@@ -143,6 +143,7 @@ let package = Package(
             dependencies: [
                 "VirtualBusBridge", "VirtualBus", "VirtualBusMQTT",
                 "ShutdownSuite",  // SplitMix64
+                "TestSupport",  // DocumentedExamples
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
