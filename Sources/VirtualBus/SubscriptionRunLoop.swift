@@ -124,7 +124,9 @@ private struct RunLoopBody: Sendable {
         var poller = ZMQPoller(capacity: 2)
         guard let controlIndex = try? poller.add(control), let subscriberIndex = try? poller.add(subscriber) else { return }
         var reader = MessageReader(subscriptionID: id, maximumPayload: configuration.maximumMessageSize, handshakeDone: handshakeDone)
-        var room = configuration.deliveryBatchSize
+        // What the buffer can take, never a whole batch: the first read after the handshake can find
+        // a burst queued, and a backpressure buffer must not hold more than its capacity.
+        var room = storage.room
         var readingPaused = false
         while true {
             do throws(ZMQError) {

@@ -51,6 +51,31 @@ struct BackpressureTests {
         await bus.shutdown()
     }
 
+    @Test("backpressure holds at most the buffer's capacity, even when a burst is queued before the first read", arguments: [1, 4])
+    func backpressureBound(capacity: Int) async throws {
+        let bus = try VirtualBus()
+        let subscription = try await bus.subscribe(to: ["m"], bufferCapacity: capacity, bufferPolicy: .backpressure)
+        // The burst piles up behind the paused proxy, then reaches the subscriber all at once: its
+        // run loop's first read finds many messages queued, and must still take only `capacity`.
+        try bus.pause()
+        _ = try bus.statistics()  // answered after the pause: the proxy handles its commands in order
+        let publisher = try bus.makePublisher()
+        let count = 500
+        for index in 0..<count { try publisher.publish(topic: "m", payload: "\(index)") }
+        try bus.resume()
+        try await waitUntil("a full buffer") { subscription.statistics.buffered >= capacity }
+        // Reading pauses once the buffer is full; nothing more is read until the consumer takes.
+        #expect(subscription.statistics.buffered == capacity)
+        var received: [String] = []
+        for await message in subscription {
+            #expect(subscription.statistics.buffered <= capacity)
+            received.append(message.payloadString)
+            if received.count == count { break }
+        }
+        #expect(received == (0..<count).map(String.init))
+        await bus.shutdown()
+    }
+
     @Test("at the high-water mark: tryPublish returns false, failFast throws, drop counts, block times out")
     func publisherPolicies() async throws {
         var configuration = BusConfiguration()
@@ -78,6 +103,7 @@ struct BackpressureTests {
             for _ in 0..<100 { try blocking.publish(topic: "fill", payload: "x") }
         }
         #expect(stalled.statistics.delivered == 0)
+        #expect(stalled.statistics.buffered <= 1, "the subscription holds no more than its capacity")
         #expect(await bus.shutdown().isComplete)
     }
 }
