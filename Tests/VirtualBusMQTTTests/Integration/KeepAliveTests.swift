@@ -11,8 +11,14 @@ struct KeepAliveTests {
             var config = testConfiguration(broker, version, "ka")
             config.keepAlive = .seconds(1)
             try await MQTTClient.withConnection(configuration: config) { client in
-                try await eventually(.seconds(10), "two PINGRESPs") {
-                    client.core.state.withLock { $0.machine.pingResponses >= 2 }
+                do {
+                    try await eventually(.seconds(10), "two PINGRESPs") {
+                        client.core.state.withLock { $0.machine.pingResponses >= 2 }
+                    }
+                } catch {
+                    let (responses, state) = client.core.state.withLock { ($0.machine.pingResponses, $0.machine.state) }
+                    Issue.record("\(responses) PINGRESPs, connection \(state), close error \(String(describing: client.core.state.withLock { $0.closeError }))")
+                    throw error
                 }
                 #expect(client.statistics.isConnected)
             }

@@ -222,16 +222,17 @@ struct StateMachineTests {
         #expect(sm.received(.publish(bad), now: t0).last?.closeError??.reasonCode == .topicAliasInvalid)
     }
 
-    @Test("keep-alive: PINGREQ after the interval, timeout without PINGRESP (injected clock)")
+    @Test("keep-alive: PINGREQ within the interval (at three quarters), timeout without PINGRESP (injected clock)")
     func keepAlive() {
         var sm = connected { $0.keepAlive = .seconds(10) }
-        #expect(sm.tick(now: t0 + .seconds(5), connectTimeout: .seconds(5)).isEmpty)
-        #expect(sm.tick(now: t0 + .seconds(10), connectTimeout: .seconds(5)).first?.sent == .pingreq)
-        #expect(sm.tick(now: t0 + .seconds(15), connectTimeout: .seconds(5)).isEmpty)
-        _ = sm.received(.pingresp, now: t0 + .seconds(16))
-        #expect(sm.tick(now: t0 + .seconds(19), connectTimeout: .seconds(5)).isEmpty)
-        #expect(sm.tick(now: t0 + .seconds(20), connectTimeout: .seconds(5)).first?.sent == .pingreq)
-        let dead = sm.tick(now: t0 + .seconds(30), connectTimeout: .seconds(5))
+        #expect(sm.tick(now: t0 + .seconds(7), connectTimeout: .seconds(5)).isEmpty)
+        #expect(sm.tick(now: t0 + .milliseconds(7_500), connectTimeout: .seconds(5)).first?.sent == .pingreq)
+        #expect(sm.tick(now: t0 + .seconds(9), connectTimeout: .seconds(5)).isEmpty)
+        _ = sm.received(.pingresp, now: t0 + .milliseconds(9_500))
+        #expect(sm.tick(now: t0 + .seconds(14), connectTimeout: .seconds(5)).isEmpty)
+        #expect(sm.tick(now: t0 + .seconds(15), connectTimeout: .seconds(5)).first?.sent == .pingreq)
+        #expect(sm.tick(now: t0 + .seconds(24), connectTimeout: .seconds(5)).isEmpty)
+        let dead = sm.tick(now: t0 + .seconds(25), connectTimeout: .seconds(5))
         #expect(dead.first?.closeError??.code == .keepAliveTimeout)
     }
 
