@@ -47,10 +47,7 @@ package final class SocketThread: Sendable {
     package static func value<Value: Sendable>(
         name: String, before deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () -> Value
     ) async -> Value? {
-        let result = ThreadResult<Value>()
-        let thread = start(name: name) { result.value = body() }
-        guard await thread.waitForExit(until: deadline) else { return nil }
-        return result.value
+        await ThreadWork(name: name, body).value(before: deadline)
     }
 
     /// Whether the caller is running on this thread.
@@ -94,6 +91,29 @@ package final class SocketThread: Sendable {
             pthread_detach(handle)
         }
     }
+}
+
+/// Blocking work started now on a thread of its own, its value awaited later.
+package final class ThreadWork<Value: Sendable>: Sendable {
+    private let thread: SocketThread
+    private let result: ThreadResult<Value>
+
+    /// Starts `body` on a new thread named `name`.
+    package init(name: String, _ body: @escaping @Sendable () -> Value) {
+        let result = ThreadResult<Value>()
+        self.result = result
+        thread = SocketThread.start(name: name) { result.value = body() }
+    }
+
+    /// The body's value once it has returned, or `nil` if `deadline` passed first (the thread then
+    /// finishes on its own, detached).
+    package func value(before deadline: ContinuousClock.Instant) async -> Value? {
+        guard await thread.waitForExit(until: deadline) else { return nil }
+        return result.value
+    }
+
+    /// Whether the body has returned.
+    package var hasExited: Bool { thread.exited.hasFired }
 }
 
 /// A thread's value, written by the thread before its exit event fires and read after it.
