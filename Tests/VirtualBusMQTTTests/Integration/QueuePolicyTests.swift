@@ -80,17 +80,26 @@ struct QueuePolicyTests {
           arguments: bothVersions)
     func waitPolicy(version: MQTTProtocolVersion) async throws {
         try await PrivateBroker.with { broker in
-            let client = offlineClient(broker, version, policy: .wait(timeout: .milliseconds(1_500)), capacity: 2)
+            // Times out: nothing makes room while the client is offline.
+            let offline = offlineClient(broker, version, policy: .wait(timeout: .milliseconds(500)), capacity: 2)
+            for payload: UInt8 in [1, 2] { _ = try offline.tryPublish(topic: "q/w", payload: [payload], qos: .atLeastOnce) }
+            // tryPublish never waits, even under the wait policy.
+            #expect(throws: MQTTError.self) { try offline.tryPublish(topic: "q/w", payload: [3], qos: .atLeastOnce) }
+            let start = ContinuousClock.now
+            let timedOut = await #expect(throws: MQTTError.self) { try await offline.publish(topic: "q/w", payload: [4], qos: .atLeastOnce) }
+            #expect(timedOut?.code == .timeout)
+            #expect(ContinuousClock.now - start >= .milliseconds(500))
+            offline.shutdown()
+
+            // Resumes: a publish waiting on a full queue completes once the queue drains on connect.
+            // A client of its own with a deadline that connecting on a loaded machine cannot reach.
+            let client = offlineClient(broker, version, policy: .wait(timeout: .seconds(30)), capacity: 2)
             let first = try client.tryPublish(topic: "q/w", payload: [1], qos: .atLeastOnce)
             _ = try client.tryPublish(topic: "q/w", payload: [2], qos: .atLeastOnce)
-            // tryPublish never waits, even under the wait policy.
-            #expect(throws: MQTTError.self) { try client.tryPublish(topic: "q/w", payload: [3], qos: .atLeastOnce) }
-            let start = ContinuousClock.now
-            let timedOut = await #expect(throws: MQTTError.self) { try await client.publish(topic: "q/w", payload: [4], qos: .atLeastOnce) }
-            #expect(timedOut?.code == .timeout)
-            #expect(ContinuousClock.now - start >= .milliseconds(1_500))
-            // A waiting publish completes once the queue drains on connect.
             let waiting = Task { try await client.publish(topic: "q/w", payload: [5], qos: .atLeastOnce) }
+            try await eventually(.seconds(10), "the publish waiting for room") {
+                client.core.state.withLock { !$0.spaceWaiters.isEmpty }
+            }
             let task = try await startClient(client)
             _ = try await first.result()
             let r = try await waiting.value
