@@ -67,10 +67,12 @@ struct MultiProcessTests {
             $0.curveServer = CurveServerSecurity(keys: serverKeys, allowedClientKeys: [allowed.publicKey])
         }
         let local = try await server.subscribe(to: [""])
-        func client(_ keys: CurveKeyPair) throws -> VirtualBus {
+        // The refused client's operations wait out its subscribe timeout, so it is short; the allowed
+        // one keeps the default, which a CURVE handshake on a loaded machine cannot run into.
+        func client(_ keys: CurveKeyPair, subscribeTimeout: Duration = BusConfiguration().subscribeTimeout) throws -> VirtualBus {
             var configuration = BusConfiguration()
             configuration.curveClient = CurveClientSecurity(serverPublicKey: serverKeys.publicKey, keys: keys)
-            configuration.subscribeTimeout = .milliseconds(500)
+            configuration.subscribeTimeout = subscribeTimeout
             return try VirtualBus.connect(
                 frontend: try BusEndpoint(parsing: server.endpoints.frontend[1]),
                 backend: try BusEndpoint(parsing: server.endpoints.backend[1]),
@@ -81,7 +83,7 @@ struct MultiProcessTests {
         try good.makePublisher().publish(topic: "ok", payload: "allowed")
         #expect(try await local.first(1).map(\.payloadString) == ["allowed"])
 
-        let bad = try client(stranger)
+        let bad = try client(stranger, subscribeTimeout: .milliseconds(500))
         #expect { try bad.makePublisher() } throws: { ($0 as? BusError)?.code == .subscribeTimedOut }
         await #expect { try await bad.subscribe(to: [""]) } throws: { ($0 as? BusError)?.code == .subscribeTimedOut }
         #expect(server.securityStatistics.refused >= 1)
