@@ -146,10 +146,12 @@ public final class PrivateBroker: Sendable {
         let deadline = ContinuousClock.now + timeout
         while !started.isListening(onPort: port) {
             guard started.isRunning, ContinuousClock.now < deadline else {
-                let exited = started.isRunning ? "did not listen on 127.0.0.1:\(port) within \(timeout)" : "exited before listening on 127.0.0.1:\(port)"
+                let stillRunning = started.isRunning
                 started.send(SIGKILL)
-                started.waitForExit()
-                throw BridgeError(.brokerUnavailable, "mosquitto \(exited)\(logTail(in: directory))")
+                let status = started.waitForExit()
+                let what = stillRunning ? "did not listen on 127.0.0.1:\(port) within \(timeout)"
+                    : "exited (status \(status)\(status > 128 ? ", signal \(status - 128)" : "")) before listening on 127.0.0.1:\(port)"
+                throw BridgeError(.brokerUnavailable, "mosquitto \(what)\(logTail(in: directory))")
             }
             usleep(5_000) // between checks, not as synchronisation
         }
