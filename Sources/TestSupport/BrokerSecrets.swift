@@ -92,10 +92,10 @@ public struct BrokerSecrets: Sendable {
         // One pipe for both streams (the shell merges them), read to its end before the exit
         // status: a full pipe can never stall the tool.
         let tool = try SpawnedProcess(executable: "/bin/sh", arguments: ["-c", "exec \"$@\" 2>&1", "sh", "/usr/bin/env"] + argv)
-        let finished = await SocketThread.value(name: "test-tool", before: .now + .seconds(60)) {
+        let finished = await ThreadWork(name: "test-tool") {
             let output = String(decoding: SpawnedProcess.readAll(tool.standardOutput!), as: UTF8.self)
             return (status: tool.waitForExit(), output: output)
-        }
+        }.value(before: .now + .seconds(60))
         guard let (status, output) = finished else {
             kill(tool.pid, SIGKILL)  // not tool.send: the waiting thread may hold the process's lock
             throw ToolFailed(description: "\(argv.joined(separator: " ")) did not end within 60 s")

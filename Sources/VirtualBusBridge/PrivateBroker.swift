@@ -75,9 +75,9 @@ public final class PrivateBroker: Sendable {
     private static func onThreadOfItsOwn<Value: Sendable>(
         _ name: String, bound: Duration, _ body: @escaping @Sendable () throws(BridgeError) -> Value
     ) async throws(BridgeError) -> Value {
-        let result = await SocketThread.value(name: name, before: .now + bound + .seconds(10)) {
+        let result = await ThreadWork(name: name) {
             Result { () throws(BridgeError) in try body() }
-        }
+        }.value(before: .now + bound + .seconds(10))
         guard let result else { throw BridgeError(.brokerUnavailable, "mosquitto did not start within \(bound)") }
         return try result.get()
     }

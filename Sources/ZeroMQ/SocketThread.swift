@@ -41,15 +41,6 @@ package final class SocketThread: Sendable {
         return socketThread
     }
 
-    /// Runs blocking `body` (waiting for a process, a broker, a tool) on a thread of its own, never
-    /// on one of Swift's few cooperative threads, and returns its value; `nil` if `deadline` passed
-    /// first (the thread then finishes on its own, detached).
-    package static func value<Value: Sendable>(
-        name: String, before deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () -> Value
-    ) async -> Value? {
-        await ThreadWork(name: name, body).value(before: deadline)
-    }
-
     /// Whether the caller is running on this thread.
     package var isCurrent: Bool {
         guard let handle = thread.withLock({ $0 }) else { return false }
@@ -93,7 +84,8 @@ package final class SocketThread: Sendable {
     }
 }
 
-/// Blocking work started now on a thread of its own, its value awaited later.
+/// Blocking work (waiting for a process, a broker, a tool) started now on a thread of its own,
+/// never on one of Swift's few cooperative threads, its value awaited later.
 package final class ThreadWork<Value: Sendable>: Sendable {
     private let thread: SocketThread
     private let result: ThreadResult<Value>

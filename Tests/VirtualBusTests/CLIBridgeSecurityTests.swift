@@ -51,7 +51,7 @@ struct CLIBridgeSecurityTests {
                 "-h", "127.0.0.1", "-p", "\(port)", "-u", Self.username, "-P", Self.password,
                 "-t", "cmd/fan", "-m", "on", "-r", "-q", "1",
             ])
-            #expect(try await mqttPublisher.exitStatus() == 0)
+            #expect(try await mqttPublisher.exit().status == 0)
             let delivered = try await busSubscriber.firstLine { _ in true }
             #expect(delivered.hasPrefix("cmd/fan on origin=bridge-"), "got: \(delivered)")
             try await Self.expectCleanStop(bridge)
@@ -126,14 +126,14 @@ struct CLIBridgeSecurityTests {
     /// SIGTERM ends the bridge with status 0, and it never printed the password.
     private static func expectCleanStop(_ bridge: ChildProcess) async throws {
         bridge.terminate()
-        #expect(try await bridge.exitStatus(within: .seconds(10)) == 0)
+        #expect(try await bridge.exit(within: .seconds(10)).status == 0)
         #expect(!(try await bridge.transcript()).contains(password))
     }
 
     /// The bridge ends by itself within ``refusalBound`` with a non-zero status, without printing
     /// `secret`; returns its `Error:` line.
     private static func expectRefusedStart(_ bridge: ChildProcess, secret: String = password) async throws -> String {
-        #expect(try await bridge.exitStatus(within: refusalBound) != 0)
+        #expect(try await bridge.exit(within: refusalBound).status != 0)
         let transcript = try await bridge.transcript()
         #expect(!transcript.contains(secret))
         return String(try #require(transcript.split(separator: "\n").last { $0.hasPrefix("Error:") }, "output: \(transcript)"))

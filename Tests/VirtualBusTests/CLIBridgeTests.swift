@@ -26,12 +26,12 @@ struct CLIBridgeTests {
         // the bridge's subscription comes (the broker keeps it; the bridge's cache replays it).
         let busSubscriber = try ChildProcess.busSubscriber(backend, prefix: "cmd/")
         let mqttPublisher = try ChildProcess("/usr/bin/mosquitto_pub", ["-h", "127.0.0.1", "-p", "\(port)", "-t", "cmd/fan", "-m", "on", "-r", "-q", "1"])
-        #expect(try await mqttPublisher.exitStatus() == 0)
+        #expect(try await mqttPublisher.exit().status == 0)
         // Two frames as for any peer; the bridge's origin tag follows the topic after a NUL.
         let delivered = try await busSubscriber.firstLine { _ in true }
         #expect(delivered.hasPrefix("cmd/fan on origin=bridge-"), "got: \(delivered)")
 
         bridge.terminate()
-        #expect(try await bridge.exitStatus(within: .seconds(10)) == 0)
+        #expect(try await bridge.exit(within: .seconds(10)).status == 0)
     }
 }

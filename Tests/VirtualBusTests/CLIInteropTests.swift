@@ -68,10 +68,10 @@ struct CLIInteropTests {
         }
         #expect(received == 100_000)
         #expect(inOrder)
-        #expect(try await python.exitStatus() == 0, "python3 with pyzmq must be installed (bash scripts/setup.sh)")
+        #expect(try await python.exit().status == 0, "python3 with pyzmq must be installed (bash scripts/setup.sh)")
         await client.shutdown()
         proxy.terminate()
-        #expect(try await proxy.exitStatus() == 0)
+        #expect(try await proxy.exit().status == 0)
     }
 
     @Test("our publisher -> vbus proxy -> pyzmq SUB: 100,000 messages, none lost, in order", arguments: ["tcp", "ipc"])
@@ -99,7 +99,7 @@ struct CLIInteropTests {
         #expect(result == "received 100000 in-order")
         await client.shutdown()
         proxy.terminate()
-        #expect(try await proxy.exitStatus() == 0)
+        #expect(try await proxy.exit().status == 0)
     }
 
     @Test("vbus proxy exits 0 within a second of SIGTERM with peers attached")
@@ -126,15 +126,15 @@ struct CLIInteropTests {
         _ = try await text.firstLine(\.errorLines) { $0 == "vbus sub: ready" }
         _ = try await json.firstLine(\.errorLines) { $0 == "vbus sub: ready" }
         let pub = try ChildProcess.vbus(["pub", "--frontend", frontend, "cli/t"], standardInput: "hello\nsay \"hi\"\n")
-        #expect(try await pub.exitStatus() == 0)
+        #expect(try await pub.exit().status == 0)
         #expect(try await text.firstLine { $0.hasPrefix("cli/t say") } == #"cli/t say "hi""#)
         #expect(try await json.firstLine { $0.contains("say") } == #"{"topic":"cli/t","payload":"say \"hi\""}"#)
-        #expect(try await text.exitStatus() == 0)
+        #expect(try await text.exit().status == 0)
         let stats = try ChildProcess.vbus(["stats", "--control", control])
         let line = try await stats.firstLine { $0.hasPrefix("{") }
         #expect(BusStatistics(json: line)!.frontendReceived.messages >= 2)
         proxy.terminate()
-        #expect(try await proxy.exitStatus() == 0)
+        #expect(try await proxy.exit().status == 0)
     }
 
     @Test("CURVE through the CLI: keygen, an allowed client passes, an unknown key is refused with a clear error")
@@ -143,7 +143,7 @@ struct CLIInteropTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for name in ["server", "client", "stranger"] {
             let keygen = try ChildProcess.vbus(["keygen", "--out", "\(directory)/\(name)"])
-            #expect(try await keygen.exitStatus() == 0)
+            #expect(try await keygen.exit().status == 0)
         }
         let secret = try String(contentsOfFile: "\(directory)/server.key", encoding: .utf8)
         let (proxy, frontend, _) = try await startProxy(
@@ -151,14 +151,14 @@ struct CLIInteropTests {
             extra: ["--curve-server-secret", "\(directory)/server.key", "--curve-allow", "\(directory)/client.pub"]
         )
         let allowed = try ChildProcess.vbus(["pub", "--frontend", frontend, "--curve-server-public", "\(directory)/server.pub", "--curve-secret", "\(directory)/client.key", "t", "m"])
-        #expect(try await allowed.exitStatus() == 0)
+        #expect(try await allowed.exit().status == 0)
         let refused = try ChildProcess.vbus(["pub", "--frontend", frontend, "--curve-server-public", "\(directory)/server.pub", "--curve-secret", "\(directory)/stranger.key", "t", "m"])
         let error = try await refused.firstLine(\.errorLines) { $0.contains("Error") }
         #expect(error.contains("did not accept"))
         #expect(!error.contains(secret.trimmingCharacters(in: .whitespacesAndNewlines)))
-        #expect(try await refused.exitStatus() != 0)
+        #expect(try await refused.exit().status != 0)
         proxy.terminate()
-        #expect(try await proxy.exitStatus() == 0)
+        #expect(try await proxy.exit().status == 0)
     }
 
     @Test("CLI errors are one clear line and a non-zero status", arguments: [
@@ -170,6 +170,6 @@ struct CLIInteropTests {
         let command = try ChildProcess.vbus(arguments)
         let line = try await command.firstLine(\.errorLines) { $0.hasPrefix("Error") }
         #expect(!line.isEmpty)
-        #expect(try await command.exitStatus() != 0)
+        #expect(try await command.exit().status != 0)
     }
 }

@@ -6,9 +6,9 @@ import ZeroMQ
 func onDedicatedThread<T: Sendable>(_ name: String = "test-worker", _ body: @escaping @Sendable () throws -> T) async throws -> T {
     // No deadline of its own (the suites' time limits bound it); returns early if the calling
     // task is cancelled (a test that already failed): the thread then finishes on its own, detached.
-    let result = await SocketThread.value(name: name, before: .now + .seconds(86_400)) {
+    let result = await ThreadWork(name: name) {
         Result { () throws -> T in try body() }
-    }
+    }.value(before: .now + .seconds(86_400))
     guard let result else { throw CancellationError() }
     return try result.get()
 }

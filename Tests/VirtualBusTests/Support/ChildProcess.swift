@@ -74,28 +74,15 @@ final class ChildProcess: Sendable {
     /// see it late, and charge the test machine's load to the program for timing checks.
     func exit(within limit: Duration = .seconds(20)) async throws -> (status: Int32, at: ContinuousClock.Instant) {
         let process = self.process
-        let exit = await SocketThread.value(name: "test-waitpid", before: .now + limit) {
+        let exit = await ThreadWork(name: "test-waitpid") {
             (status: process.waitForExit(), at: ContinuousClock.now)
-        }
+        }.value(before: .now + limit)
         guard let exit else {
             // Not process.send: the waiting thread holds the process's lock.
             kill(process.pid, SIGKILL)
             throw TimedOut(what: "\(name) exit")
         }
         return exit
-    }
-
-    /// Waits for the exit (bounded) and returns the status.
-    func exitStatus(within limit: Duration = .seconds(20)) async throws -> Int32 {
-        let deadline = ContinuousClock.now + limit
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.send(SIGINT)
-                throw TimedOut(what: "\(name) exit")
-            }
-            try await Task.sleep(for: .milliseconds(5)) // polling the child's state, not timing it
-        }
-        return process.waitForExit()
     }
 
     deinit {
