@@ -31,7 +31,7 @@ struct FanComponent: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             for await command in commands {
-                print("fan: switched \(command.payloadString) (command came in from MQTT via \(command.origin ?? "the bus"))")
+                print("fan: switched \(command.payloadString) (\(command.topic))")
             }
         }
     }

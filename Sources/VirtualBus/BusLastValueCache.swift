@@ -42,6 +42,19 @@ public final class BusLastValueCache: Sendable {
     private let counters: Counters
     private let registration: BusRegistration
 
+    /// What the cache's thread tells an observer about each message it sends (an update, a delete
+    /// or a replay), on that thread.
+    public enum Sending: Sendable {
+        /// The message is about to be sent: a subscriber may receive it from now on.
+        case willSend(topic: String, payload: [UInt8])
+        /// A message announced by ``willSend(topic:payload:)`` was not sent after all (a replay that
+        /// waited five seconds for a full proxy is dropped): no subscriber will receive it.
+        case notSent(topic: String, payload: [UInt8])
+    }
+
+    /// Told about every message the cache sends, on the cache's thread (so it must be quick).
+    public typealias Observer = @Sendable (Sending) -> Void
+
     /// The counters, shared by the cache and its thread.
     final class Counters: Sendable {
         let state = Mutex(Statistics())
@@ -60,18 +73,13 @@ public final class BusLastValueCache: Sendable {
     public var statistics: Statistics { counters.state.withLock { $0 } }
 
     /// Publishes `payload` on `topic` and keeps it as the topic's value (an empty payload deletes
-    /// the value). `origin` tags the message like ``BusPublisher/publish(topic:payload:origin:)``.
+    /// the value).
     ///
     /// - Throws: `invalidTopic`; `highWaterMark` when the cache's thread does not take the update
     ///   within five seconds; `shutDown` after ``close()`` or the bus's shutdown.
-    public func publish(topic: String, payload: [UInt8], origin: String? = nil) throws(BusError) {
+    public func publish(topic: String, payload: [UInt8]) throws(BusError) {
         try BusTopic.validate(topic: topic)
-        var wireTopic = Array(topic.utf8)
-        if let origin {
-            try BusTopic.validate(topic: origin)
-            wireTopic += [0] + Array(origin.utf8)
-        }
-        try worker.send([Array(topic.utf8), wireTopic, payload], timeout: .seconds(5))
+        try worker.send([Array(topic.utf8), payload], timeout: .seconds(5))
     }
 
     /// Stops the cache's thread and forgets the values. Idempotent.
@@ -82,12 +90,19 @@ public final class BusLastValueCache: Sendable {
 
     /// The thread's body: apply updates from `control`, replay on new subscriptions.
     static func serve(
-        control: borrowing ZMQSocket, socket: borrowing ZMQSocket, capacity: Int, counters: Counters
+        control: borrowing ZMQSocket, socket: borrowing ZMQSocket, capacity: Int, counters: Counters, observer: Observer?
     ) throws(ZMQError) {
-        var values: [[UInt8]: (wireTopic: [UInt8], payload: [UInt8])] = [:]
+        var values: [[UInt8]: [UInt8]] = [:]
         var poller = ZMQPoller(capacity: 2)
         let controlIndex = try poller.add(control)
         let socketIndex = try poller.add(socket)
+        /// Sends one value, telling the observer first: a subscriber may have it before `send` returns.
+        func send(topic: [UInt8], payload: [UInt8]) throws(ZMQError) {
+            let name = observer.map { _ in String(decoding: topic, as: UTF8.self) }
+            if let observer, let name { observer(.willSend(topic: name, payload: payload)) }
+            let sent = try socket.send(frames: [topic, payload])
+            if !sent, let observer, let name { observer(.notSent(topic: name, payload: payload)) }
+        }
         while true {
             _ = try poller.poll()
             // Subscriptions first: one that arrived with an update is answered with the values it
@@ -102,18 +117,18 @@ public final class BusLastValueCache: Sendable {
                         $0.subscriptionsSeen += 1
                         $0.replayed += covered.count
                     }
-                    for (_, value) in covered { _ = try socket.send(frames: [value.wireTopic, value.payload]) }
+                    for (topic, payload) in covered { try send(topic: topic, payload: payload) }
                 }
             }
             if poller.isReadable(controlIndex) {
                 while let frames = try control.receiveFrames(dontWait: true) {
-                    guard frames.count == 3 else { return } // the one-frame stop command
-                    let (topic, wireTopic, payload) = (frames[0], frames[1], frames[2])
+                    guard frames.count == 2 else { return } // the one-frame stop command
+                    let (topic, payload) = (frames[0], frames[1])
                     var kept = true
                     if payload.isEmpty {
                         values[topic] = nil
                     } else if values[topic] != nil || values.count < capacity {
-                        values[topic] = (wireTopic, payload)
+                        values[topic] = payload
                     } else {
                         kept = false
                     }
@@ -123,7 +138,7 @@ public final class BusLastValueCache: Sendable {
                         $0.topics = values.count
                         if !kept { $0.notKeptFull += 1 }
                     }
-                    _ = try socket.send(frames: [wireTopic, payload])
+                    try send(topic: topic, payload: payload)
                 }
             }
         }
@@ -133,8 +148,11 @@ public final class BusLastValueCache: Sendable {
 extension VirtualBus {
     /// Creates a last-value cache publishing on this bus (see ``BusLastValueCache``).
     ///
-    /// - Parameter capacity: the most topics it keeps a value for.
-    public func makeLastValueCache(capacity: Int = 100_000) throws(BusError) -> BusLastValueCache {
+    /// - Parameters:
+    ///   - capacity: the most topics it keeps a value for.
+    ///   - observer: told about every message the cache sends, before it is sent (how a bridge
+    ///     recognises its own messages on its subscriptions, replays included).
+    public func makeLastValueCache(capacity: Int = 100_000, observer: BusLastValueCache.Observer? = nil) throws(BusError) -> BusLastValueCache {
         guard let frontend = names.frontendConnect else {
             throw BusError(.invalidConfiguration, "this bus was connected without a frontend endpoint: it cannot publish")
         }
@@ -160,7 +178,7 @@ extension VirtualBus {
                     if frames == [[1]] { break }
                 }
                 ready()
-                try BusLastValueCache.serve(control: control, socket: socket, capacity: capacity, counters: counters)
+                try BusLastValueCache.serve(control: control, socket: socket, capacity: capacity, counters: counters, observer: observer)
                 socket.close(lingerMilliseconds: configuration.lingerMilliseconds)
             }
         }

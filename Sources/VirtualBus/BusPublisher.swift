@@ -63,16 +63,6 @@ public final class BusPublisher: Sendable {
         }
     }
 
-    /// Publishes with an origin tag (see ``BusMessage/origin``): how a bridge marks what it injects.
-    public func publish(topic: String, payload: UnsafeRawBufferPointer, origin: String) throws(BusError) {
-        try checkSize(payload)
-        try BusTopic.validate(topic: topic)
-        try BusTopic.validate(topic: origin)
-        try (Array(topic.utf8) + [0] + Array(origin.utf8)).withBytes { tagged throws(BusError) in
-            try applyPolicy(topic: tagged, payload: payload)
-        }
-    }
-
     /// Publishes without ever waiting: returns `false` (and counts it as refused) when the queue is
     /// at its high-water mark, whatever the publisher's policy.
     @discardableResult
@@ -139,13 +129,9 @@ extension BusPublisher {
         try payload.withBytes { bytes throws(BusError) in try publish(topic: topic, payload: bytes) }
     }
 
-    /// Publishes a message (with its origin tag, if it has one).
+    /// Publishes a message.
     public func publish(_ message: BusMessage) throws(BusError) {
-        if let origin = message.origin {
-            try message.payload.withUnsafeBytes { bytes throws(BusError) in try publish(topic: message.topic, payload: bytes, origin: origin) }
-        } else {
-            try message.payload.withUnsafeBytes { bytes throws(BusError) in try publish(topic: message.topic, payload: bytes) }
-        }
+        try message.payload.withUnsafeBytes { bytes throws(BusError) in try publish(topic: message.topic, payload: bytes) }
     }
 
     /// Non-waiting publish of a byte array; see ``tryPublish(topic:payload:)-(_,UnsafeRawBufferPointer)``.

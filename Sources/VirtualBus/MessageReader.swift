@@ -21,7 +21,7 @@ struct MessageReader: ~Copyable {
     /// The last topic seen, as bytes and as a validated string: a stream usually repeats topics,
     /// and reusing the string skips UTF-8 validation and, for long topics, an allocation.
     private var lastTopicBytes: [UInt8] = []
-    private var lastTopic: (topic: String, origin: String?) = ("", nil)
+    private var lastTopic = ""
 
     init(subscriptionID: UInt64, maximumPayload: Int, handshakeDone: OneShotEvent) {
         handshakePayload = withUnsafeBytes(of: subscriptionID.littleEndian, Array.init)
@@ -34,7 +34,7 @@ struct MessageReader: ~Copyable {
         // Payloads are appended to one buffer and the messages made at the end, sharing it: one
         // allocation per batch instead of one per message (freed on the consumer's thread, where
         // per-message frees of memory allocated here are what costs most).
-        var pending: [(topic: String, origin: String?, offset: Int, count: Int)] = []
+        var pending: [(topic: String, offset: Int, count: Int)] = []
         pending.reserveCapacity(limit)
         var buffer: [UInt8] = []
         var rejected = BusSubscription.Statistics()
@@ -65,7 +65,7 @@ struct MessageReader: ~Copyable {
                 }
                 continue
             }
-            guard let (topic, origin) = topic else {
+            guard let topic else {
                 rejected.droppedInvalidTopic += 1
                 continue
             }
@@ -73,7 +73,7 @@ struct MessageReader: ~Copyable {
                 rejected.droppedOversized += 1
                 continue
             }
-            pending.append((topic, origin, buffer.count, frame.count))
+            pending.append((topic, buffer.count, frame.count))
             if buffer.count + frame.count > buffer.capacity {
                 // Size the batch buffer from the payloads seen, not a guess, so large payloads do
                 // not make it grow (and copy) again and again.
@@ -81,28 +81,21 @@ struct MessageReader: ~Copyable {
             }
             buffer.append(contentsOf: frame.unsafeBytes)
         }
-        let batch = pending.map { BusMessage(topic: $0.topic, payload: BusPayload(sharing: buffer, offset: $0.offset, count: $0.count), origin: $0.origin) }
+        let batch = pending.map { BusMessage(topic: $0.topic, payload: BusPayload(sharing: buffer, offset: $0.offset, count: $0.count)) }
         return (batch, rejected)
     }
 
-    /// The topic (and origin tag, after a NUL) as strings, or `nil` if they are not valid UTF-8.
-    private mutating func decodeTopic(_ bytes: UnsafeRawBufferPointer) -> (topic: String, origin: String?)? {
+    /// The topic as a string, or `nil` if it is not valid UTF-8 or holds a NUL (not a bus topic).
+    private mutating func decodeTopic(_ bytes: UnsafeRawBufferPointer) -> String? {
         guard !bytes.isEmpty else { return nil }
         if bytes.count == lastTopicBytes.count,
            lastTopicBytes.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) }) == 0 {
             return lastTopic
         }
-        let separator = bytes.firstIndex(of: 0)
-        let topicBytes = UnsafeRawBufferPointer(rebasing: bytes[..<(separator ?? bytes.endIndex)])
-        guard let topic = Self.validUTF8(topicBytes), !topic.isEmpty else { return nil }
-        var origin: String?
-        if let separator {
-            guard let tag = Self.validUTF8(UnsafeRawBufferPointer(rebasing: bytes[(separator + 1)...])), !tag.isEmpty else { return nil }
-            origin = tag
-        }
+        guard memchr(bytes.baseAddress!, 0, bytes.count) == nil, let topic = Self.validUTF8(bytes) else { return nil }
         lastTopicBytes = Array(bytes)
-        lastTopic = (topic, origin)
-        return lastTopic
+        lastTopic = topic
+        return topic
     }
 
     private static func validUTF8(_ bytes: UnsafeRawBufferPointer) -> String? {

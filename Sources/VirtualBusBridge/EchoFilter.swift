@@ -1,7 +1,9 @@
 import VirtualBusMQTT
 
-/// Recognises the bridge's own publishes when an MQTT 3.1.1 broker sends them back (3.1.1 has no
-/// No Local option): each publish to a topic the bridge also subscribes to is expected back once.
+/// Recognises the bridge's own messages when they come back: each message sent where the bridge
+/// also listens is expected back once. Two are used: one for the bus (what the bridge brought in
+/// from MQTT reaches its own outbound bus subscription), one for an MQTT 3.1.1 broker (which has no
+/// No Local option and sends the bridge's publishes back to it).
 ///
 /// Keyed by topic and payload; a count, not a set, so several identical messages in flight are
 /// each matched once. Bounded: beyond `capacity` expectations the oldest are forgotten (and the
@@ -37,9 +39,13 @@ final class EchoFilter: Sendable {
         }
     }
 
-    /// Whether an incoming message is one of ours coming back (consumes the expectation).
+    /// Whether an incoming message is one of ours coming back (consumes the expectation). Also how
+    /// an expectation is withdrawn when the message was not sent after all.
+    @discardableResult
     func consume(topic: String, payload: [UInt8]) -> Bool {
         state.withLock { state in
+            // Most messages are not echoes: no hashing of the payload when nothing is expected.
+            guard !state.expected.isEmpty else { return false }
             let key = Key(topic: topic, payload: payload)
             guard let count = state.expected[key] else { return false }
             state.expected[key] = count > 1 ? count - 1 : nil

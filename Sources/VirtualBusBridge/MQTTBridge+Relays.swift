@@ -16,11 +16,14 @@ extension MQTTBridge {
         async let collected: Void = collectOutcomes(outcomes)
         for await message in subscription {
             if Task.isCancelled { break } // the drain timed out: what is left was never taken
-            if message.origin == id {
-                continue // ours, brought in from MQTT: never sent back out
-            }
-            guard let (index, rule, topic) = route(outbound: message.topic) else { continue }
             let payload = Array(message.payload)
+            let route = route(outbound: message.topic)
+            if busEchoes.consume(topic: message.topic, payload: payload) {
+                // Ours, brought in from MQTT: never sent back out.
+                if let (index, _, _) = route { counters.update(index) { $0.loopsPrevented += 1 } }
+                continue
+            }
+            guard let (index, rule, topic) = route else { continue }
             counters.update(index) { $0.forwardedOut += 1 }
             if !isV5 && rule.direction == .both { echoes.expect(topic: topic, payload: payload) }
             let qos = MQTTQoS(rawValue: UInt8(rule.qos)) ?? .atLeastOnce
@@ -53,8 +56,9 @@ extension MQTTBridge {
         }
     }
 
-    /// MQTT -> bus, tagged with the bridge's origin. Retained messages go through the bus-side
-    /// last-value cache (an empty retained payload deletes the topic's value, and is relayed).
+    /// MQTT -> bus, exactly as the broker sent it (the mapped topic and the payload, nothing added).
+    /// Retained messages go through the bus-side last-value cache (an empty retained payload
+    /// deletes the topic's value, and is relayed).
     ///
     /// The subscription acknowledges manually: PUBACK / PUBREC goes to the broker only once the
     /// bus accepted the message (or it was deliberately not relayed: an echo, a topic the rule does
@@ -88,10 +92,11 @@ extension MQTTBridge {
         while true {
             do throws(BusError) {
                 if message.retain, let retained {
-                    try retained.publish(topic: topic, payload: message.payload, origin: id)
+                    // The cache tells `busEchoes` itself (see `observeCache`): it also replays.
+                    try retained.publish(topic: topic, payload: message.payload)
                     counters.update(index) { $0.forwardedIn += 1; $0.retainedIn += 1 }
                 } else {
-                    try publisher.publish(BusMessage(topic: topic, payload: message.payload, origin: id))
+                    try publishExpectingEcho(topic: topic, payload: message.payload, on: publisher)
                     counters.update(index) { $0.forwardedIn += 1 }
                 }
                 return true
@@ -110,6 +115,38 @@ extension MQTTBridge {
             do { try await Task.sleep(for: pause) } catch { return false }
             pause = min(pause * 2, .milliseconds(100))
         }
+    }
+
+    /// Publishes on the bus what came in from MQTT. When the bridge's own outbound subscription
+    /// covers the topic, the message is expected back there first, before it can arrive, and the
+    /// expectation is withdrawn if the bus did not take it.
+    private func publishExpectingEcho(topic: String, payload: [UInt8], on publisher: BusPublisher) throws(BusError) {
+        let comesBack = isOnOutboundSubscription(topic)
+        if comesBack { busEchoes.expect(topic: topic, payload: payload) }
+        do throws(BusError) {
+            try publisher.publish(topic: topic, payload: payload)
+        } catch {
+            if comesBack { busEchoes.consume(topic: topic, payload: payload) }
+            throw error
+        }
+    }
+
+    /// What the last-value cache sends (updates and replays to new bus subscribers alike) reaches
+    /// the bridge's outbound subscription when it covers the topic: expected there, like
+    /// ``publishExpectingEcho(topic:payload:on:)``.
+    func observeCache(_ sending: BusLastValueCache.Sending) {
+        switch sending {
+        case .willSend(let topic, let payload):
+            if isOnOutboundSubscription(topic) { busEchoes.expect(topic: topic, payload: payload) }
+        case .notSent(let topic, let payload):
+            if isOnOutboundSubscription(topic) { busEchoes.consume(topic: topic, payload: payload) }
+        }
+    }
+
+    /// Whether the bridge's outbound bus subscription receives messages on `topic` (byte prefixes,
+    /// as ZeroMQ matches them).
+    func isOnOutboundSubscription(_ topic: String) -> Bool {
+        outboundPrefixes.contains { topic.utf8.starts(with: $0.utf8) }
     }
 
     /// The first rule that carries a bus topic out, with the MQTT topic.

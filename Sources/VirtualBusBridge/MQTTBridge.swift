@@ -9,19 +9,26 @@ import ZeroMQ
 ///
 /// - Bus -> MQTT uses the session's bounded publish queue; every message taken from the bus ends in
 ///   one counted outcome (acknowledged, or failed with the MQTT reason).
-/// - MQTT -> bus publishes with an origin tag, so the bridge never relays its own messages back;
-///   towards MQTT, No Local (5.0) or an echo filter (3.1.1) does the same.
+/// - MQTT -> bus publishes exactly the mapped topic and payload (two frames, nothing in-band). The
+///   bridge never relays its own messages back: it expects each one it injects on its own outbound
+///   subscription and cancels exactly those (see docs/bridge.md); towards MQTT, No Local (5.0) or
+///   an echo filter (3.1.1) does the same.
 /// - Shutdown order: stop taking bus messages -> wait for in-flight publishes (within the
 ///   deadline) -> MQTT DISCONNECT -> the bus's own ordered shutdown.
 public final class MQTTBridge: Service, Sendable {
     /// The rules, in order: a message goes by the first rule that carries it.
     public let rules: [BridgeRule]
-    /// The origin tag this bridge puts on what it brings onto the bus.
+    /// This bridge's name in logs (and its MQTT client's, when the CLI makes one).
     public let id: String
     let bus: VirtualBus
     let mqtt: MQTTClient
     let counters: BridgeCounters
+    /// Our publishes coming back from a 3.1.1 broker.
     let echoes = EchoFilter()
+    /// What we brought in from MQTT, coming back on our own outbound bus subscription.
+    let busEchoes = EchoFilter()
+    /// The prefixes of the outbound bus subscription.
+    let outboundPrefixes: [String]
     let shutdownTimeout: Duration
     let logger: Logger
     private let relaying = Locked(false)
@@ -41,6 +48,7 @@ public final class MQTTBridge: Service, Sendable {
         self.rules = rules
         self.id = id ?? "bridge-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         self.counters = BridgeCounters(ruleCount: rules.count)
+        self.outboundPrefixes = Set(rules.filter { $0.direction != .in }.map(\.busSubscriptionPrefix)).sorted()
         self.shutdownTimeout = shutdownTimeout
         self.logger = logger
     }
@@ -77,7 +85,7 @@ public final class MQTTBridge: Service, Sendable {
                     try await waitForFirstConnection()
                     let outbound = try await subscribeOnBus()
                     // Retained messages from MQTT: late bus subscribers get the latest value per topic.
-                    let retained = rules.contains { $0.direction.carriesIn } ? try bus.makeLastValueCache() : nil
+                    let retained = rules.contains { $0.direction.carriesIn } ? try bus.makeLastValueCache { [weak self] in self?.observeCache($0) } : nil
                     retainedCache.withLock { $0 = retained }
                     var subscribed: [(Int, MQTTSubscription)] = []
                     for (rule, subscription) in subscribing { subscribed.append((rule, try await subscription.value)) }
@@ -153,9 +161,8 @@ public final class MQTTBridge: Service, Sendable {
     }
 
     private func subscribeOnBus() async throws -> BusSubscription? {
-        let prefixes = Set(rules.filter { $0.direction != .in }.map(\.busSubscriptionPrefix))
-        guard !prefixes.isEmpty else { return nil }
-        return try await bus.subscribe(to: prefixes.sorted())
+        guard !outboundPrefixes.isEmpty else { return nil }
+        return try await bus.subscribe(to: outboundPrefixes)
     }
 
     private func startInboundSubscriptions() -> [(Int, Task<MQTTSubscription, any Error>)] {

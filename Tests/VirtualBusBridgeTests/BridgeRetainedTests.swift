@@ -22,7 +22,6 @@ struct BridgeRetainedTests {
             let value = try #require(await iterator.next())
             #expect(value.topic == "local/state/door")
             #expect(value.payloadString == "open")
-            #expect(value.origin == bridge.id)
         }
     }
 

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 @testable import VirtualBus
 
@@ -36,12 +37,11 @@ struct LastValueCacheTests {
     func samePrefixTwice() async throws {
         let bus = try VirtualBus()
         let cache = try bus.makeLastValueCache()
-        try cache.publish(topic: "cfg/mode", payload: Array("eco".utf8), origin: "bridge-1")
+        try cache.publish(topic: "cfg/mode", payload: Array("eco".utf8))
         for _ in 0..<2 {
             let late = try await bus.subscribe(to: ["cfg/"])
             let value = try await late.first(1)
             #expect(value.first?.payloadString == "eco")
-            #expect(value.first?.origin == "bridge-1")
         }
         #expect(await bus.shutdown().isComplete)
     }
@@ -75,5 +75,24 @@ struct LastValueCacheTests {
         #expect(report.isComplete)
         #expect { try cache.publish(topic: "k", payload: [2]) } throws: { ($0 as? BusError)?.code == .shutDown }
         #expect(throws: BusError.self) { try bus.makeLastValueCache() }
+    }
+
+    @Test("the observer hears every message before it is sent: updates, deletes and replays, as published")
+    func observerHearsEverySend() async throws {
+        let bus = try VirtualBus()
+        let heard = Mutex<[String]>([])
+        let cache = try bus.makeLastValueCache { sending in
+            guard case .willSend(let topic, let payload) = sending else { return }
+            heard.withLock { $0.append("\(topic)=\(String(decoding: payload, as: UTF8.self))") }
+        }
+        try cache.publish(topic: "cfg/mode", payload: Array("eco".utf8))
+        try cache.publish(topic: "cfg/gone", payload: Array("x".utf8))
+        try cache.publish(topic: "cfg/gone", payload: [])
+        let late = try await bus.subscribe(to: ["cfg/"])
+        let replay = try await late.first(1)
+        // What a subscriber receives is what the observer was told, byte for byte: no tag in the topic.
+        #expect(replay.map { "\($0.topic)=\($0.payloadString)" } == ["cfg/mode=eco"])
+        #expect(heard.withLock { $0 } == ["cfg/mode=eco", "cfg/gone=x", "cfg/gone=", "cfg/mode=eco"])
+        #expect(await bus.shutdown().isComplete)
     }
 }

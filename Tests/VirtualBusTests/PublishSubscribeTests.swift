@@ -104,24 +104,6 @@ struct PublishSubscribeTests {
         await bus.shutdown()
     }
 
-    @Test("an origin tag travels with the message and still matches topic prefixes")
-    func originTag() async throws {
-        let bus = try VirtualBus()
-        let exact = try await bus.subscribe(to: ["cmd/fan"])
-        let publisher = try bus.makePublisher()
-        try publisher.publish(BusMessage(topic: "cmd/fan", payload: Array("on".utf8), origin: "bridge-1"))
-        try publisher.publish(topic: "cmd/fan", payload: "plain")
-        let received = try await exact.first(2)
-        #expect(received == [
-            BusMessage(topic: "cmd/fan", payload: Array("on".utf8), origin: "bridge-1"),
-            BusMessage(topic: "cmd/fan", payload: Array("plain".utf8)),
-        ])
-        #expect { try publisher.publish(BusMessage(topic: "t", payload: [], origin: "")) } throws: {
-            ($0 as? BusError)?.code == .invalidTopic
-        }
-        await bus.shutdown()
-    }
-
     @Test("the handler form runs the handler for each message")
     func handlerForm() async throws {
         let bus = try VirtualBus()

@@ -16,9 +16,7 @@ extension ChildProcess {
     import sys, zmq
     ctx = zmq.Context(); s = ctx.socket(zmq.SUB); s.setsockopt(zmq.SUBSCRIBE, sys.argv[2].encode())
     s.setsockopt(zmq.RCVTIMEO, 30000); s.connect(sys.argv[1])
-    t, p = s.recv_multipart()
-    topic, _, origin = t.partition(b'\\0')
-    print(topic.decode(), p.decode(), 'origin=' + origin.decode(), flush=True)
+    print(' '.join(repr(frame) for frame in s.recv_multipart()), flush=True)
     """
 
     /// A pyzmq PUB on `endpoint` repeating one message (see ``pyzmqRepeater``).
@@ -26,8 +24,8 @@ extension ChildProcess {
         try python(pyzmqRepeater, [endpoint, topic, payload])
     }
 
-    /// A pyzmq SUB on `endpoint` for `prefix`; prints the first message as `TOPIC PAYLOAD origin=ORIGIN`
-    /// (the bridge's origin tag follows the topic frame after a NUL).
+    /// A pyzmq SUB on `endpoint` for `prefix`; prints the first message's frames exactly, as Python
+    /// byte literals (`b'cmd/fan' b'on'`): a byte more in a frame, or a frame more, shows.
     static func busSubscriber(_ endpoint: String, prefix: String) throws -> ChildProcess {
         try python(pyzmqSubscriber, [endpoint, prefix])
     }
