@@ -110,7 +110,7 @@ public final class MQTTBridge: Service, Sendable {
                     for (rule, subscription) in inbound { relays.addTask { await self.relayIn(subscription, rule: rule, retained: retained) } }
                 }
             }
-            try? await gracefulShutdown()
+            await untilShutdownOrSessionEnd(session)
             // 1. Stop taking messages. Bus side: end the subscription; what was taken is still
             //    published. MQTT side: stop the relays but keep the broker's subscriptions, so a
             //    persistent session queues for the next run; a message taken but not yet accepted
@@ -140,6 +140,24 @@ public final class MQTTBridge: Service, Sendable {
             await bus.shutdown()
             try await group.waitForAll()
         }
+    }
+
+    /// Returns on graceful shutdown, on cancellation, or when the MQTT session ends on its own: a
+    /// lost broker with no reconnect policy (or its attempts used up). Then the bridge stops in the
+    /// same order and ``run()`` throws the session's error: never a bridge that runs on, failing
+    /// every message, until someone shuts it down.
+    private func untilShutdownOrSessionEnd(_ session: Task<Void, any Error>) async {
+        let stop = OneShotEvent()
+        // Ends with the session, at the latest at step 3 of the shutdown.
+        Task {
+            let result = await session.result
+            if case .failure(let error) = result, !stop.hasFired {
+                logger.error("bridge: the MQTT session ended (\(error)); stopping the bridge", metadata: ["id": "\(id)"])
+            }
+            stop.fire()
+        }
+        // `wait()` also returns when this task is cancelled.
+        await withGracefulShutdownHandler { await stop.wait() } onGracefulShutdown: { stop.fire() }
     }
 
     private func waitForFirstConnection() async throws {

@@ -80,7 +80,7 @@ extension ClientCore {
         logger.debug("MQTT connected", metadata: ["session_present": "\(sessionPresent)"])
         // Without a session the broker has none of our subscriptions: make them all again. With
         // one, only filters registered while offline (or whose SUBSCRIBE was cut off) are missing.
-        let all = !sessionPresent || configuration.cleanStart
+        let all = !sessionPresent || s.machine.startedClean
         var subs: [(filter: MQTTTopicFilter, options: MQTTSubscriptionOptions)] = []
         for (filter, entry) in s.brokerFilters where entry.references > 0 && (all || entry.pending != nil) {
             subs.append((filter, entry.options))

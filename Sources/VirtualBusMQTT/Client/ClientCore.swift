@@ -107,6 +107,8 @@ final class ClientCore: Sendable {
         mc.queueCapacity = configuration.publishQueueCapacity
         mc.queuePolicy = configuration.publishQueuePolicy
         mc.keepMessagesWhenDisconnected = configuration.reconnect != nil
+        mc.resumeSessionOnReconnect = configuration.reconnect?.resumesSession ?? false
+        mc.resumableSessionExpiry = configuration.reconnect?.resumableSessionExpiry ?? 0
         mc.authenticationMethod = configuration.authentication?.method
         mc.authenticationData = configuration.authentication?.initialData
         self.state = Locked(State(machine: Machine(configuration: mc), encoder: MQTTPacketEncoder(version: configuration.version)))

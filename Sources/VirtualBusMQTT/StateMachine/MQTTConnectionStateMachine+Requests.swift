@@ -145,7 +145,15 @@ extension MQTTConnectionStateMachine {
         guard state != .closed else { return [] }
         state = .closed
         var actions = failEverything(MQTTError(.shutdown, "the client was shut down"))
-        if wasConnected { actions.append(.send(.disconnect(ReasonPacket()))) }
+        if wasConnected {
+            // The session was kept alive longer only for reconnects: a client that ends on purpose
+            // leaves the broker with the expiry it asked for (MQTT 5 allows lowering it here).
+            var disconnect = ReasonPacket()
+            if isV5 && requestedSessionExpiry != configuration.sessionExpiry {
+                disconnect.properties.append(.sessionExpiryInterval(configuration.sessionExpiry))
+            }
+            actions.append(.send(.disconnect(disconnect)))
+        }
         if wasOpen { actions.append(.close(nil)) }
         return actions
     }

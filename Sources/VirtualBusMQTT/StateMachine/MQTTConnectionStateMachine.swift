@@ -29,6 +29,12 @@ struct MQTTConnectionStateMachine<Completion> {
         var queuePolicy: MQTTQueuePolicy = .failFast
         /// Keep queued and in-flight publishes across a lost connection (for a reconnect).
         var keepMessagesWhenDisconnected: Bool = false
+        /// Resume the session on every reconnect (clean start off after the first connection), so
+        /// in-flight QoS 1/2 publishes finish by retransmission instead of being sent again or failed.
+        var resumeSessionOnReconnect: Bool = false
+        /// MQTT 5: the session expiry asked for while connected when resuming and `sessionExpiry` is
+        /// shorter; the graceful DISCONNECT sets `sessionExpiry` back, so nothing outlives the client.
+        var resumableSessionExpiry: UInt32 = 0
         /// Enhanced authentication (MQTT 5): method and first data, sent in CONNECT.
         var authenticationMethod: String?
         var authenticationData: [UInt8]?
@@ -115,6 +121,10 @@ struct MQTTConnectionStateMachine<Completion> {
     var lastSent: ContinuousClock.Instant?
     var connectStarted: ContinuousClock.Instant?
     var pingSent: ContinuousClock.Instant?
+    /// A CONNACK accepted a connection of this machine's (a later CONNECT may resume its session).
+    var hasBeenConnected = false
+    /// The Clean Start flag of the latest CONNECT.
+    var startedClean = true
     /// Drops by policy, counted for metrics.
     var droppedCount = 0
     /// PINGRESPs received on this session (observability and tests).
@@ -138,14 +148,15 @@ struct MQTTConnectionStateMachine<Completion> {
         precondition(state == .idle || state == .disconnected, "connect() while \(state)")
         state = .connecting
         generation += 1
-        inboundPending = configuration.cleanStart ? [:] : inboundPending.filter { $0.value.qos == .exactlyOnce }
+        startedClean = startsClean
+        inboundPending = startedClean ? [:] : inboundPending.filter { $0.value.qos == .exactlyOnce }
         connectStarted = now
         lastSent = now
         pingSent = nil
         topicAliases = [:]
         var props: MQTTProperties = []
         if isV5 {
-            if configuration.sessionExpiry > 0 { props.append(.sessionExpiryInterval(configuration.sessionExpiry)) }
+            if requestedSessionExpiry > 0 { props.append(.sessionExpiryInterval(requestedSessionExpiry)) }
             if configuration.receiveMaximum != 65_535 { props.append(.receiveMaximum(configuration.receiveMaximum)) }
             props.append(.maximumPacketSize(configuration.maximumPacketSize))
             if configuration.topicAliasMaximum > 0 { props.append(.topicAliasMaximum(configuration.topicAliasMaximum)) }
@@ -156,7 +167,7 @@ struct MQTTConnectionStateMachine<Completion> {
         }
         let seconds = UInt16(clamping: configuration.keepAlive.components.seconds)
         return [.send(.connect(ConnectPacket(
-            version: configuration.version, clientID: configuration.clientID, cleanStart: configuration.cleanStart,
+            version: configuration.version, clientID: configuration.clientID, cleanStart: startedClean,
             keepAliveSeconds: seconds, username: configuration.username, password: configuration.password,
             will: configuration.will, properties: props)))]
     }
@@ -178,6 +189,7 @@ struct MQTTConnectionStateMachine<Completion> {
             return violation("CONNACK without the authentication method of CONNECT [MQTT-4.12.0-5]")
         }
         state = .connected
+        hasBeenConnected = true
         pingSent = nil
         let p = ack.properties
         sendQuota = max(1, min(configuration.maxInFlight, Int(p.receiveMaximum ?? 65_535)))
@@ -185,7 +197,7 @@ struct MQTTConnectionStateMachine<Completion> {
         if let qos = p.maximumQoS { serverMaximumQoS = MQTTQoS(rawValue: qos) ?? .exactlyOnce }
         if let ka = p.serverKeepAlive { keepAlive = .seconds(Int(ka)) }
         var actions: [Action] = [.connected(sessionPresent: ack.sessionPresent, properties: p)]
-        if ack.sessionPresent && !configuration.cleanStart {
+        if ack.sessionPresent && !startedClean {
             // [MQTT-4.4.0-1]: resend unacknowledged PUBLISH (with DUP) and PUBREL in the original order.
             for id in outbound.keys.sorted() {
                 let entry = outbound[id]!
@@ -222,6 +234,20 @@ struct MQTTConnectionStateMachine<Completion> {
         lastSent = now
         actions += drainQueue()
         return actions
+    }
+
+    /// Clean Start for the next CONNECT. When reconnects resume the session, only the first
+    /// connection may start clean, and with 3.1.1 not even that one: a 3.1.1 clean session ends
+    /// with its connection, so there would be nothing to resume after the first loss.
+    var startsClean: Bool {
+        guard configuration.resumeSessionOnReconnect else { return configuration.cleanStart }
+        return configuration.cleanStart && isV5 && !hasBeenConnected
+    }
+
+    /// MQTT 5 Session Expiry Interval of CONNECT: long enough to resume after a lost connection.
+    var requestedSessionExpiry: UInt32 {
+        guard configuration.resumeSessionOnReconnect else { return configuration.sessionExpiry }
+        return max(configuration.sessionExpiry, configuration.resumableSessionExpiry)
     }
 
     // MARK: helpers
