@@ -1,6 +1,7 @@
 import Foundation
 import ServiceLifecycle
 import Logging
+import Synchronization
 import Testing
 import VirtualBus
 import VirtualBusBridge
@@ -109,5 +110,30 @@ struct BridgeIntegrationTests {
             return error.code == .brokerUnavailable && error.message.contains("127.0.0.1:\(port)")
         }
         #expect(bus.isShutDown)
+    }
+
+    @Test("a bridge without a reconnect policy that loses its broker stops in order and throws the session's error", arguments: versions)
+    func lostBrokerWithoutReconnect(version: MQTTProtocolVersion) async throws {
+        let broker = try await PrivateBroker.started()
+        defer { broker.stop() }
+        let bus = try VirtualBus()
+        let mqtt = MQTTClient(configuration: MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: version, clientID: "no-reconnect"))
+        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "data/#")])
+        // The README's way to run it: a service group; the bridge ends the group when it ends.
+        let group = ServiceGroup(services: [bridge], logger: Logger(label: "test"))
+        let ended = Atomic<Bool>(false)
+        let running = Task { () -> (any Error)? in
+            defer { ended.store(true, ordering: .releasing) }
+            do { try await group.run() } catch { return error }
+            return nil
+        }
+        try await BridgeHarness.waitUntilRelaying(bridge)
+        broker.kill()
+        try await BridgeHarness.eventually(.seconds(20), "the bridge to end after its broker went away") { ended.load(ordering: .acquiring) }
+        let error = await running.value
+        #expect((error as? MQTTError)?.code == .connectionFailed, "ended with \(String(describing: error))")
+        #expect(bus.isShutDown)
+        // Nothing keeps accepting messages that can only fail: the bus refuses them, clearly.
+        #expect(throws: BusError.self) { try bus.makePublisher().publish(topic: "data/x", payload: "1") }
     }
 }
