@@ -66,6 +66,8 @@ if v5:
     from paho.mqtt.packettypes import PacketTypes
     properties = Properties(PacketTypes.CONNECT)
     properties.SessionExpiryInterval = 3600
+    # Clean Start 0 from the first connection (the client id is new, so the session is too):
+    # mosquitto 2.0 does not save a session that began with Clean Start 1 across its restart.
     client.connect("127.0.0.1", port, clean_start=False, properties=properties)
 else:
     client.connect("127.0.0.1", port)

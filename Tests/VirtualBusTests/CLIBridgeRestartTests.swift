@@ -46,6 +46,10 @@ struct CLIBridgeRestartTests {
             // Accepted by the bridge while there is no broker: held in its outage buffer.
             try await publish(base + Self.perRound / 2, base + Self.perRound, round == Self.rounds - 1)
             try await broker.start()
+            // Said out loud, not only counted: the loss and the return, with what was resent.
+            _ = try await bridge.firstLine(\.errorLines, within: .seconds(30)) { $0.contains("lost the connection to 127.0.0.1:\(broker.port)") }
+            let reconnected = try await bridge.firstLine(\.errorLines, within: .seconds(30)) { $0.contains("reconnected after") }
+            #expect(reconnected.contains("session resumed"), "\(reconnected)")
         }
         let summary = try await subscriber.firstLine(within: .seconds(60)) { $0.hasPrefix("summary") }
         let duplicates = qos == 2 ? "duplicates=0 " : ""

@@ -59,6 +59,7 @@ extension ClientCore {
                 actions.append(.publishCompleted(.publish(w), .failure(MQTTError(.sessionLost, "connection closed before the publish was written"))))
             }
             s.channel = nil
+            if s.wasConnected && s.disconnectedAt == nil { s.disconnectedAt = .now }
             // Held messages belong to this connection; the broker resends them on the next one.
             s.unrouted = []
             s.holdUnroutedUntil = nil
@@ -66,7 +67,8 @@ extension ClientCore {
         }
         let (end, info) = state.withLock { s in
             defer { s.connectionEnd = nil }
-            return (s.connectionEnd, ConnectionEnd(wasConnected: s.wasConnected, error: s.closeError))
+            let reset = s.machine.connectionIsSessionReset && s.machine.sessionResetDone && s.closeError == nil
+            return (s.connectionEnd, ConnectionEnd(wasConnected: s.wasConnected, error: s.closeError, wasSessionReset: reset))
         }
         end?.complete(.success(info))
     }
@@ -147,6 +149,7 @@ extension ClientCore {
         }
         for (_, w) in requests { w.complete(.failure(MQTTError(.shutdown, "the client was shut down"))) }
         run(effects)
+        events.finish()
     }
 
     /// Sleeps for `duration` unless the client shuts down first (reconnect backoff).

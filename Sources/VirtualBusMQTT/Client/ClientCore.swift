@@ -32,11 +32,14 @@ final class ClientCore: Sendable {
         case finish(MQTTSubscriptionBuffer, MQTTError?)
         case connectionEnded(Waiter<ConnectionEnd>, ConnectionEnd)
         case authenticate(MQTTAuthenticationChallenge)
+        case event(MQTTClientEvent)
     }
 
     struct ConnectionEnd: Sendable {
         var wasConnected: Bool
         var error: MQTTError?
+        /// The connection only discarded an earlier session: connect again at once.
+        var wasSessionReset = false
     }
 
     struct LocalSubscription {
@@ -64,6 +67,8 @@ final class ClientCore: Sendable {
         var closeError: MQTTError?
         var connectionEnd: Waiter<ConnectionEnd>?
         var wasConnected = false
+        /// When the last established connection was lost (reported with the next CONNACK).
+        var disconnectedAt: ContinuousClock.Instant?
         /// Session Present from the last CONNACK.
         var sessionPresent = false
         var connectWaiters: [CheckedContinuation<Void, any Error>] = []
@@ -86,6 +91,7 @@ final class ClientCore: Sendable {
     let logger: Logger
     let metrics: ClientMetrics
     let state: Locked<State>
+    let events = ClientEventStreams()
 
     init(configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT"),
          metricsFactory: (any MetricsFactory)? = nil) {
@@ -145,10 +151,14 @@ final class ClientCore: Sendable {
                 if case .codes(let w) = completion { effects.append(.codesDone(w, result.map { [$0] })) }
             case .authenticate(let challenge):
                 effects.append(.authenticate(challenge))
+            case .queueOverflowing(let dropped):
+                effects.append(.event(.publishQueueOverflow(capacity: configuration.publishQueueCapacity, dropped: dropped)))
             case .deliver(let message, let inbound):
                 route(message, inbound: inbound, &s, &effects)
-            case .connected(let sessionPresent, let properties):
+            case .connected(let sessionPresent, let properties, let resent):
                 connected(sessionPresent: sessionPresent, properties: properties, &s, &effects)
+                effects.append(.event(.connected(sessionPresent: sessionPresent, downtime: s.disconnectedAt.map { .now - $0 }, resent: resent)))
+                s.disconnectedAt = nil
             case .close(let error):
                 if s.closeError == nil { s.closeError = error }
                 if let error, let reason = error.reasonCode, s.machine.isV5, s.machine.state != .closed,
@@ -218,6 +228,7 @@ final class ClientCore: Sendable {
                 buffer.finish(error)
             case .connectionEnded(let w, let end): w.complete(.success(end))
             case .authenticate(let challenge): answer(challenge)
+            case .event(let event): events.emit(event)
             }
         }
         flushBatch()

@@ -71,6 +71,12 @@ public final class MQTTClient: Service, Sendable {
     @discardableResult
     public func reauthenticate() async throws(MQTTError) -> MQTTReasonCode { try await core.reauthenticate() }
 
+    /// The client's events from now on (failed attempts with the delay before the next, lost
+    /// connections, CONNACKs with the downtime and what was resent, a publish queue that started
+    /// dropping), until the client ends. Each call makes a stream of its own; a consumer that
+    /// falls behind keeps the newest 64.
+    public func events() -> AsyncStream<MQTTClientEvent> { core.events.makeStream() }
+
     /// Waits until the broker accepted the connection (CONNACK).
     public func waitUntilConnected() async throws { try await core.waitUntilConnected() }
 
@@ -107,10 +113,13 @@ public final class MQTTClient: Service, Sendable {
         var rng = SystemRandomNumberGenerator()
         while !core.isShutdown {
             var failure: MQTTError?
+            var wasConnected = false
             do {
                 let end = Waiter<ClientCore.ConnectionEnd>()
                 try await connectChannel(end: end)
                 let result = try await end.value()
+                if result.wasSessionReset && !core.isShutdown { continue }
+                wasConnected = result.wasConnected
                 if result.wasConnected {
                     attempt = 0
                     everConnected = true
@@ -120,17 +129,21 @@ public final class MQTTClient: Service, Sendable {
             } catch let error as MQTTError {
                 failure = error
             } catch {
-                failure = MQTTError(.connectionFailed, "cannot connect to the broker: \(error)")
+                failure = Self.connectFailure(error, host: configuration.host, port: configuration.port, timeout: configuration.connectTimeout)
             }
             if core.isShutdown { break }
             let error = failure ?? MQTTError(.connectionFailed, "the connection ended")
-            guard let policy = configuration.reconnect, policy.maximumAttempts.map({ attempt < $0 }) ?? true,
-                  !Self.isFinal(error, everConnected: everConnected) else {
+            var delay: Duration?
+            if let policy = configuration.reconnect, (policy.maximumAttempts.map { attempt < $0 } ?? true),
+               !Self.isFinal(error, everConnected: everConnected) {
+                delay = policy.delay(attempt: attempt, using: &rng)
+            }
+            core.events.emit(wasConnected ? .connectionLost(error, retryIn: delay) : .connectFailed(error, retryIn: delay))
+            guard let delay else {
                 core.failConnectWaiters(error)
                 core.shutdown(error: error)
                 throw error
             }
-            let delay = policy.delay(attempt: attempt, using: &rng)
             attempt += 1
             logger.info("MQTT connection lost, reconnecting", metadata: ["error": "\(error)", "delay": "\(delay)"])
             await core.sleep(for: delay)

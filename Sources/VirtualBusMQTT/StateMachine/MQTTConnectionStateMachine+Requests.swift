@@ -33,17 +33,15 @@ extension MQTTConnectionStateMachine {
             return [.publishCompleted(completion, .failure(MQTTError(.queueFull,
                 "the publish queue is full (\(configuration.queueCapacity))")))]
         case .dropNewest:
-            countDrop()
             return [.publishCompleted(completion, .failure(MQTTError(.droppedByPolicy,
-                "dropped by the drop-newest policy: queue full (\(configuration.queueCapacity))")))]
+                "dropped by the drop-newest policy: queue full (\(configuration.queueCapacity))")))] + countDrop()
         case .dropOldest:
             guard let oldest = queue.popFirst() else {
                 return [.publishCompleted(completion, .failure(MQTTError(.queueFull, "the publish queue has capacity 0")))]
             }
-            countDrop()
             queue.append(Queued(packet: packet, completion: completion))
             return [.publishCompleted(oldest.completion, .failure(MQTTError(.droppedByPolicy,
-                "dropped by the drop-oldest policy: queue full (\(configuration.queueCapacity))")))]
+                "dropped by the drop-oldest policy: queue full (\(configuration.queueCapacity))")))] + countDrop()
         }
     }
 

@@ -50,11 +50,14 @@ struct MQTTConnectionStateMachine<Completion> {
         /// Hand a message to the subscriptions. `inbound` is the packet identifier of a QoS 1/2
         /// publish whose PUBACK / PUBREC waits for ``acknowledgeInbound(_:generation:)``.
         case deliver(MQTTMessage, inbound: UInt16?)
-        case connected(sessionPresent: Bool, properties: MQTTProperties)
+        /// The broker accepted the connection; `resent` publishes and PUBRELs of a resumed session follow.
+        case connected(sessionPresent: Bool, properties: MQTTProperties, resent: Int)
         /// Close the connection; `nil` is a clean, requested close.
         case close(MQTTError?)
         /// Ask the application to answer an AUTH challenge (then ``answerAuthentication(_:isReauthentication:)``).
         case authenticate(MQTTAuthenticationChallenge)
+        /// The publish queue is full and the first publish of this overflow was dropped by policy.
+        case queueOverflowing(dropped: Int)
         /// A re-authentication ended with the broker's reason code.
         case reauthenticated(Completion, Result<MQTTReasonCode, MQTTError>)
     }
@@ -121,12 +124,16 @@ struct MQTTConnectionStateMachine<Completion> {
     var lastSent: ContinuousClock.Instant?
     var connectStarted: ContinuousClock.Instant?
     var pingSent: ContinuousClock.Instant?
-    /// A CONNACK accepted a connection of this machine's (a later CONNECT may resume its session).
-    var hasBeenConnected = false
     /// The Clean Start flag of the latest CONNECT.
     var startedClean = true
+    /// With resumption and a clean start: the connection that discarded any earlier session is done.
+    var sessionResetDone = false
+    /// The latest connection only resets the session (see ``isResettingSession``).
+    var connectionIsSessionReset = false
     /// Drops by policy, counted for metrics.
     var droppedCount = 0
+    /// Dropping since the queue was last below its capacity.
+    var overflowing = false
     /// PINGRESPs received on this session (observability and tests).
     var pingResponses = 0
 
@@ -148,6 +155,7 @@ struct MQTTConnectionStateMachine<Completion> {
         precondition(state == .idle || state == .disconnected, "connect() while \(state)")
         state = .connecting
         generation += 1
+        connectionIsSessionReset = isResettingSession
         startedClean = startsClean
         inboundPending = startedClean ? [:] : inboundPending.filter { $0.value.qos == .exactlyOnce }
         connectStarted = now
@@ -188,15 +196,19 @@ struct MQTTConnectionStateMachine<Completion> {
         if let method = configuration.authenticationMethod, isV5, ack.properties.authenticationMethod != method {
             return violation("CONNACK without the authentication method of CONNECT [MQTT-4.12.0-5]")
         }
+        if connectionIsSessionReset {
+            // Any earlier session is gone now; the session to keep starts on the next connection.
+            sessionResetDone = true
+            return [.send(.disconnect(ReasonPacket())), .close(nil)]
+        }
         state = .connected
-        hasBeenConnected = true
         pingSent = nil
         let p = ack.properties
         sendQuota = max(1, min(configuration.maxInFlight, Int(p.receiveMaximum ?? 65_535)))
         if let max = p.maximumPacketSize { serverMaximumPacketSize = Int(max) }
         if let qos = p.maximumQoS { serverMaximumQoS = MQTTQoS(rawValue: qos) ?? .exactlyOnce }
         if let ka = p.serverKeepAlive { keepAlive = .seconds(Int(ka)) }
-        var actions: [Action] = [.connected(sessionPresent: ack.sessionPresent, properties: p)]
+        var actions: [Action] = [.connected(sessionPresent: ack.sessionPresent, properties: p, resent: 0)]
         if ack.sessionPresent && !startedClean {
             // [MQTT-4.4.0-1]: resend unacknowledged PUBLISH (with DUP) and PUBREL in the original order.
             for id in outbound.keys.sorted() {
@@ -211,6 +223,7 @@ struct MQTTConnectionStateMachine<Completion> {
                     actions.append(.send(.pubrel(AckPacket(packetID: id))))
                 }
             }
+            actions[0] = .connected(sessionPresent: true, properties: p, resent: outbound.count)
         } else {
             // No session on the broker: in-flight state is gone. Messages not yet released to the
             // broker (no PUBREC) are sent again as new publishes; QoS 2 after PUBREC is failed —
@@ -236,17 +249,26 @@ struct MQTTConnectionStateMachine<Completion> {
         return actions
     }
 
-    /// Clean Start for the next CONNECT. When reconnects resume the session, only the first
-    /// connection may start clean, and with 3.1.1 not even that one: a 3.1.1 clean session ends
-    /// with its connection, so there would be nothing to resume after the first loss.
+    /// Whether the next connection only discards the broker's earlier session (then disconnects).
+    ///
+    /// A clean start that reconnects must resume: so the session is started clean on a connection
+    /// of its own (Clean Start 1: whatever an earlier client with this identifier left is gone),
+    /// and every connection after it has Clean Start 0. A session that began with Clean Start 1 is
+    /// one no reconnect can count on: a 3.1.1 clean session ends with its connection, and
+    /// mosquitto 2.0 does not save an MQTT 5 one across a restart even with a session expiry.
+    var isResettingSession: Bool {
+        configuration.resumeSessionOnReconnect && configuration.cleanStart && !sessionResetDone
+    }
+
+    /// Clean Start for the next CONNECT.
     var startsClean: Bool {
-        guard configuration.resumeSessionOnReconnect else { return configuration.cleanStart }
-        return configuration.cleanStart && isV5 && !hasBeenConnected
+        configuration.resumeSessionOnReconnect ? isResettingSession : configuration.cleanStart
     }
 
     /// MQTT 5 Session Expiry Interval of CONNECT: long enough to resume after a lost connection.
     var requestedSessionExpiry: UInt32 {
         guard configuration.resumeSessionOnReconnect else { return configuration.sessionExpiry }
+        if isResettingSession { return 0 }
         return max(configuration.sessionExpiry, configuration.resumableSessionExpiry)
     }
 
@@ -298,8 +320,15 @@ struct MQTTConnectionStateMachine<Completion> {
                                     stage: packet.qos == .atLeastOnce ? .awaitingPubAck : .awaitingPubRec)
             actions.append(.send(.publish(packet)))
         }
+        if queue.count < configuration.queueCapacity { overflowing = false }
         return actions
     }
 
-    mutating func countDrop() { droppedCount += 1 }
+    /// Counts a drop by policy; the first since the queue last had room is reported.
+    mutating func countDrop() -> [Action] {
+        droppedCount += 1
+        guard !overflowing else { return [] }
+        overflowing = true
+        return [.queueOverflowing(dropped: droppedCount)]
+    }
 }

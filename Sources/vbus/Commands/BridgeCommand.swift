@@ -80,7 +80,9 @@ struct BridgeCommand: AsyncParsableCommand {
         var logger = Logger(label: "vbus")
         logger.logLevel = .warning
         let bus = try VirtualBus(configuration: BusConfiguration(frontendBinds: frontends, backendBinds: backends), logger: logger)
-        let bridge = MQTTBridge(bus: bus, mqtt: MQTTClient(configuration: mqttConfiguration, logger: logger), rules: rules, logger: logger)
+        let mqtt = MQTTClient(configuration: mqttConfiguration, logger: logger)
+        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: rules, logger: logger)
+        let reporting = Task { await BridgeEventReport.run(mqtt, address: "\(host):\(port)", bufferPolicy: bufferPolicy) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: bridge)]
         if let statsInterval {
             services.append(.init(service: PeriodicStatus(interval: .seconds(statsInterval)) { "vbus bridge: \(describe(bridge.statistics))" }))
@@ -88,6 +90,11 @@ struct BridgeCommand: AsyncParsableCommand {
         Output.line("vbus bridge: \(mqttConfiguration.host):\(mqttConfiguration.port) mqtt \(mqttVersion), \(rules.count) rule(s)\(bus.endpoints.frontend.count > 1 ? ", bus frontend=\(bus.endpoints.frontend.dropFirst().joined(separator: ","))" : "")\(bus.endpoints.backend.count > 1 ? " backend=\(bus.endpoints.backend.dropFirst().joined(separator: ","))" : "")")
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        await reporting.value  // the client's events end with it
+        let dropped = bridge.statistics.reduce(0) { $0 + ($1.failedOut["droppedByPolicy"] ?? 0) }
+        if dropped > 0 {
+            Output.status("vbus bridge: warning: \(dropped) message(s) dropped from the full outage buffer (--buffer \(buffer), --buffer-policy \(bufferPolicy))")
+        }
         Output.status("vbus bridge: stopped; \(describe(bridge.statistics))")
     }
 

@@ -26,6 +26,19 @@ struct SessionResumptionTests {
         return (packet, actions)
     }
 
+    /// The first connection of a clean start that reconnects: Clean Start 1 and no session expiry,
+    /// so whatever an earlier client left is gone and nothing of this one outlives it; it
+    /// disconnects at CONNACK, reporting no connection.
+    func resetSession(_ sm: inout SM) throws {
+        let (packet, actions) = try connect(&sm, sessionPresent: false)
+        #expect(packet.cleanStart)
+        #expect(packet.properties.sessionExpiryInterval == nil)
+        #expect(actions.compactMap(\.sent) == [.disconnect(ReasonPacket())])
+        #expect(actions.last?.closeError == .some(nil), "a requested close")
+        #expect(!actions.contains { if case .connected = $0 { true } else { false } })
+        #expect(sm.connectionClosed(error: nil).isEmpty)
+    }
+
     /// A QoS 1 publish awaiting PUBACK and a QoS 2 one past PUBREC (its PUBREL sent).
     func twoInFlight(_ sm: inout SM) throws -> (qos1: PublishPacket, qos2ID: UInt16) {
         let publish = { (qos: MQTTQoS) in PublishPacket(topic: "t", payload: ByteBuffer(bytes: [1]), qos: qos) }
@@ -36,11 +49,12 @@ struct SessionResumptionTests {
         return (a, id)
     }
 
-    @Test("MQTT 5: clean first, resumed after; the session outlives a lost connection, not a graceful end")
+    @Test("MQTT 5: a session reset, then Clean Start 0 every time; the session outlives a lost connection, not a graceful end")
     func v5() throws {
         var sm = machine(.v5, resume: true)
+        try resetSession(&sm)
         let first = try connect(&sm, sessionPresent: false).connect
-        #expect(first.cleanStart)
+        #expect(!first.cleanStart)
         #expect(first.properties.sessionExpiryInterval == 600)
         let (qos1, qos2ID) = try twoInFlight(&sm)
         _ = sm.connectionClosed(error: MQTTError(.connectionFailed, "broker restarted"))
@@ -58,17 +72,32 @@ struct SessionResumptionTests {
         #expect(disconnect.properties.sessionExpiryInterval == 0, "the graceful end keeps the configured expiry (0)")
     }
 
+    @Test("resuming a session the application asked for (Clean Start 0) needs no reset")
+    func noResetWithoutCleanStart() throws {
+        var config = SM.Configuration()
+        config.cleanStart = false
+        config.sessionExpiry = 60
+        config.keepMessagesWhenDisconnected = true
+        config.resumeSessionOnReconnect = true
+        var sm = SM(configuration: config)
+        let (packet, actions) = try connect(&sm, sessionPresent: true)
+        #expect(!packet.cleanStart)
+        #expect(actions.contains { if case .connected = $0 { true } else { false } })
+    }
+
     @Test("MQTT 5: a configured expiry longer than the window is sent as it is, and DISCONNECT leaves it")
     func v5LongerExpiry() throws {
         var sm = machine(.v5, resume: true, sessionExpiry: 7_200)
+        try resetSession(&sm)
         #expect(try connect(&sm, sessionPresent: false).connect.properties.sessionExpiryInterval == 7_200)
         guard case .disconnect(let disconnect) = sm.shutdown().compactMap(\.sent).last else { throw TestFailure("no DISCONNECT") }
         #expect(disconnect.properties.sessionExpiryInterval == nil)
     }
 
-    @Test("MQTT 3.1.1: every CONNECT keeps the session (a clean 3.1.1 session cannot be resumed)")
+    @Test("MQTT 3.1.1: a session reset, then every CONNECT keeps the session (a clean 3.1.1 session cannot be resumed)")
     func v311() throws {
         var sm = machine(.v3_1_1, resume: true)
+        try resetSession(&sm)
         #expect(try !connect(&sm, sessionPresent: false).connect.cleanStart)
         let (_, qos2ID) = try twoInFlight(&sm)
         _ = sm.connectionClosed(error: nil)
@@ -96,6 +125,7 @@ struct SessionResumptionTests {
     @Test("a resumed session the broker lost (restart without persistence) falls back to a new one")
     func brokerLostTheSession() throws {
         var sm = machine(.v5, resume: true)
+        try resetSession(&sm)
         _ = try connect(&sm, sessionPresent: false)
         _ = try twoInFlight(&sm)
         _ = sm.connectionClosed(error: nil)

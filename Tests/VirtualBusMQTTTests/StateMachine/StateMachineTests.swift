@@ -192,6 +192,10 @@ struct StateMachineTests {
             #expect(sm.droppedCount == 1)
         }
         #expect(sm.queueDepth == 2)
+        // An overflow is reported once, at its first drop, not for every message it drops.
+        let overflowReports = { (actions: [SM.Action]) in actions.count { if case .queueOverflowing = $0 { true } else { false } } }
+        #expect(overflowReports(a) == (policy == .failFast ? 0 : 1))
+        #expect(overflowReports(sm.publish(publish(.atLeastOnce), completion: 4)) == 0)
     }
 
     @Test("inbound QoS 2 is delivered exactly once; PUBREL releases the id [MQTT-4.3.3-9]")

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+import VirtualBusBridge
+
+/// Faults `vbus bridge` must say on the terminal, not only count: no broker at all, and an outage
+/// buffer that overflows while the broker is away.
+@Suite("vbus bridge says its faults out loud", .timeLimit(.minutes(2)))
+struct CLIBridgeFaultTests {
+    @Test("no broker listening: one line per failed attempt, naming the address, the reason and the next try")
+    func noBroker() async throws {
+        let port = try PrivateBroker.unusedPort()
+        let bridge = try ChildProcess.vbus(["bridge", "--broker", "mqtt://127.0.0.1:\(port)", "--out", "sensors/#"])
+        let line = try await bridge.firstLine(\.errorLines, within: .seconds(5)) { $0.contains("cannot connect") }
+        #expect(line.hasPrefix("vbus bridge: cannot connect to 127.0.0.1:\(port): connection refused; retrying in "), "\(line)")
+        #expect(line.hasSuffix(" s") || line.contains(" s ("), "\(line)")
+        bridge.terminate()
+        _ = try await bridge.exit(within: .seconds(10))
+    }
+
+    @Test("a full outage buffer warns once at the first drop, naming the flags, and the exit summary counts the drops")
+    func outageBufferOverflow() async throws {
+        let broker = try await PrivateBroker.started()
+        defer { broker.stop() }
+        let bridge = try ChildProcess.vbus([
+            "bridge", "--broker", broker.url, "--out", "sensors/#", "--qos", "1", "--buffer", "10",
+            "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*",
+        ])
+        let (frontend, _) = try await bridge.bridgeEndpoints()
+        _ = try await bridge.firstLine(\.errorLines) { $0.contains("connected to 127.0.0.1:\(broker.port)") }
+        broker.kill()
+        _ = try await bridge.firstLine(\.errorLines) { $0.contains("lost the connection") }
+        // 50 while the broker is away: 10 fit, each of the other 40 pushes the oldest out.
+        let publisher = try ChildProcess.peer("pyzmq_numbered_publisher.py", [frontend, "sensors", "0", "50"])
+        #expect(try await publisher.exit(within: .seconds(30)).status == 0)
+        let warning = try await bridge.firstLine(\.errorLines) { $0.contains("warning:") }
+        #expect(warning.contains("the outage buffer is full (10 messages)") && warning.contains("--buffer-policy wait"), "\(warning)")
+        bridge.terminate()
+        let summary = try await bridge.firstLine(\.errorLines) { $0.contains("dropped from the full outage buffer") }
+        #expect(summary.contains("warning: 40 message(s) dropped"), "\(summary)")
+        #expect(try await bridge.exit(within: .seconds(10)).status == 0)
+    }
+}
