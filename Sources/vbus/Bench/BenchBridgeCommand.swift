@@ -9,7 +9,7 @@ import VirtualBusMQTT
 struct BenchBridgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bridge",
-        abstract: "Bridged vs direct MQTT throughput (QoS 0/1, 16 B/1 KiB, both ways), and RSS during a broker outage."
+        abstract: "Bridged vs direct MQTT throughput (QoS 0/1, 16 B/1 KiB, both ways), RSS during a broker outage, and broker restarts counted by paho-mqtt."
     )
 
     @Option(help: "Messages per run.") var count = 20_000
@@ -19,6 +19,9 @@ struct BenchBridgeCommand: AsyncParsableCommand {
     @Option(help: "Messages per second published on the bus during the outage.") var outageRate = 5_000
     @Option(help: "The bridge's outage buffer (its MQTT session's publish queue), in messages.") var outageBuffer = 10_000
     @Flag(help: "Only the outage test.") var outageOnly = false
+    @Option(help: "Broker restarts per case in the restart test (0 skips it).") var restarts = 3
+    @Option(help: "Messages per restart round (half before the restart, half while the broker is down).") var restartRound = 2_000
+    @Option(help: "Directory of the third-party peers (the paho-mqtt subscriber).") var peers = "Tests/Peers"
 
     func run() async throws {
         let anchor = try ExternalProgram.compileC("\(anchors)/c_mqtt_thr.c", libraries: ["mosquitto", "pthread"])
@@ -52,7 +55,29 @@ struct BenchBridgeCommand: AsyncParsableCommand {
         if outageSeconds > 0 {
             try await BridgeOutage.run(seconds: outageSeconds, rate: outageRate, buffer: outageBuffer)
         }
+        if restarts > 0 { try await restartTable() }
         if let headline { print("ratio bridged/direct: \(headline.formatted(decimals: 2))") }
+    }
+}
+
+extension BenchBridgeCommand {
+    /// One row per MQTT version and QoS: what an independent subscriber lost and got twice across
+    /// the restarts, what the bridge failed, and how long after the broker was back it reconnected.
+    func restartTable() async throws {
+        print("restarts: vbus bridge --out (clean start, default reconnect) -> mosquitto with persistence, SIGTERM + start x\(restarts), \(restartRound) messages a round at 2,000 msgs/s; paho-mqtt subscriber counts")
+        print("case          sent   lost  duplicated  failed  reconnect after broker up (median / max)")
+        for version in [MQTTProtocolVersion.v3_1_1, .v5] {
+            for qos in [MQTTQoS.atLeastOnce, .exactlyOnce] {
+                let outcome = try await BridgeRestart.run(version: version, qos: qos, restarts: restarts, perRound: restartRound, rate: 2_000, peers: peers)
+                func field(_ name: String) -> String {
+                    outcome.summary.split(separator: " ").first { $0.hasPrefix("\(name)=") }.map { String($0.dropFirst(name.count + 1)) } ?? "?"
+                }
+                let milliseconds = outcome.recoveries.map { Double($0.components.seconds) * 1_000 + Double($0.components.attoseconds) / 1e15 }.sorted()
+                let recovery = milliseconds.isEmpty ? "none" : "\(Stats.median(milliseconds).formatted(decimals: 0)) ms / \((milliseconds.last ?? 0).formatted(decimals: 0)) ms"
+                let label = "\(version == .v5 ? "5.0" : "3.1.1") qos\(qos.rawValue)".padding(toLength: 11, withPad: " ", startingAt: 0)
+                print("\(label) \("\(restarts * restartRound)".leftPadded(6)) \(field("missing").leftPadded(6)) \(field("duplicates").leftPadded(11)) \("\(outcome.failed)".leftPadded(7))  \(recovery)")
+            }
+        }
     }
 }
 

@@ -13,14 +13,14 @@ enum BenchBroker {
 
     /// Starts a broker (see ``PrivateBroker/started(extraConfiguration:persistence:timeout:)``)
     /// that an interrupt stops.
-    static func started(extraConfiguration: String = "") async throws -> PrivateBroker {
+    static func started(extraConfiguration: String = "", persistence: Bool = false) async throws -> PrivateBroker {
         installHandlers()
-        let broker = try await PrivateBroker.started(extraConfiguration: extraConfiguration)
+        let broker = try await PrivateBroker.started(extraConfiguration: extraConfiguration, persistence: persistence)
         running.withLock { $0[ObjectIdentifier(broker)] = broker }
         return broker
     }
 
-    /// Stops a broker from ``started(extraConfiguration:)``. Idempotent.
+    /// Stops a broker from ``started(extraConfiguration:persistence:)``. Idempotent.
     static func stop(_ broker: PrivateBroker) {
         _ = running.withLock { $0.removeValue(forKey: ObjectIdentifier(broker)) }
         broker.stop()
