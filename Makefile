@@ -1,6 +1,7 @@
 # Release checks (CI runs scripts/test.sh). See docs/shutdown-correctness.md.
 #   make stress     every bus shutdown scenario 10,000 times, every bridge scenario 1,000 times, in a
-#                   release build (scripts/stress.sh)
+#                   release build, then vbus bridge through 10 broker restarts per case, 10 runs,
+#                   under CPU load (scripts/stress.sh)
 #   make sanitize   a time-boxed part of the shutdown suite under ThreadSanitizer, then under
 #                   AddressSanitizer + LeakSanitizer; any report fails the run
 #   make fuzz       the MQTT decoder fed 20,000,000 random and mutated inputs (CI runs 3,000,000)

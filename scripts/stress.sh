@@ -28,3 +28,18 @@ for scenario in $("$vbus" stress shutdown --list | cut -d: -f1); do
     "$vbus" stress shutdown --scenario "$scenario" --iterations "$count" --seed "$seed"
 done
 echo "stress: every scenario passed ($iterations per bus scenario, $bridge_iterations per bridge scenario) in $(( $(date +%s) - start )) s"
+
+# The bridge across broker restarts, in a loop under load: CLIBridgeRestartTests (vbus bridge, a
+# pyzmq publisher, a paho-mqtt subscriber counting losses and duplicates; 3.1.1 and 5.0, QoS 1 and
+# 2) with RESTART_ROUNDS restarts per case, RESTART_RUNS times, while a CPU load runs beside it.
+restart_runs="${RESTART_RUNS:-10}"
+restart_rounds="${RESTART_ROUNDS:-10}"
+swift build --build-tests
+load_pids=()
+for _ in 1 2; do ( while :; do :; done ) & load_pids+=($!); done
+trap 'kill "${load_pids[@]}" 2>/dev/null || true' EXIT
+for run in $(seq 1 "$restart_runs"); do
+    echo "stress: bridge restarts, run $run of $restart_runs ($restart_rounds restarts per case, 2 busy-loop CPU hogs beside it)"
+    VBUS_RESTART_ROUNDS="$restart_rounds" swift test --skip-build --filter CLIBridgeRestartTests
+done
+echo "stress: bridge restarts passed $restart_runs runs of $restart_rounds restarts per case"

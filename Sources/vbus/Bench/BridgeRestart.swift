@@ -30,11 +30,13 @@ enum BridgeRestart {
         _ = try await subscriber.line(within: .seconds(20)) { $0 == "subscribed" }
 
         let bus = try VirtualBus()
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning  // as vbus bridge: the restarts are reported by the table, not per attempt
         let mqtt = MQTTClient(configuration: {
             var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: version, clientID: "bench-restart-\(getpid())")
             configuration.reconnect = MQTTReconnectPolicy()
             return configuration
-        }())
+        }(), logger: logger)
         let reconnects = Mutex<[ContinuousClock.Instant]>([])
         let events = mqtt.events()
         let watching = Task {
@@ -42,7 +44,7 @@ enum BridgeRestart {
                 if case .connected(_, .some, _) = event { reconnects.withLock { $0.append(.now) } }
             }
         }
-        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "sensors/#", qos: Int(qos.rawValue))])
+        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "sensors/#", qos: Int(qos.rawValue))], logger: logger)
         let group = ServiceGroup(services: [bridge], logger: Logger(label: "bench"))
         let running = Task { try await group.run() }
         while !bridge.isRelaying {
