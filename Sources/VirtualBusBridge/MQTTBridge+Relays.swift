@@ -12,7 +12,7 @@ extension MQTTBridge {
     /// own bound then backs up to the bus publishers and their policy).
     func relayOut(_ subscription: BusSubscription) async {
         let isV5 = mqtt.configuration.version == .v5
-        let (outcomes, pending) = AsyncStream.makeStream(of: (rule: Int, ticket: MQTTPublishTicket).self)
+        let (outcomes, pending) = AsyncStream.makeStream(of: OutboundPublish.self)
         async let collected: Void = collectOutcomes(outcomes)
         for await message in subscription {
             if Task.isCancelled { break } // the drain timed out: what is left was never taken
@@ -25,17 +25,24 @@ extension MQTTBridge {
             }
             guard let (index, rule, topic) = route else { continue }
             counters.update(index) { $0.forwardedOut += 1 }
-            if !isV5 && rule.direction == .both { echoes.expect(topic: topic, payload: payload) }
             let qos = MQTTQoS(rawValue: UInt8(rule.qos)) ?? .atLeastOnce
             let retain = rule.retain == .always
             do throws(MQTTError) {
                 let mqttTopic = try MQTTTopic(topic)
+                // Expected before it is sent, so the echo cannot come first.
+                let echo = !isV5 && inboundFilters.contains { $0.matches(mqttTopic) } ? (topic, payload) : nil
+                if let echo { echoes.expect(topic: echo.0, payload: echo.1) }
                 do throws(MQTTError) {
-                    pending.yield((index, try mqtt.tryPublish(topic: mqttTopic, payload: payload, qos: qos, retain: retain)))
-                } catch where error.code == .queueFull {
-                    // Full under a waiting policy: wait here (under fail fast this fails at once too).
-                    _ = try await mqtt.publish(topic: mqttTopic, payload: payload, qos: qos, retain: retain)
-                    counters.update(index) { $0.acknowledgedOut += 1 }
+                    do throws(MQTTError) {
+                        pending.yield(OutboundPublish(rule: index, ticket: try mqtt.tryPublish(topic: mqttTopic, payload: payload, qos: qos, retain: retain), echo: echo))
+                    } catch where error.code == .queueFull {
+                        // Full under a waiting policy: wait here (under fail fast this fails at once too).
+                        _ = try await mqtt.publish(topic: mqttTopic, payload: payload, qos: qos, retain: retain)
+                        counters.update(index) { $0.acknowledgedOut += 1 }
+                    }
+                } catch {
+                    withdrawEcho(echo, after: error)
+                    throw error
                 }
             } catch {
                 counters.update(index) { $0.failedOut[error.code.description, default: 0] += 1 }
@@ -45,15 +52,31 @@ extension MQTTBridge {
         await collected
     }
 
-    private func collectOutcomes(_ outcomes: AsyncStream<(rule: Int, ticket: MQTTPublishTicket)>) async {
-        for await (index, ticket) in outcomes {
+    /// A publish handed to the session, with the echo a 3.1.1 broker will send back, if any.
+    struct OutboundPublish: Sendable {
+        var rule: Int
+        var ticket: MQTTPublishTicket
+        var echo: (topic: String, payload: [UInt8])?
+    }
+
+    private func collectOutcomes(_ outcomes: AsyncStream<OutboundPublish>) async {
+        for await publish in outcomes {
             do throws(MQTTError) {
-                _ = try await ticket.result()
-                counters.update(index) { $0.acknowledgedOut += 1 }
+                _ = try await publish.ticket.result()
+                counters.update(publish.rule) { $0.acknowledgedOut += 1 }
             } catch {
-                counters.update(index) { $0.failedOut[error.code.description, default: 0] += 1 }
+                withdrawEcho(publish.echo, after: error)
+                counters.update(publish.rule) { $0.failedOut[error.code.description, default: 0] += 1 }
             }
         }
+    }
+
+    /// A publish that failed before it could reach the broker will not come back: its expected
+    /// echo would otherwise swallow a foreign message identical to it. (A publish that failed
+    /// later, with the session lost or at shutdown, may have reached it: its expectation stays.)
+    private func withdrawEcho(_ echo: (topic: String, payload: [UInt8])?, after error: MQTTError) {
+        guard let echo, [.queueFull, .droppedByPolicy, .timeout, .invalidTopic, .packetTooLarge, .brokerRejected].contains(error.code) else { return }
+        echoes.consume(topic: echo.topic, payload: echo.payload)
     }
 
     /// MQTT -> bus, exactly as the broker sent it (the mapped topic and the payload, nothing added).

@@ -29,6 +29,9 @@ public final class MQTTBridge: Service, Sendable {
     let busEchoes = EchoFilter()
     /// The prefixes of the outbound bus subscription.
     let outboundPrefixes: [String]
+    /// The MQTT filters of the inbound subscriptions: an outbound publish they match comes back
+    /// from a 3.1.1 broker (which has no No Local), whichever rules carried it each way.
+    let inboundFilters: [MQTTTopicFilter]
     let shutdownTimeout: Duration
     let logger: Logger
     private let relaying = Locked(false)
@@ -49,6 +52,7 @@ public final class MQTTBridge: Service, Sendable {
         self.id = id ?? "bridge-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         self.counters = BridgeCounters(ruleCount: rules.count)
         self.outboundPrefixes = Set(rules.filter { $0.direction != .in }.map(\.busSubscriptionPrefix)).sorted()
+        self.inboundFilters = rules.filter(\.direction.carriesIn).compactMap { try? MQTTTopicFilter($0.mqttSubscriptionFilter) }
         self.shutdownTimeout = shutdownTimeout
         self.logger = logger
     }

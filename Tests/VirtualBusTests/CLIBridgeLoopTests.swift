@@ -65,6 +65,25 @@ struct CLIBridgeLoopTests {
         #expect(RuleCounters(stopped) == settled, "settled: \(settledLine); at exit: \(stopped)")
     }
 
+    @Test("the same filter as separate --out and --in rules: no echo either way either", arguments: ["3.1.1", "5"])
+    func noLoopsWithSeparateRules(mqttVersion: String) async throws {
+        // A 3.1.1 broker sends the `out` rule's publishes back to the `in` rule's subscription: the
+        // echo filter must know them whichever rule carried them out (it once knew only `--both`'s).
+        let bridge = try ChildProcess.vbus([
+            "bridge", "--out", "chat/#", "--in", "chat/#", "--mqtt-version", mqttVersion, "--qos", "1",
+            "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*",
+        ])
+        let started = try await bridge.firstLine(\.errorLines) { $0.contains("started a private mosquitto at mqtt://") }
+        let port = try #require(started.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) }, "stderr: \(started)")
+        let (frontend, backend) = try await bridge.bridgeEndpoints()
+        let peers = try Self.peers(frontend, backend, "\(port)", mqttVersion)
+        let transcript = try await peers.transcript(within: .seconds(100))
+        #expect(try await peers.exit().status == 0, "bridge_loop_peers.py: \(transcript)")
+        #expect(transcript.split(separator: "\n").first { $0.hasPrefix("mqtt ") } == "mqtt A=1 B=2 bus A=1 B=2", "bridge_loop_peers.py: \(transcript)")
+        bridge.terminate()
+        #expect(try await bridge.exit(within: .seconds(10)).status == 0)
+    }
+
     /// Tests/Peers/bridge_loop_peers.py (too long for `python3 -c`), found from this file's place.
     private static func peers(_ arguments: String...) throws -> ChildProcess {
         let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
