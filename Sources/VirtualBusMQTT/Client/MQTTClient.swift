@@ -21,12 +21,26 @@ public final class MQTTClient: Service, Sendable {
     let core: ClientCore
     private let logger: Logger
     private let started = Atomic<Bool>(false)
+    /// Waits out a reconnect delay; tests put their own clock here.
+    private let reconnectWait: @Sendable (Duration) async -> Void
 
     /// Creates a client; nothing happens until ``run()``.
     public init(configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT")) {
         self.configuration = configuration
         self.logger = logger
+        let core = ClientCore(configuration: configuration, logger: logger)
+        self.core = core
+        self.reconnectWait = { await core.sleep(for: $0) }
+    }
+
+    /// A client whose reconnect delays are waited out by `reconnectWait` instead of the clock
+    /// (tests of the backoff see each delay and need not spend it).
+    init(configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT"),
+         reconnectWait: @escaping @Sendable (Duration) async -> Void) {
+        self.configuration = configuration
+        self.logger = logger
         self.core = ClientCore(configuration: configuration, logger: logger)
+        self.reconnectWait = reconnectWait
     }
 
     /// A client whose instruments come from `metricsFactory` instead of `MetricsSystem.factory`
@@ -35,7 +49,9 @@ public final class MQTTClient: Service, Sendable {
          metricsFactory: any MetricsFactory) {
         self.configuration = configuration
         self.logger = logger
-        self.core = ClientCore(configuration: configuration, logger: logger, metricsFactory: metricsFactory)
+        let core = ClientCore(configuration: configuration, logger: logger, metricsFactory: metricsFactory)
+        self.core = core
+        self.reconnectWait = { await core.sleep(for: $0) }
     }
 
     deinit { core.shutdown() }
@@ -146,7 +162,7 @@ public final class MQTTClient: Service, Sendable {
             }
             attempt += 1
             logger.info("MQTT connection lost, reconnecting", metadata: ["error": "\(error)", "delay": "\(delay)"])
-            await core.sleep(for: delay)
+            await reconnectWait(delay)
         }
     }
 
