@@ -36,8 +36,8 @@ public struct MQTTClientConfiguration: Sendable {
     public var publishQueuePolicy: MQTTQueuePolicy
     /// Messages buffered per subscription before the subscription policy drops.
     public var subscriptionBufferCapacity: Int
-    /// `.dropOldest` (default) or `.dropNewest` for subscription buffers; other policies act as drop newest.
-    public var subscriptionBufferPolicy: MQTTQueuePolicy
+    /// Which message a full subscription buffer drops (default: the oldest).
+    public var subscriptionBufferPolicy: MQTTSubscriptionBufferPolicy
     /// Reconnect after a lost connection (`nil` = the client ends when the connection ends). A refused
     /// CONNACK (except server unavailable / busy / connection rate exceeded), and a TLS failure
     /// before the first connection, end the client all the same.
@@ -88,6 +88,21 @@ public struct MQTTClientConfiguration: Sendable {
         self.authentication = nil
         self.unroutedMessageGrace = .seconds(10)
     }
+}
+
+/// What a full subscription buffer does with one more message from the broker: drop the oldest
+/// buffered message or the new one, counted either way (``MQTTSubscription/droppedCount``).
+///
+/// There is no "wait" or "fail": the message has already arrived, and holding the connection's
+/// reads for one slow consumer would stall every other subscription and the keep-alive. To make
+/// the broker wait instead, subscribe with ``MQTTAcknowledgementMode/manual``: a message is
+/// acknowledged only when the application says so, the broker's flow control (Receive Maximum)
+/// stops the flow, and nothing awaiting acknowledgement is ever dropped.
+public enum MQTTSubscriptionBufferPolicy: Sendable, Hashable {
+    /// Drop the oldest buffered message: a slow consumer sees the latest ones (default).
+    case dropOldest
+    /// Drop the new message: a slow consumer sees the first ones.
+    case dropNewest
 }
 
 /// User name and password. The description is redacted.

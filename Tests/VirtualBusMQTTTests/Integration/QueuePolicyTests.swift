@@ -109,11 +109,13 @@ struct QueuePolicyTests {
         }
     }
 
-    @Test("a slow subscriber loses the oldest messages, counted; the network never blocks", arguments: bothVersions)
-    func subscriptionBuffer(version: MQTTProtocolVersion) async throws {
+    @Test("a slow subscriber loses the oldest or the newest messages as its policy says, counted; the network never blocks",
+          arguments: bothVersions, [MQTTSubscriptionBufferPolicy.dropOldest, .dropNewest])
+    func subscriptionBuffer(version: MQTTProtocolVersion, policy: MQTTSubscriptionBufferPolicy) async throws {
         try await PrivateBroker.with { broker in
             var config = testConfiguration(broker, version, "slow")
             config.subscriptionBufferCapacity = 10
+            config.subscriptionBufferPolicy = policy
             try await MQTTClient.withConnection(configuration: config) { client in
                 let sub = try await client.subscribe(to: ["slow/t"], options: .init(qos: .atLeastOnce))
                 for i in 0..<50 { try await client.publish(topic: "slow/t", payload: [UInt8(i)], qos: .atLeastOnce) }
@@ -125,7 +127,7 @@ struct QueuePolicyTests {
                     got += m.payload
                     if got.count == 10 { break }
                 }
-                #expect(got == Array(40..<50))
+                #expect(got == (policy == .dropOldest ? Array(40..<50) : Array(0..<10)))
             }
         }
     }
