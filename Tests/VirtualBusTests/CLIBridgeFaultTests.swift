@@ -17,26 +17,54 @@ struct CLIBridgeFaultTests {
         _ = try await bridge.exit(within: .seconds(10))
     }
 
-    @Test("a full outage buffer warns once at the first drop, naming the flags, and the exit summary counts the drops")
-    func outageBufferOverflow() async throws {
+    @Test("a full outage buffer that drops warns once at the first drop, naming the flags, and the exit summary counts the drops",
+          arguments: ["drop-oldest", "drop-newest"])
+    func outageBufferOverflow(policy: String) async throws {
         let broker = try await PrivateBroker.started()
         defer { broker.stop() }
         let bridge = try ChildProcess.vbus([
-            "bridge", "--broker", broker.url, "--out", "sensors/#", "--qos", "1", "--buffer", "10",
+            "bridge", "--broker", broker.url, "--out", "sensors/#", "--qos", "1", "--buffer", "10", "--buffer-policy", policy,
             "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*",
         ])
         let (frontend, _) = try await bridge.bridgeEndpoints()
         _ = try await bridge.firstLine(\.errorLines) { $0.contains("connected to 127.0.0.1:\(broker.port)") }
         broker.kill()
         _ = try await bridge.firstLine(\.errorLines) { $0.contains("lost the connection") }
-        // 50 while the broker is away: 10 fit, each of the other 40 pushes the oldest out.
+        // 50 while the broker is away: 10 fit, each of the other 40 pushes one out (the oldest or itself).
         let publisher = try ChildProcess.peer("pyzmq_numbered_publisher.py", [frontend, "sensors", "0", "50"])
         #expect(try await publisher.exit(within: .seconds(30)).status == 0)
         let warning = try await bridge.firstLine(\.errorLines) { $0.contains("warning:") }
-        #expect(warning.contains("the outage buffer is full (10 messages)") && warning.contains("--buffer-policy wait"), "\(warning)")
+        let dropping = policy == "drop-oldest" ? "dropping the oldest messages" : "dropping new messages"
+        #expect(warning.contains("the outage buffer is full (10 messages) and is \(dropping)") && warning.contains("--buffer-policy wait"), "\(warning)")
         bridge.terminate()
         let summary = try await bridge.firstLine(\.errorLines) { $0.contains("dropped from the full outage buffer") }
-        #expect(summary.contains("warning: 40 message(s) dropped"), "\(summary)")
+        #expect(summary.contains("warning: 40 message(s) dropped") && summary.contains("--buffer-policy \(policy)"), "\(summary)")
+        // Every message taken from the bus has one outcome: 40 dropped, the 10 held failed at shutdown.
+        let stopped = try await bridge.firstLine(\.errorLines) { $0.hasPrefix("vbus bridge: stopped;") }
+        #expect(stopped.contains("out 50 (acked 0, failed 50)"), "\(stopped)")
+        #expect(try await bridge.exit(within: .seconds(10)).status == 0)
+    }
+
+    @Test("--buffer-policy wait: nothing dropped, no warning; all of it goes out when the broker is back")
+    func outageBufferWaits() async throws {
+        let broker = try await PrivateBroker.started()
+        defer { broker.stop() }
+        let bridge = try ChildProcess.vbus([
+            "bridge", "--broker", broker.url, "--out", "sensors/#", "--qos", "1", "--buffer", "10", "--buffer-policy", "wait",
+            "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*", "--stats-interval", "1",
+        ])
+        let (frontend, _) = try await bridge.bridgeEndpoints()
+        _ = try await bridge.firstLine(\.errorLines) { $0.contains("connected to 127.0.0.1:\(broker.port)") }
+        broker.kill()
+        _ = try await bridge.firstLine(\.errorLines) { $0.contains("lost the connection") }
+        let publisher = try ChildProcess.peer("pyzmq_numbered_publisher.py", [frontend, "sensors", "0", "50"])
+        #expect(try await publisher.exit(within: .seconds(30)).status == 0)
+        try await broker.start()
+        // The relay held the bus meanwhile; once the broker is back all 50 are acknowledged.
+        _ = try await bridge.firstLine(\.errorLines, within: .seconds(30)) { $0.contains("out 50 (acked 50, failed 0)") }
+        bridge.terminate()
+        let transcript = try await bridge.transcript()
+        #expect(!transcript.contains("warning:"), "\(transcript)")
         #expect(try await bridge.exit(within: .seconds(10)).status == 0)
     }
 }
