@@ -88,6 +88,9 @@ struct LastValueCacheTests {
         try cache.publish(topic: "cfg/mode", payload: Array("eco".utf8))
         try cache.publish(topic: "cfg/gone", payload: Array("x".utf8))
         try cache.publish(topic: "cfg/gone", payload: [])
+        // The cache sends on its own thread: once the three updates are out, what a new
+        // subscriber gets is a replay (subscribing earlier could catch a live update instead).
+        try await waitUntil("the three updates sent") { heard.withLock { $0.count } == 3 }
         let late = try await bus.subscribe(to: ["cfg/"])
         let replay = try await late.first(1)
         // What a subscriber receives is what the observer was told, byte for byte: no tag in the topic.
