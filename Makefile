@@ -2,14 +2,15 @@
 #   make stress     every bus shutdown scenario 10,000 times, every bridge scenario 1,000 times, in a
 #                   release build, then vbus bridge through 10 broker restarts per case, 10 runs,
 #                   under CPU load (scripts/stress.sh)
-#   make sanitize   a time-boxed part of the shutdown suite under ThreadSanitizer, then under
-#                   AddressSanitizer + LeakSanitizer; any report fails the run
+#   make sanitize   a time-boxed part of the shutdown suite, and one publisher shared by 16 threads
+#                   and tasks, under ThreadSanitizer, then under AddressSanitizer + LeakSanitizer;
+#                   any report fails the run
 #   make fuzz       the MQTT decoder fed 20,000,000 random and mutated inputs (CI runs 3,000,000)
 
 STRESS_ITERATIONS ?= 10000
 STRESS_BRIDGE_ITERATIONS ?= 1000
 SANITIZE_ITERATIONS ?= 30
-SANITIZE_FILTER ?= ShutdownSuiteTests
+SANITIZE_FILTER ?= ShutdownSuiteTests|SharedPublisherTests
 # Sanitized code runs several times slower: shutdowns and the bridge's drain may end this much later
 # than their bounds (the default, 500 ms, is for plain builds). Hangs are still hangs.
 SANITIZE_LATENESS_MS ?= 2000
@@ -43,7 +44,7 @@ sanitize-thread:
 	printf '%s\n' 'race_top:zYu*XEfU' 'race_top:SubscriptionBufferStateV' 'race_top:ZMQSocketV5close' 'race_top:0B8RegistryV' > $(TSAN_SUPPRESSIONS)
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/$(TSAN_SUPPRESSIONS)" SHUTDOWN_SUITE_ITERATIONS=$(SANITIZE_ITERATIONS) \
 		SHUTDOWN_SUITE_LATENESS_MS=$(SANITIZE_LATENESS_MS) \
-		swift test --scratch-path .build-tsan --sanitize=thread --skip-build --filter $(SANITIZE_FILTER)
+		swift test --scratch-path .build-tsan --sanitize=thread --skip-build --filter '$(SANITIZE_FILTER)'
 
 # ASan with LeakSanitizer: leaked buffers, sockets (libzmq allocations) and thread stacks are reported
 # at exit. Suppressed, none of it ours and none of it growing with iterations:
@@ -62,4 +63,4 @@ sanitize-address:
 		'leak:NIOPosix19GetaddrinfoResolverC12offloadQueue' > $(LSAN_SUPPRESSIONS)
 	ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 LSAN_OPTIONS="suppressions=$(CURDIR)/$(LSAN_SUPPRESSIONS)" \
 		SHUTDOWN_SUITE_ITERATIONS=$(SANITIZE_ITERATIONS) SHUTDOWN_SUITE_LATENESS_MS=$(SANITIZE_LATENESS_MS) \
-		swift test --scratch-path .build-asan --sanitize=address --skip-build --filter $(SANITIZE_FILTER)
+		swift test --scratch-path .build-asan --sanitize=address --skip-build --filter '$(SANITIZE_FILTER)'

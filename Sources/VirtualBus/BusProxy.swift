@@ -47,8 +47,16 @@ final class BusProxy: Sendable {
         return BusProxy(thread: thread, frontendEndpoints: frontends, backendEndpoints: backends, controller: controller)
     }
 
-    /// Suspends forwarding in both directions (messages queue up to the high-water marks).
-    func pause() throws(BusError) { try command("PAUSE") }
+    /// Suspends forwarding in both directions (messages queue up to the high-water marks), and
+    /// returns once the proxy has paused.
+    ///
+    /// libzmq does not answer `PAUSE`, so without the confirmation a message published right
+    /// after this returned could still be forwarded. The proxy handles its commands in order: its
+    /// answer to the `STATISTICS` that follows proves the `PAUSE` was handled.
+    func pause() throws(BusError) {
+        try command("PAUSE")
+        _ = try statistics()
+    }
 
     /// Resumes forwarding.
     func resume() throws(BusError) { try command("RESUME") }

@@ -203,7 +203,8 @@ public final class VirtualBus: Sendable {
     // MARK: Proxy control
 
     /// Suspends the proxy: messages queue up (to the high-water marks) until ``resume()``.
-    /// New subscriptions cannot complete while the proxy is paused.
+    /// Returns once the proxy has paused: nothing published after it returns is delivered before
+    /// ``resume()``. New subscriptions cannot complete while the proxy is paused.
     public func pause() throws(BusError) { try ownProxy().pause() }
 
     /// Resumes a paused proxy.
