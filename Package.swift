@@ -99,6 +99,7 @@ let package = Package(
             name: "vbus",
             dependencies: [
                 "VirtualBus",
+                "ZeroMQ",  // SpawnedProcess, for the benchmarks' reference programs
                 "VirtualBusMQTT",
                 "VirtualBusBridge",
                 "ShutdownSuite",

@@ -5,6 +5,7 @@ import Synchronization
 import VirtualBus
 import VirtualBusBridge
 import VirtualBusMQTT
+import ZeroMQ
 
 /// The bridge across broker restarts, as `vbus bridge --out` runs it (clean start, the default
 /// reconnect policy): mosquitto with persistence is stopped (SIGTERM) and started again on the
@@ -83,26 +84,28 @@ enum BridgeRestart {
     }
 }
 
-/// A child process whose output lines are read on a thread as they come.
+/// A child process whose output lines are read on a thread as they come (spawned with
+/// ``SpawnedProcess``: see ``ExternalProgram/run(_:_:environment:timeout:)`` for why not `Process`).
 final class LineReadingProcess: Sendable {
-    private let process: Process
+    private let process: SpawnedProcess
+    private let name: String
     private let lines = Mutex<[String]>([])
 
     init(_ executable: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
+        let process = try SpawnedProcess(executable: executable, arguments: arguments)
         self.process = process
+        name = executable
         Thread { [self] in
-            var pending = Data()
-            while case let chunk = output.fileHandleForReading.availableData, !chunk.isEmpty {
-                pending.append(chunk)
+            var pending: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(process.standardOutput!, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                pending += chunk[0..<count]
                 while let newline = pending.firstIndex(of: 0x0A) {
-                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                    pending.removeSubrange(pending.startIndex...newline)
+                    let line = String(decoding: pending[..<newline], as: UTF8.self)
+                    pending.removeSubrange(...newline)
                     lines.withLock { $0.append(line) }
                 }
             }
@@ -116,8 +119,8 @@ final class LineReadingProcess: Sendable {
             if let line = lines.withLock({ $0.first(where: predicate) }) { return line }
             try await Task.sleep(for: .milliseconds(5)) // polling the collected output
         }
-        throw BenchFailure(description: "\(process.executableURL?.path ?? "child") printed no expected line within \(limit): \(lines.withLock { $0.suffix(5) })")
+        throw BenchFailure(description: "\(name) printed no expected line within \(limit): \(lines.withLock { $0.suffix(5) })")
     }
 
-    func terminate() { if process.isRunning { process.terminate() } }
+    func terminate() { process.send(SIGTERM) }
 }

@@ -1,35 +1,51 @@
+import Dispatch
 import Foundation
+import Synchronization
+import ZeroMQ
 
 /// Runs the reference programs (C anchors, Python seeds) as child processes of the benchmark, so
 /// ours and theirs are measured in one process tree on the same machine state.
 enum ExternalProgram {
     /// Runs `executable` with `arguments` (and `environment` added to ours); returns its standard
-    /// output. Fails with its stderr.
+    /// output. Fails with its stderr, or when it runs past `timeout` (it is then killed).
+    ///
+    /// Spawned with ``SpawnedProcess``, not Foundation's `Process`: its `run()` crashes
+    /// intermittently in a process with many descriptors (a `vbus bench` started by the tests).
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                     timeout: Duration = .seconds(300)) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let process: SpawnedProcess
+        do {
+            process = environment.isEmpty
+                ? try SpawnedProcess(executable: executable, arguments: arguments)
+                : try SpawnedProcess(executable: "/usr/bin/env", arguments: assignments + [executable] + arguments)
+        } catch {
+            throw BenchFailure(description: "cannot start \(executable): \(error)")
         }
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let deadline = ContinuousClock.now + timeout
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                throw BenchFailure(description: "\(executable) did not finish within \(timeout)")
+        // Both pipes are drained at once (a chatty stderr must not block the child), and a
+        // watchdog kills a program that overruns; the reads then reach their end.
+        let finished = OneShotEvent(), killed = Atomic<Bool>(false)
+        let errorText = Mutex<[UInt8]>([]), errorsRead = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            if !finished.waitBlocking(timeout: timeout) {
+                killed.store(true, ordering: .relaxed)
+                process.send(SIGKILL)
             }
-            usleep(1000)
         }
-        let text = String(decoding: outputData, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw BenchFailure(description: "\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): \(String(decoding: errorData, as: UTF8.self))\(text)")
+        DispatchQueue.global().async {
+            errorText.withLock { $0 = SpawnedProcess.readAll(process.standardError!) }
+            errorsRead.signal()
+        }
+        let text = String(decoding: SpawnedProcess.readAll(process.standardOutput!), as: UTF8.self)
+        errorsRead.wait()
+        let status = process.waitForExit()
+        finished.fire()
+        if killed.load(ordering: .relaxed) {
+            throw BenchFailure(description: "\(executable) did not finish within \(timeout)")
+        }
+        guard status == 0 else {
+            let errors = String(decoding: errorText.withLock { $0 }, as: UTF8.self)
+            throw BenchFailure(description: "\(executable) \(arguments.joined(separator: " ")) exited with \(status): \(errors)\(text)")
         }
         return text
     }
