@@ -27,14 +27,19 @@ final class ChildProcess: Sendable {
 
     /// `vbus` as built next to the test bundle (`swift build --build-tests` builds it).
     static func vbus(_ arguments: [String], standardInput: String? = nil) throws -> ChildProcess {
+        try built("vbus", arguments, standardInput: standardInput)
+    }
+
+    /// An executable of this package (`vbus`, `BusDemo`), as built next to the test bundle.
+    static func built(_ product: String, _ arguments: [String], standardInput: String? = nil) throws -> ChildProcess {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var path = directory.appendingPathComponent("vbus").path
+        var path = directory.appendingPathComponent(product).path
         if !FileManager.default.fileExists(atPath: path) {
             // Some runners start the bundle from a helper; fall back to the build folder.
-            path = FileManager.default.currentDirectoryPath + "/.build/debug/vbus"
+            path = FileManager.default.currentDirectoryPath + "/.build/debug/\(product)"
         }
         guard FileManager.default.fileExists(atPath: path) else {
-            throw TimedOut(what: "finding the vbus executable (run `swift build --build-tests` first)")
+            throw TimedOut(what: "finding the \(product) executable (run `swift build --build-tests` first)")
         }
         return try ChildProcess(path, arguments, standardInput: standardInput)
     }
