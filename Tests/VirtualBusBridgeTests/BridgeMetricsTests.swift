@@ -89,7 +89,7 @@ struct BridgeMetricsTests {
                         && s[2].acknowledgedOut == 5 && s[2].forwardedIn == 4 && s[2].loopsPrevented == loops
                 }
                 // While running, too (each update is recorded just after its lock is released).
-                try await BridgeHarness.eventually(.seconds(5), "metrics equal to the statistics while running") {
+                try await BridgeHarness.eventually(.seconds(5), "metrics equal to the statistics while running: \(mismatches(bridge.statistics, metrics, bridge: bridge.id))") {
                     mismatches(bridge.statistics, metrics, bridge: bridge.id).isEmpty
                 }
             }
@@ -143,7 +143,14 @@ struct BridgeMetricsTests {
             #expect(events("connectionLost") == 1)
         }
         let id = bridgeID.withLock { $0 }
-        #expect(gauge(metrics, "vbus_bridge_connected", id).last == 0, "a bridge that has stopped is not connected")
+        let connected = gauge(metrics, "vbus_bridge_connected", id)
+        #expect(connected.last == 0, "a bridge that has stopped is not connected")
+        // One value per connection event (1 when connected, 0 when lost or failed), and the last 0 at the end.
+        let events = ["connected", "connectionLost", "connectFailed"].map {
+            total(metrics, "vbus_bridge_connection_events_total", [("bridge", id), ("event", $0)])
+        }
+        #expect(connected.count == events.reduce(1, +))
+        #expect(connected.count { $0 == 1 } == events[0])
         #expect(gauge(metrics, "vbus_bridge_outage_buffer_depth", id).max() == 30)
         #expect(mismatches(statistics, metrics, bridge: id) == [])
         #expect(statistics[0].acknowledgedOut == 30)
