@@ -48,7 +48,7 @@ public struct BusConfiguration: Sendable {
     /// (``VirtualBus/connect(frontend:backend:configuration:)``).
     public var curveClient: CurveClientSecurity?
 
-    /// Where the bus's swift-metrics instruments come from (see the Backpressure article for their
+    /// Where the bus's swift-metrics instruments come from (see <doc:Backpressure> for their
     /// labels and dimensions); `nil` (default): `MetricsSystem.factory` as it is when the bus is
     /// created. Tests inject their own, since `MetricsSystem.bootstrap` can run only once per process.
     public var metricsFactory: (any MetricsFactory)?
