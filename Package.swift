@@ -135,6 +135,7 @@ let package = Package(
                 "VirtualBus", "ZeroMQ",
                 "VirtualBusBridge",  // PrivateBroker, for the secured brokers of the CLI bridge tests
                 "TestSupport",  // BrokerSecrets
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -145,6 +146,7 @@ let package = Package(
                 "VirtualBusBridge", "VirtualBus", "VirtualBusMQTT",
                 "ShutdownSuite",  // SplitMix64
                 "TestSupport",  // DocumentedExamples
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,3 +1,5 @@
+public import Metrics
+
 /// How a ``VirtualBus`` is set up: extra endpoints, queue bounds, limits and shutdown timing.
 ///
 /// Every queue has a stated bound here, and every policy that can lose a message counts what it
@@ -45,6 +47,11 @@ public struct BusConfiguration: Sendable {
     /// CURVE keys used when this bus connects to a remote one over tcp/ipc
     /// (``VirtualBus/connect(frontend:backend:configuration:)``).
     public var curveClient: CurveClientSecurity?
+
+    /// Where the bus's swift-metrics instruments come from (see <doc:Backpressure> for their
+    /// labels and dimensions); `nil` (default): `MetricsSystem.factory` as it is when the bus is
+    /// created. Tests inject their own, since `MetricsSystem.bootstrap` can run only once per process.
+    public var metricsFactory: (any MetricsFactory)?
 
     /// Test-only: the shutdown order (see ``ShutdownOrder``). Not public: users cannot pick the
     /// wrong order.

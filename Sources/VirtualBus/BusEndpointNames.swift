@@ -24,6 +24,10 @@ struct BusEndpointNames: Sendable {
         backendConnect = remoteBackend
     }
 
+    /// What names this bus in its metrics (the `bus` dimension): the stem without its scheme,
+    /// `vbus-<hex id>`, as in the bus's own `inproc://` endpoints.
+    var identity: String { String(stem.dropFirst("inproc://".count)) }
+
     /// The proxy's own in-process binds.
     var frontend: String { "\(stem)-frontend" }
     var backend: String { "\(stem)-backend" }

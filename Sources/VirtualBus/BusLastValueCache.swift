@@ -159,7 +159,7 @@ extension VirtualBus {
         let counters = BusLastValueCache.Counters()
         let configuration = self.configuration
         let context = self.context
-        let (id, worker) = try connecting { () throws(BusError) in
+        let (id, worker) = try connecting { (_: UInt64) throws(BusError) in
             let id = registry.withLock { $0.makeID() }
             return try WorkerThread.start(name: "vbus-lvc-\(id)", context: context, controlEndpoint: names.workerControl(id)) { control, ready throws(ZMQError) in
                 var socket = try ZMQSocket(context, type: .xpub)

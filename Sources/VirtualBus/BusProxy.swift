@@ -12,8 +12,11 @@ final class BusProxy: Sendable {
     let frontendEndpoints: [String]
     let backendEndpoints: [String]
     private let controller: Mutex<ZMQSocket>
+    private let metrics: ProxyMetrics
 
-    private init(thread: SocketThread, frontendEndpoints: [String], backendEndpoints: [String], controller: consuming sending ZMQSocket) {
+    private init(thread: SocketThread, frontendEndpoints: [String], backendEndpoints: [String], controller: consuming sending ZMQSocket,
+                 metrics: ProxyMetrics) {
+        self.metrics = metrics
         self.thread = thread
         self.frontendEndpoints = frontendEndpoints
         self.backendEndpoints = backendEndpoints
@@ -22,7 +25,9 @@ final class BusProxy: Sendable {
 
     /// Starts the proxy thread and waits until every endpoint is bound (or one failed).
     /// With `monitored`, both sides report connection events to ``PeerMonitor``'s endpoints.
-    static func start(context: ZMQContext, names: BusEndpointNames, configuration: BusConfiguration, monitored: Bool) throws(BusError) -> BusProxy {
+    static func start(
+        context: ZMQContext, names: BusEndpointNames, configuration: BusConfiguration, monitored: Bool, metrics: ProxyMetrics
+    ) throws(BusError) -> BusProxy {
         let ready = OneShotEvent()
         let outcome = Mutex<Result<([String], [String]), BusError>?>(nil)
         let thread = SocketThread.start(name: "vbus-proxy") {
@@ -44,7 +49,7 @@ final class BusProxy: Sendable {
             (frontends, backends) = endpoints
         }
         let controller = try ZMQSocket.commander(context: context, controlEndpoint: names.proxyControl, receiveTimeoutMilliseconds: 1000)
-        return BusProxy(thread: thread, frontendEndpoints: frontends, backendEndpoints: backends, controller: controller)
+        return BusProxy(thread: thread, frontendEndpoints: frontends, backendEndpoints: backends, controller: controller, metrics: metrics)
     }
 
     /// Suspends forwarding in both directions (messages queue up to the high-water marks), and
@@ -61,7 +66,8 @@ final class BusProxy: Sendable {
     /// Resumes forwarding.
     func resume() throws(BusError) { try command("RESUME") }
 
-    /// Asks the proxy for its counters; waits up to a second for the answer.
+    /// Asks the proxy for its counters; waits up to a second for the answer. Each answer also
+    /// updates the proxy's metrics (see ``ProxyMetrics``).
     func statistics() throws(BusError) -> BusStatistics {
         let frames = try controller.withLock { socket throws(BusError) -> [[UInt8]]? in
             guard !socket.isClosed else { throw BusError.shutDown }
@@ -75,7 +81,9 @@ final class BusProxy: Sendable {
         guard let frames, frames.count == 8, frames.allSatisfy({ $0.count == 8 }) else {
             throw BusError(.controlTimedOut, "the proxy did not report statistics within 1 s (is it blocked by a full subscriber?)")
         }
-        return BusStatistics(counters: frames.map { $0.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } })
+        let counters = frames.map { $0.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } }
+        metrics.record(counters)
+        return BusStatistics(counters: counters)
     }
 
     /// Sends `TERMINATE` and closes the control socket; the thread then closes its sockets and exits.

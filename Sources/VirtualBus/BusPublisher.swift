@@ -56,10 +56,12 @@ public final class BusPublisher: Sendable {
 
     /// Publishes `payload` on `topic`, applying the publisher's ``policy`` at the high-water mark.
     public func publish(topic: String, payload: UnsafeRawBufferPointer) throws(BusError) {
-        try checkSize(payload)
-        try topic.withUTF8Bytes { topicBytes throws(BusError) in
-            try validate(topicBytes, topic)
-            try applyPolicy(topic: topicBytes, payload: payload)
+        try countingFailure { () throws(BusError) in
+            try checkSize(payload)
+            try topic.withUTF8Bytes { topicBytes throws(BusError) in
+                try validate(topicBytes, topic)
+                try applyPolicy(topic: topicBytes, payload: payload)
+            }
         }
     }
 
@@ -67,10 +69,12 @@ public final class BusPublisher: Sendable {
     /// at its high-water mark, whatever the publisher's policy.
     @discardableResult
     public func tryPublish(topic: String, payload: UnsafeRawBufferPointer) throws(BusError) -> Bool {
-        try checkSize(payload)
-        return try topic.withUTF8Bytes { topicBytes throws(BusError) -> Bool in
-            try validate(topicBytes, topic)
-            return try socket.send(topic: topicBytes, payload: payload, dontWait: true)
+        try countingFailure { () throws(BusError) -> Bool in
+            try checkSize(payload)
+            return try topic.withUTF8Bytes { topicBytes throws(BusError) -> Bool in
+                try validate(topicBytes, topic)
+                return try socket.send(topic: topicBytes, payload: payload, dontWait: true)
+            }
         }
     }
 
@@ -93,6 +97,17 @@ public final class BusPublisher: Sendable {
             }
         case .drop:
             if try !socket.send(topic: topic, payload: payload, dontWait: true) { socket.recordDrop() }
+        }
+    }
+
+    /// Runs one publish, counting what it throws in the publisher's metrics. Free when nothing is
+    /// thrown: typed throws return the error like a value, no unwinding.
+    private func countingFailure<Result>(_ body: () throws(BusError) -> Result) throws(BusError) -> Result {
+        do throws(BusError) {
+            return try body()
+        } catch {
+            socket.metrics?.recordFailure(error.code)
+            throw error
         }
     }
 

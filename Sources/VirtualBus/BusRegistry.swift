@@ -151,7 +151,7 @@ struct BusRegistry {
 /// without keeping the bus alive.
 final class BusRegistration: Sendable {
     private weak let bus: VirtualBus?
-    private let id: UInt64
+    let id: UInt64
     private let kind: Kind
 
     enum Kind { case publisher, subscription, consumerTask, worker }

@@ -23,10 +23,14 @@ final class PublisherSocket: Sendable {
     private static let drainInterval = 256
 
     private let state: Mutex<State>
+    /// The publisher's instruments; `nil` for the bus's own handshake probes, which are no one's
+    /// publications.
+    let metrics: PublisherMetrics?
 
     /// Creates the socket, connects it to `endpoint`, and waits (up to the subscribe timeout) until
     /// the proxy's subscribe-all has reached it.
-    init(context: ZMQContext, endpoint: String, configuration: BusConfiguration, sendTimeout: Duration?) throws(BusError) {
+    init(context: ZMQContext, endpoint: String, configuration: BusConfiguration, sendTimeout: Duration?,
+         metrics: PublisherMetrics?) throws(BusError) {
         let socket = try mappingZMQErrors { () throws(ZMQError) in
             let socket = try ZMQSocket(context, type: .xpub)
             try socket.setSendHighWaterMark(configuration.highWaterMark)
@@ -47,6 +51,7 @@ final class PublisherSocket: Sendable {
             if frames == [[1]] { break }
         }
         state = Mutex(State(socket: socket))
+        self.metrics = metrics
     }
 
     /// Sends `[topic, payload]`. Returns `false` when the high-water mark refused the message
@@ -57,12 +62,21 @@ final class PublisherSocket: Sendable {
             guard !state.socket.isClosed else { throw BusError.shutDown }
             return try mappingZMQErrors { () throws(ZMQError) -> Bool in
                 // NODROP checks the mark on the first frame only; later frames of a message always go.
-                guard try state.socket.send(topic.buffer, more: true, dontWait: dontWait) else {
+                // A waiting send tries without waiting first, so that waits can be counted (an
+                // extra libzmq call only when the queue is full).
+                var sent = try state.socket.send(topic.buffer, more: true, dontWait: true)
+                if !sent && !dontWait {
+                    metrics?.recordBlocked()
+                    sent = try state.socket.send(topic.buffer, more: true, dontWait: false)
+                }
+                guard sent else {
                     state.counters.refused += 1
+                    metrics?.recordRefused()
                     return false
                 }
                 _ = try state.socket.send(payload.buffer, more: false)
                 state.counters.published += 1
+                metrics?.recordPublished()
                 state.sendsSinceDrain += 1
                 if state.sendsSinceDrain >= Self.drainInterval {
                     state.sendsSinceDrain = 0
@@ -76,6 +90,7 @@ final class PublisherSocket: Sendable {
     /// Counts a message the publisher's policy dropped.
     func recordDrop() {
         state.withLock { $0.counters.dropped += 1 }
+        metrics?.recordDropped()
     }
 
     var statistics: BusPublisher.Statistics {

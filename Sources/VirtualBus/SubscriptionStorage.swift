@@ -1,18 +1,15 @@
-import Metrics
 import Synchronization
 
 /// The lock around ``SubscriptionBufferState`` and the side effects of its actions.
 final class SubscriptionStorage: Sendable {
     private let state: Mutex<SubscriptionBufferState>
-    private let deliveredCounter: Counter
-    private let droppedCounter: Counter
+    private let metrics: SubscriptionMetrics
     /// Called (outside the lock) when the consumer made room after the run loop paused reading.
     private let wakeRunLoop: Mutex<(@Sendable () -> Void)?> = Mutex(nil)
 
-    init(capacity: Int, policy: BusSubscription.BufferPolicy) {
+    init(capacity: Int, policy: BusSubscription.BufferPolicy, metrics: SubscriptionMetrics) {
         state = Mutex(SubscriptionBufferState(capacity: capacity, policy: policy))
-        deliveredCounter = Counter(label: "vbus_subscription_delivered_total")
-        droppedCounter = Counter(label: "vbus_subscription_dropped_total")
+        self.metrics = metrics
     }
 
     func setWakeHandler(_ handler: @escaping @Sendable () -> Void) {
@@ -21,25 +18,19 @@ final class SubscriptionStorage: Sendable {
 
     /// Producer: hands over a batch; returns how many more messages may be read now.
     func deliver(_ batch: [BusMessage], rejected: BusSubscription.Statistics) -> Int {
-        let (action, room, droppedBefore, droppedAfter) = state.withLock { state in
-            let before = state.statistics.dropped
-            let (action, room) = state.deliver(batch, rejected: rejected)
-            return (action, room, before, state.statistics.dropped)
-        }
-        if droppedAfter > droppedBefore { droppedCounter.increment(by: Int64(droppedAfter - droppedBefore)) }
-        if case .resume(let waiter, let messages) = action {
-            deliveredCounter.increment(by: Int64(messages.count))
-            waiter.resume(returning: messages)
-        }
+        let ((action, room), change) = changing { $0.deliver(batch, rejected: rejected) }
+        metrics.record(change)
+        if case .resume(let waiter, let messages) = action { waiter.resume(returning: messages) }
         return room
     }
 
     /// Consumer: the next batch, or `nil` once the subscription has finished (or the task was cancelled).
     func nextBatch(isolation actor: isolated (any Actor)? = #isolation) async -> [BusMessage]? {
         while true {
-            switch state.withLock({ $0.take() }) {
+            let (action, change) = changing { $0.take() }
+            switch action {
             case .batch(let batch, let wake):
-                deliveredCounter.increment(by: Int64(batch.count))
+                metrics.record(change)
                 if wake { wakeRunLoop.withLock { $0 }?() }
                 return batch
             case .finished:
@@ -71,7 +62,19 @@ final class SubscriptionStorage: Sendable {
 
     /// Ends the sequence, discarding (and counting) what is still buffered.
     func finish() {
-        state.withLock { $0.finish() }?.resume(returning: nil)
+        let (waiter, change) = changing { $0.finish() }
+        metrics.record(change)
+        waiter?.resume(returning: nil)
+    }
+
+    /// Runs one event on the state under the lock, with the counters before and after it, for the
+    /// metrics (recorded by the caller, after the lock is released).
+    private func changing<Action>(_ event: (inout SubscriptionBufferState) -> Action) -> (Action, SubscriptionMetrics.Change) {
+        state.withLock { state in
+            let before = state.statistics
+            let action = event(&state)
+            return (action, SubscriptionMetrics.Change(before: before, after: state.statistics, buffered: state.buffered))
+        }
     }
 
     var isFinished: Bool { state.withLock { $0.isFinished } }

@@ -21,7 +21,7 @@ extension VirtualBus {
         }
         // Counted as connecting until the run loop's SUB socket has connected (see `connecting`).
         let id = try registry.withLock { registry throws(BusError) -> UInt64 in try registry.beginConnecting() }
-        let storage = SubscriptionStorage(capacity: bufferCapacity, policy: bufferPolicy)
+        let storage = SubscriptionStorage(capacity: bufferCapacity, policy: bufferPolicy, metrics: metrics.subscription(id: id))
         let runLoop: SubscriptionRunLoop
         do throws(BusError) {
             runLoop = try await SubscriptionRunLoop.start(

@@ -45,6 +45,8 @@ public final class VirtualBus: Sendable {
     let handshakePublisher = Mutex<PublisherSocket?>(nil)
     let registry = Mutex(BusRegistry())
     let logger: Logger
+    /// Where the bus's instruments come from, with its `bus` dimension.
+    let metrics: BusMetrics
 
     /// Creates the context, starts the proxy thread and binds every endpoint.
     ///
@@ -76,6 +78,8 @@ public final class VirtualBus: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.names = names
+        let metrics = BusMetrics(factory: configuration.metricsFactory, bus: names.identity)
+        self.metrics = metrics
         let context = try mappingZMQErrors { () throws(ZMQError) in try ZMQContext(ioThreads: configuration.ioThreads) }
         var servers: [WorkerThread] = []
         let zap: (policy: ZAPPolicy, server: WorkerThread)?, proxy: BusProxy?, controlServer: WorkerThread?, peerMonitor: PeerMonitor?
@@ -100,7 +104,9 @@ public final class VirtualBus: Sendable {
             } else {
                 peerMonitor = nil
             }
-            proxy = runsProxy ? try BusProxy.start(context: context, names: names, configuration: configuration, monitored: peerMonitor != nil) : nil
+            proxy = runsProxy ? try BusProxy.start(
+                context: context, names: names, configuration: configuration, monitored: peerMonitor != nil, metrics: metrics.proxy()
+            ) : nil
             if let controlBind = configuration.controlBind, let proxy {
                 controlServer = try ReplyServer.start(
                     name: "vbus-control", context: context, endpoint: controlBind.url,
@@ -161,8 +167,11 @@ public final class VirtualBus: Sendable {
         }
         var sendTimeout: Duration?
         if case .block(let timeout) = policy { sendTimeout = timeout }
-        let (id, socket) = try connecting { () throws(BusError) in
-            try PublisherSocket(context: context, endpoint: frontend, configuration: configuration, sendTimeout: sendTimeout)
+        let (id, socket) = try connecting { (id: UInt64) throws(BusError) in
+            try PublisherSocket(
+                context: context, endpoint: frontend, configuration: configuration, sendTimeout: sendTimeout,
+                metrics: metrics.publisher(id: id)
+            )
         }
         guard registry.withLock({ $0.add(socket, id: id) }) else {
             socket.close(lingerMilliseconds: 0)
@@ -180,8 +189,8 @@ public final class VirtualBus: Sendable {
         guard let frontend = names.frontendConnect else { return nil }
         return try handshakePublisher.withLock { publisher throws(BusError) -> PublisherSocket in
             if let publisher { return publisher }
-            let (id, socket) = try connecting { () throws(BusError) in
-                try PublisherSocket(context: context, endpoint: frontend, configuration: configuration, sendTimeout: nil)
+            let (id, socket) = try connecting { (_: UInt64) throws(BusError) in
+                try PublisherSocket(context: context, endpoint: frontend, configuration: configuration, sendTimeout: nil, metrics: nil)
             }
             guard registry.withLock({ $0.add(socket, id: id) }) else {
                 socket.close(lingerMilliseconds: 0)
@@ -193,11 +202,12 @@ public final class VirtualBus: Sendable {
     }
 
     /// Runs `connect` (which connects a socket to the proxy) counted as a connection in progress,
-    /// so that shutdown keeps the proxy's endpoints bound until it is done.
-    func connecting<Member>(_ connect: () throws(BusError) -> Member) throws(BusError) -> (UInt64, Member) {
+    /// so that shutdown keeps the proxy's endpoints bound until it is done. `connect` gets the id
+    /// the member will be registered under.
+    func connecting<Member>(_ connect: (_ id: UInt64) throws(BusError) -> Member) throws(BusError) -> (UInt64, Member) {
         let id = try registry.withLock { registry throws(BusError) -> UInt64 in try registry.beginConnecting() }
         defer { registry.withLock { $0.endConnecting() } }
-        return (id, try connect())
+        return (id, try connect(id))
     }
 
     // MARK: Proxy control

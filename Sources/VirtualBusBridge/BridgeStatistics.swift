@@ -25,17 +25,26 @@ public struct BridgeRuleStatistics: Sendable, Hashable {
     public var loopsPrevented = 0
 }
 
-/// The counters of every rule, behind one lock.
+/// The counters of every rule, behind one lock, mirrored into the bridge's metrics.
 final class BridgeCounters: Sendable {
     private let rules: Locked<[BridgeRuleStatistics]>
+    private let metrics: BridgeMetrics
 
-    init(ruleCount: Int) {
+    init(ruleCount: Int, metrics: BridgeMetrics) {
         rules = Locked(Array(repeating: BridgeRuleStatistics(), count: ruleCount))
+        self.metrics = metrics
     }
 
     var snapshot: [BridgeRuleStatistics] { rules.withLock { $0 } }
 
+    /// Applies `change` to one rule's counters. Every update comes through here, so the metrics are
+    /// fed the difference it made (after the lock is released) and never drift from the statistics.
     func update(_ rule: Int, _ change: (inout BridgeRuleStatistics) -> Void) {
-        rules.withLock { change(&$0[rule]) }
+        let (before, after) = rules.withLock { rules in
+            let before = rules[rule]
+            change(&rules[rule])
+            return (before, rules[rule])
+        }
+        metrics.record(rule: rule, from: before, to: after)
     }
 }

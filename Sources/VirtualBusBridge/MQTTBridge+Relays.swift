@@ -35,6 +35,7 @@ extension MQTTBridge {
                 do throws(MQTTError) {
                     do throws(MQTTError) {
                         pending.yield(OutboundPublish(rule: index, ticket: try mqtt.tryPublish(topic: mqttTopic, payload: payload, qos: qos, retain: retain), echo: echo))
+                        metrics.recordOutageBufferDepth()
                     } catch where error.code == .queueFull {
                         // Full under a waiting policy: wait here (under fail fast this fails at once too).
                         _ = try await mqtt.publish(topic: mqttTopic, payload: payload, qos: qos, retain: retain)

@@ -1,4 +1,5 @@
 public import Logging
+public import Metrics
 public import ServiceLifecycle
 public import VirtualBus
 public import VirtualBusMQTT
@@ -23,6 +24,7 @@ public final class MQTTBridge: Service, Sendable {
     let bus: VirtualBus
     let mqtt: MQTTClient
     let counters: BridgeCounters
+    let metrics: BridgeMetrics
     /// Our publishes coming back from a 3.1.1 broker.
     let echoes = EchoFilter()
     /// What we brought in from MQTT, coming back on our own outbound bus subscription.
@@ -37,20 +39,27 @@ public final class MQTTBridge: Service, Sendable {
     private let relaying = Locked(false)
     private let retainedCache = Locked<BusLastValueCache?>(nil)
 
-    /// Creates a bridge between `bus` and `mqtt` (which the bridge runs: do not run it elsewhere).
     /// How long ``run()`` waits for the first connection before it fails with
     /// ``BridgeError/Code/brokerUnavailable`` (later outages are reconnected per the client's policy).
     let connectTimeout: Duration
 
+    /// Creates a bridge between `bus` and `mqtt` (which the bridge runs: do not run it elsewhere).
+    ///
+    /// `metricsFactory` is where the bridge's swift-metrics instruments come from (`nil`: the
+    /// process-wide `MetricsSystem.factory`; tests inject their own, since `MetricsSystem.bootstrap`
+    /// can run only once per process). Their labels and dimensions are in docs/bridge.md.
     public init(bus: VirtualBus, mqtt: MQTTClient, rules: [BridgeRule], id: String? = nil,
                 connectTimeout: Duration = .seconds(10), shutdownTimeout: Duration = .seconds(5),
-                logger: Logger = Logger(label: "VirtualBusBridge")) {
+                logger: Logger = Logger(label: "VirtualBusBridge"), metricsFactory: (any MetricsFactory)? = nil) {
         self.connectTimeout = connectTimeout
         self.bus = bus
         self.mqtt = mqtt
         self.rules = rules
-        self.id = id ?? "bridge-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
-        self.counters = BridgeCounters(ruleCount: rules.count)
+        let id = id ?? "bridge-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        self.id = id
+        let metrics = BridgeMetrics(bridge: id, ruleCount: rules.count, factory: metricsFactory) { [mqtt] in mqtt.publishQueueDepth }
+        self.metrics = metrics
+        self.counters = BridgeCounters(ruleCount: rules.count, metrics: metrics)
         self.outboundPrefixes = Set(rules.filter { $0.direction != .in }.map(\.busSubscriptionPrefix)).sorted()
         self.inboundFilters = rules.filter(\.direction.carriesIn).compactMap { try? MQTTTopicFilter($0.mqttSubscriptionFilter) }
         self.shutdownTimeout = shutdownTimeout
@@ -77,9 +86,12 @@ public final class MQTTBridge: Service, Sendable {
         // The session is the last thing the bridge stops (step 3 below), so it must not see the
         // service group's graceful shutdown, which would end it at once and fail what is still in
         // flight: it runs detached from it; cancellation is still forwarded.
+        // Made before the session starts, so the first connection is not missed; ends with the client.
+        let connectionEvents = mqtt.events()
         let session = Task.detached { try await self.mqtt.run() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await withTaskCancellationHandler { try await session.value } onCancel: { session.cancel() } }
+            group.addTask { await self.recordConnectionEvents(connectionEvents) }
             let outbound: BusSubscription?, retained: BusLastValueCache?, inbound: [(Int, MQTTSubscription)]
             // Graceful shutdown during the start ends the session, which ends whatever the start
             // waits for (a connection, a SUBACK from a broker that went away).
@@ -162,6 +174,13 @@ public final class MQTTBridge: Service, Sendable {
         }
         // `wait()` also returns when this task is cancelled.
         await withGracefulShutdownHandler { await stop.wait() } onGracefulShutdown: { stop.fire() }
+    }
+
+    /// Feeds the connection gauge and counters until the client ends (every way out of ``run()``
+    /// shuts it down) or the task is cancelled.
+    private func recordConnectionEvents(_ events: AsyncStream<MQTTClientEvent>) async {
+        for await event in events { metrics.record(event) }
+        metrics.recordSessionEnded()
     }
 
     private func waitForFirstConnection() async throws {

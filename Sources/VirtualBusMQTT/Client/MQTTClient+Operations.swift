@@ -88,6 +88,10 @@ extension MQTTClient {
         return try await publish(topic: MQTTTopic(name), payload: payload, qos: qos, properties: props)
     }
 
+    /// Publishes waiting in the publish queue now (``statistics``' `queueDepth`, for a caller that
+    /// samples it per message: one lock, nothing else copied).
+    package var publishQueueDepth: Int { core.state.withLock { $0.machine.queueDepth } }
+
     /// A snapshot of queue depth, in-flight count and outcome counters.
     public var statistics: MQTTClientStatistics {
         let counts = core.metrics.snapshot

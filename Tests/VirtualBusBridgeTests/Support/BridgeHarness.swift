@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MetricsTestKit
 import ServiceLifecycle
 import VirtualBus
 import VirtualBusBridge
@@ -20,15 +21,15 @@ enum BridgeHarness {
     }
 
     /// Runs a bridge with `rules` (on `existing`, or a fresh bus), hands the bus and the bridge to `body`, then shuts the bridge
-    /// down through graceful shutdown and returns its statistics.
+    /// down through graceful shutdown and returns its statistics. With `metrics`, the bridge records its instruments there.
     static func withBridge(
         _ configuration: MQTTClientConfiguration, rules: [BridgeRule], busConfiguration: BusConfiguration = BusConfiguration(),
-        bus existing: VirtualBus? = nil,
+        bus existing: VirtualBus? = nil, metrics: TestMetrics? = nil,
         _ body: (VirtualBus, MQTTBridge) async throws -> Void
     ) async throws -> [BridgeRuleStatistics] {
         let bus = try existing ?? VirtualBus(configuration: busConfiguration)
         let mqtt = MQTTClient(configuration: configuration)
-        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: rules)
+        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: rules, metricsFactory: metrics)
         let group = ServiceGroup(services: [bridge], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
         do {
