@@ -22,17 +22,8 @@ struct CLIBridgeFaultTests {
     func outageBufferOverflow(policy: String) async throws {
         let broker = try await PrivateBroker.started()
         defer { broker.stop() }
-        let bridge = try ChildProcess.vbus([
-            "bridge", "--broker", broker.url, "--out", "sensors/#", "--qos", "1", "--buffer", "10", "--buffer-policy", policy,
-            "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*",
-        ])
-        let (frontend, _) = try await bridge.bridgeEndpoints()
-        _ = try await bridge.firstLine(\.errorLines) { $0.contains("connected to 127.0.0.1:\(broker.port)") }
-        broker.kill()
-        _ = try await bridge.firstLine(\.errorLines) { $0.contains("lost the connection") }
         // 50 while the broker is away: 10 fit, each of the other 40 pushes one out (the oldest or itself).
-        let publisher = try ChildProcess.peer("pyzmq_numbered_publisher.py", [frontend, "sensors", "0", "50"])
-        #expect(try await publisher.exit(within: .seconds(30)).status == 0)
+        let bridge = try await bridgeWithBrokerAway(broker, policy: policy, sending: 50)
         let warning = try await bridge.firstLine(\.errorLines) { $0.contains("warning:") }
         let dropping = policy == "drop-oldest" ? "dropping the oldest messages" : "dropping new messages"
         #expect(warning.contains("the outage buffer is full (10 messages) and is \(dropping)") && warning.contains("--buffer-policy wait"), "\(warning)")
@@ -49,16 +40,7 @@ struct CLIBridgeFaultTests {
     func outageBufferWaits() async throws {
         let broker = try await PrivateBroker.started()
         defer { broker.stop() }
-        let bridge = try ChildProcess.vbus([
-            "bridge", "--broker", broker.url, "--out", "sensors/#", "--qos", "1", "--buffer", "10", "--buffer-policy", "wait",
-            "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*", "--stats-interval", "1",
-        ])
-        let (frontend, _) = try await bridge.bridgeEndpoints()
-        _ = try await bridge.firstLine(\.errorLines) { $0.contains("connected to 127.0.0.1:\(broker.port)") }
-        broker.kill()
-        _ = try await bridge.firstLine(\.errorLines) { $0.contains("lost the connection") }
-        let publisher = try ChildProcess.peer("pyzmq_numbered_publisher.py", [frontend, "sensors", "0", "50"])
-        #expect(try await publisher.exit(within: .seconds(30)).status == 0)
+        let bridge = try await bridgeWithBrokerAway(broker, policy: "wait", sending: 50, extra: ["--stats-interval", "1"])
         try await broker.start()
         // The relay held the bus meanwhile; once the broker is back all 50 are acknowledged.
         _ = try await bridge.firstLine(\.errorLines, within: .seconds(30)) { $0.contains("out 50 (acked 50, failed 0)") }
@@ -66,5 +48,21 @@ struct CLIBridgeFaultTests {
         let transcript = try await bridge.transcript()
         #expect(!transcript.contains("warning:"), "\(transcript)")
         #expect(try await bridge.exit(within: .seconds(10)).status == 0)
+    }
+
+    /// `vbus bridge --out sensors/# --buffer 10 --buffer-policy POLICY` connected to `broker`, which
+    /// is then killed; a pyzmq publisher sends `count` numbered messages while it is away.
+    private func bridgeWithBrokerAway(_ broker: PrivateBroker, policy: String, sending count: Int, extra: [String] = []) async throws -> ChildProcess {
+        let bridge = try ChildProcess.vbus([
+            "bridge", "--broker", broker.url, "--out", "sensors/#", "--qos", "1", "--buffer", "10", "--buffer-policy", policy,
+            "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*",
+        ] + extra)
+        let (frontend, _) = try await bridge.bridgeEndpoints()
+        _ = try await bridge.firstLine(\.errorLines) { $0.contains("connected to 127.0.0.1:\(broker.port)") }
+        broker.kill()
+        _ = try await bridge.firstLine(\.errorLines) { $0.contains("lost the connection") }
+        let publisher = try ChildProcess.peer("pyzmq_numbered_publisher.py", [frontend, "sensors", "0", "\(count)"])
+        #expect(try await publisher.exit(within: .seconds(30)).status == 0)
+        return bridge
     }
 }
