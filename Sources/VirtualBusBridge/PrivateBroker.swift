@@ -126,9 +126,25 @@ public final class PrivateBroker: Sendable {
         return ": " + log.suffix(1_000).split(separator: "\n").joined(separator: "; ")
     }
 
+    /// Starts mosquitto on the broker's port, trying again while the port is briefly taken.
+    ///
+    /// While the broker is down, its port is a free loopback port like any other: a client that
+    /// keeps reconnecting to it can be handed that very port as its own source port (a TCP
+    /// connection to itself), and mosquitto then exits with "Address already in use". That socket
+    /// goes away when the client's attempt fails, so a few more tries find the port free.
     private func launch() throws(BridgeError) {
-        let started = try Self.spawn(executable, in: directory, port: port, timeout: timeout)
-        process.withLock { $0 = started }
+        let deadline = ContinuousClock.now + timeout
+        var attempt = 1
+        while true {
+            do throws(BridgeError) {
+                let started = try Self.spawn(executable, in: directory, port: port, timeout: timeout)
+                process.withLock { $0 = started }
+                return
+            } catch where error.message.contains("in use") && attempt < 5 && ContinuousClock.now < deadline {
+                attempt += 1
+                usleep(50_000) // a pause before the next try, not synchronisation
+            }
+        }
     }
 
     /// Starts mosquitto and waits until it listens on `port` itself: a port that merely accepts
