@@ -10,7 +10,9 @@
 STRESS_ITERATIONS ?= 10000
 STRESS_BRIDGE_ITERATIONS ?= 1000
 SANITIZE_ITERATIONS ?= 30
-SANITIZE_FILTER ?= ShutdownSuiteTests|SharedPublisherTests
+# One test run per suite, one after the other: the shared-publisher test's 16 busy senders would
+# otherwise load the machine while the shutdown suite measures its deadlines.
+SANITIZE_SUITES ?= ShutdownSuiteTests SharedPublisherTests
 # Sanitized code runs several times slower: shutdowns and the bridge's drain may end this much later
 # than their bounds (the default, 500 ms, is for plain builds). Hangs are still hangs.
 SANITIZE_LATENESS_MS ?= 2000
@@ -42,9 +44,11 @@ TSAN_SUPPRESSIONS = .build-tsan/mutex-false-positives.supp
 sanitize-thread:
 	swift build --scratch-path .build-tsan --sanitize=thread --build-tests
 	printf '%s\n' 'race_top:zYu*XEfU' 'race_top:SubscriptionBufferStateV' 'race_top:ZMQSocketV5close' 'race_top:0B8RegistryV' > $(TSAN_SUPPRESSIONS)
-	TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/$(TSAN_SUPPRESSIONS)" SHUTDOWN_SUITE_ITERATIONS=$(SANITIZE_ITERATIONS) \
+	for suite in $(SANITIZE_SUITES); do \
+		TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/$(TSAN_SUPPRESSIONS)" SHUTDOWN_SUITE_ITERATIONS=$(SANITIZE_ITERATIONS) \
 		SHUTDOWN_SUITE_LATENESS_MS=$(SANITIZE_LATENESS_MS) \
-		swift test --scratch-path .build-tsan --sanitize=thread --skip-build --filter '$(SANITIZE_FILTER)'
+		swift test --scratch-path .build-tsan --sanitize=thread --skip-build --filter "$$suite" || exit 1; \
+	done
 
 # ASan with LeakSanitizer: leaked buffers, sockets (libzmq allocations) and thread stacks are reported
 # at exit. Suppressed, none of it ours and none of it growing with iterations:
@@ -61,6 +65,8 @@ sanitize-address:
 	printf '%s\n' 'leak:libXCTest.so' 'leak:NIOPosix22ThreadSpecificVariableC3set' \
 		'leak:NIOPosix27MultiThreadedEventLoopGroupC014setupThreadAnd' \
 		'leak:NIOPosix19GetaddrinfoResolverC12offloadQueue' > $(LSAN_SUPPRESSIONS)
-	ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 LSAN_OPTIONS="suppressions=$(CURDIR)/$(LSAN_SUPPRESSIONS)" \
+	for suite in $(SANITIZE_SUITES); do \
+		ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 LSAN_OPTIONS="suppressions=$(CURDIR)/$(LSAN_SUPPRESSIONS)" \
 		SHUTDOWN_SUITE_ITERATIONS=$(SANITIZE_ITERATIONS) SHUTDOWN_SUITE_LATENESS_MS=$(SANITIZE_LATENESS_MS) \
-		swift test --scratch-path .build-asan --sanitize=address --skip-build --filter '$(SANITIZE_FILTER)'
+		swift test --scratch-path .build-asan --sanitize=address --skip-build --filter "$$suite" || exit 1; \
+	done

@@ -17,22 +17,6 @@ struct CLIInteropTests {
     s.close(linger=10000); ctx.term(); print('sent', n, flush=True)
     """
 
-    private static let pyzmqSubscriber = """
-    import sys, zmq
-    ctx = zmq.Context(); s = ctx.socket(zmq.SUB); s.setsockopt(zmq.SUBSCRIBE, b'')
-    s.connect(sys.argv[1]); print('ready', flush=True)
-    n = 0; synced = False; expected = 0; in_order = True
-    while True:
-        t, p = s.recv_multipart()
-        if t == b'sync':
-            if not synced: print('synced', flush=True); synced = True
-        elif t == b'end': break
-        elif t == b'data':
-            in_order = in_order and int(p) == expected; expected += 1; n += 1
-    print('received', n, 'in-order' if in_order else 'OUT-OF-ORDER', flush=True)
-    s.close(linger=0); ctx.term()
-    """
-
     /// Fresh frontend and backend endpoints of a transport (ephemeral tcp ports, unique ipc paths).
     private func endpoints(_ transport: String) -> (String, String) {
         guard transport == "ipc" else { return ("tcp://127.0.0.1:*", "tcp://127.0.0.1:*") }
@@ -78,21 +62,11 @@ struct CLIInteropTests {
     func oursToPyzmq(transport: String) async throws {
         let (front, back) = endpoints(transport)
         let (proxy, frontend, backend) = try await startProxy(front, back)
-        let python = try ChildProcess.python(Self.pyzmqSubscriber, [backend])
+        let python = try ChildProcess.pyzmqCountingSubscriber(backend)
         _ = try await python.firstLine { $0 == "ready" }
         let client = try VirtualBus.connect(frontend: try BusEndpoint(parsing: frontend))
         let publisher = try client.makePublisher()
-        // The SUB's subscription travels asynchronously: probe (paced, not timed) until the peer
-        // confirms it has one.
-        let probing = Task {
-            while !Task.isCancelled {
-                try? publisher.publish(topic: "sync", payload: "")
-                try? await Task.sleep(for: .milliseconds(10))
-            }
-        }
-        _ = try await python.firstLine { $0 == "synced" }
-        probing.cancel()
-        await probing.value
+        try await python.waitUntilSynced(probing: publisher)
         for index in 0..<100_000 { try publisher.publish(topic: "data", payload: "\(index)") }
         try publisher.publish(topic: "end", payload: "")
         let result = try await python.firstLine(within: .seconds(60)) { $0.hasPrefix("received") }

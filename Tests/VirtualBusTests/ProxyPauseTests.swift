@@ -69,11 +69,11 @@ struct ProxyPauseTests {
         func field(_ name: String) -> String {
             String(ready.split(separator: " ").first { $0.hasPrefix("\(name)=") }!.dropFirst(name.count + 1))
         }
-        let subscriber = try ChildProcess.python(Self.countingSubscriber, [field("backend")])
+        let subscriber = try ChildProcess.pyzmqCountingSubscriber(field("backend"))
         _ = try await subscriber.firstLine { $0 == "ready" }
         let client = try VirtualBus.connect(frontend: try BusEndpoint(parsing: field("frontend")))
         let publisher = try client.makePublisher()
-        try await synchronize(publisher, with: subscriber)
+        try await subscriber.waitUntilSynced(probing: publisher)
 
         #expect(try await vbusControl("PAUSE", control) == "OK")
         let before = try VirtualBus.remoteStatistics(at: try BusEndpoint(parsing: control))
@@ -96,34 +96,6 @@ struct ProxyPauseTests {
         await client.shutdown()
         proxy.terminate()
         #expect(try await proxy.exit().status == 0)
-    }
-
-    /// A pyzmq SUB that counts `data` messages until `end`, checking their order.
-    private static let countingSubscriber = """
-    import sys, zmq
-    ctx = zmq.Context(); s = ctx.socket(zmq.SUB); s.setsockopt(zmq.SUBSCRIBE, b'')
-    s.connect(sys.argv[1]); print('ready', flush=True)
-    n = 0; synced = False; in_order = True
-    while True:
-        t, p = s.recv_multipart()
-        if t == b'sync':
-            if not synced: print('synced', flush=True); synced = True
-        elif t == b'end': break
-        elif t == b'data':
-            in_order = in_order and int(p) == n; n += 1
-    print('received', n, 'in-order' if in_order else 'OUT-OF-ORDER', flush=True)
-    """
-
-    /// Probes (paced, not timed) until the pyzmq SUB's subscription has reached the proxy.
-    private func synchronize(_ publisher: BusPublisher, with subscriber: ChildProcess) async throws {
-        let probing = Task {
-            while !Task.isCancelled {
-                try? publisher.publish(topic: "sync", payload: "")
-                try? await Task.sleep(for: .milliseconds(10))
-            }
-        }
-        defer { probing.cancel() }
-        _ = try await subscriber.firstLine { $0 == "synced" }
     }
 
     /// Runs `vbus control COMMAND --control ENDPOINT`, expecting `status`; its first line of output.

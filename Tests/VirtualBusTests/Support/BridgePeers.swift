@@ -1,4 +1,5 @@
 import Testing
+import VirtualBus
 
 /// The foreign peers of the `vbus bridge` tests on the bus side (pyzmq), and the bridge's bus
 /// endpoints as its banner states them.
@@ -39,5 +40,41 @@ extension ChildProcess {
             return String(field.dropFirst(name.count + 1))
         }
         return (try endpoint("frontend"), try endpoint("backend"))
+    }
+
+    /// A pyzmq SUB on `backend` for everything: prints `ready`, `synced` at the first `sync`
+    /// message, then counts `data` messages (payload: their number) until `end` and prints
+    /// `received N in-order` (or `OUT-OF-ORDER`).
+    static func pyzmqCountingSubscriber(_ backend: String) throws -> ChildProcess {
+        try python(pyzmqCountingSubscriber, [backend])
+    }
+
+    private static let pyzmqCountingSubscriber = """
+    import sys, zmq
+    ctx = zmq.Context(); s = ctx.socket(zmq.SUB); s.setsockopt(zmq.SUBSCRIBE, b'')
+    s.connect(sys.argv[1]); print('ready', flush=True)
+    n = 0; synced = False; in_order = True
+    while True:
+        t, p = s.recv_multipart()
+        if t == b'sync':
+            if not synced: print('synced', flush=True); synced = True
+        elif t == b'end': break
+        elif t == b'data':
+            in_order = in_order and int(p) == n; n += 1
+    print('received', n, 'in-order' if in_order else 'OUT-OF-ORDER', flush=True)
+    s.close(linger=0); ctx.term()
+    """
+
+    /// Publishes `sync` (paced, not timed) until this ``pyzmqCountingSubscriber(_:)`` says its
+    /// subscription has reached the proxy: a SUB's subscription travels asynchronously.
+    func waitUntilSynced(probing publisher: BusPublisher) async throws {
+        let probing = Task {
+            while !Task.isCancelled {
+                try? publisher.publish(topic: "sync", payload: "")
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        defer { probing.cancel() }
+        _ = try await firstLine { $0 == "synced" }
     }
 }
