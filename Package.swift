@@ -28,12 +28,30 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
-        // MARK: libzmq
+        // MARK: C shims, one concern each
         .systemLibrary(
             name: "CZeroMQ",
             pkgConfig: "libzmq",
             providers: [.apt(["libzmq3-dev"])]
         ),
+        .systemLibrary(name: "CThreadNaming"),  // pthread_setname_np
+        .systemLibrary(name: "CProcessSpawn"),  // posix_spawn_file_actions_addclosefrom_np
+
+        // MARK: building blocks (package-internal)
+        // Locks, one-shot events and results, threads of our own: shared by the bus, the MQTT
+        // client and the bridge.
+        .target(
+            name: "ConcurrencyPrimitives",
+            dependencies: ["CThreadNaming"],
+            swiftSettings: swiftSettings
+        ),
+        // Child processes without Foundation's Process (see SpawnedProcess).
+        .target(
+            name: "ProcessSpawning",
+            dependencies: ["CProcessSpawn"],
+            swiftSettings: swiftSettings
+        ),
+        // libzmq, and nothing else.
         .target(
             name: "ZeroMQ",
             dependencies: ["CZeroMQ"],
@@ -45,6 +63,7 @@ let package = Package(
             name: "VirtualBus",
             dependencies: [
                 "ZeroMQ",
+                "ConcurrencyPrimitives",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -56,7 +75,7 @@ let package = Package(
         .target(
             name: "ShutdownSuite",
             dependencies: [
-                "VirtualBus", "ZeroMQ",
+                "VirtualBus", "ZeroMQ", "ConcurrencyPrimitives", "ProcessSpawning",
                 // The bridge scenarios drive a real MQTTBridge in a ServiceGroup.
                 "VirtualBusBridge", "VirtualBusMQTT",
                 .product(name: "Logging", package: "swift-log"),
@@ -69,6 +88,7 @@ let package = Package(
         .target(
             name: "VirtualBusMQTT",
             dependencies: [
+                "ConcurrencyPrimitives",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -84,8 +104,9 @@ let package = Package(
             name: "VirtualBusBridge",
             dependencies: [
                 "VirtualBus",
-                "ZeroMQ",
                 "VirtualBusMQTT",
+                "ConcurrencyPrimitives",
+                "ProcessSpawning",  // PrivateBroker
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,7 +120,8 @@ let package = Package(
             name: "vbus",
             dependencies: [
                 "VirtualBus",
-                "ZeroMQ",  // SpawnedProcess, for the benchmarks' reference programs
+                "ConcurrencyPrimitives",
+                "ProcessSpawning",  // the benchmarks' reference programs
                 "VirtualBusMQTT",
                 "VirtualBusBridge",
                 "ShutdownSuite",
@@ -126,13 +148,13 @@ let package = Package(
         // Fixtures shared by the test targets, which cannot depend on one another. Not a product.
         .target(
             name: "TestSupport",
-            dependencies: ["ZeroMQ"],
+            dependencies: ["ConcurrencyPrimitives", "ProcessSpawning"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VirtualBusTests",
             dependencies: [
-                "VirtualBus", "ZeroMQ",
+                "VirtualBus", "ZeroMQ", "ConcurrencyPrimitives", "ProcessSpawning",
                 "VirtualBusBridge",  // PrivateBroker, for the secured brokers of the CLI bridge tests
                 "TestSupport",  // BrokerSecrets
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -143,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "VirtualBusBridgeTests",
             dependencies: [
-                "VirtualBusBridge", "VirtualBus", "VirtualBusMQTT",
+                "VirtualBusBridge", "VirtualBus", "VirtualBusMQTT", "ConcurrencyPrimitives",
                 "ShutdownSuite",  // SplitMix64
                 "TestSupport",  // DocumentedExamples
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -163,7 +185,7 @@ let package = Package(
                 "VirtualBusMQTT",
                 "VirtualBusBridge",  // PrivateBroker: the real mosquitto the tests start
                 "TestSupport",  // BrokerSecrets: certificates and password files
-                "ZeroMQ",  // SpawnedProcess
+                "ConcurrencyPrimitives", "ProcessSpawning",
                 "ShutdownSuite",  // SplitMix64
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

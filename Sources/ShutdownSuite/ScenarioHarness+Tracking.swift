@@ -1,5 +1,6 @@
 public import VirtualBus
 import Synchronization
+package import ConcurrencyPrimitives
 
 /// How a consumer task iterates its subscription.
 public enum ConsumerStyle: Sendable {
@@ -38,7 +39,7 @@ extension ScenarioHarness {
         handler body: @escaping @Sendable (BusMessage) async -> Void
     ) async throws(BusError) -> TrackedSubscription {
         let bus = self.bus
-        let tracked = TrackedBox()
+        let tracked = Locked<TrackedSubscription?>(nil)
         let handle = try await bus.subscribe(to: prefixes, bufferCapacity: bufferCapacity, bufferPolicy: bufferPolicy) { message in
             tracked.value?.observe(message)
             await body(message)
@@ -99,10 +100,10 @@ extension ScenarioHarness {
     /// Publishes on a dedicated thread (a `.block` publisher may wait at its high-water mark) until
     /// `limit` messages were attempted or the bus refuses with ``BusError/Code/shutDown``.
     @discardableResult
-    public func burst(_ publisher: TrackedPublisher, limit: Int = .max) -> DedicatedThread<Void> {
+    package func burst(_ publisher: TrackedPublisher, limit: Int = .max) -> ThreadWork<Void> {
         let seed = makeRandom()
         let topics = self.topics
-        let worker = DedicatedThread<Void>(name: "suite-pub-\(publisher.index)") {
+        let worker = ThreadWork<Void>(name: "suite-pub-\(publisher.index)") {
             var random = seed
             var attempts = 0
             while attempts < limit {
@@ -151,15 +152,6 @@ extension ScenarioHarness {
         publishers.reduce(0) { total, publisher in
             total + publisher.accepted.reduce(0) { $0 + (subscription.matches($1.key) ? $1.value : 0) }
         }
-    }
-}
-
-/// Lets the handler closure find its tracked subscription, which exists only after `subscribe` returns.
-private final class TrackedBox: Sendable {
-    private let slot = Mutex<TrackedSubscription?>(nil)
-    var value: TrackedSubscription? {
-        get { slot.withLock { $0 } }
-        set { slot.withLock { $0 = newValue } }
     }
 }
 

@@ -1,6 +1,7 @@
 public import VirtualBus
 import Synchronization
 import ZeroMQ
+import ConcurrencyPrimitives
 
 /// Everything one iteration of a scenario works with: the bus under test, a seeded generator, and
 /// the bookkeeping the watchdog checks afterwards (subscriptions, publishers, consumers, threads,
@@ -22,7 +23,7 @@ public final class ScenarioHarness: Sendable {
     /// Topics the tracked publishers use; counted subscriptions must only match these.
     public let topics = ["t/a", "t/b", "u/c"]
 
-    private let busSlot: Shared<VirtualBus?>
+    private let busSlot: Locked<VirtualBus?>
     private let generator: Mutex<SplitMix64>
     let state = Mutex(State())
     /// Fired when the first shutdown (or the release) starts; arms the watchdog's shutdown timer.
@@ -40,16 +41,16 @@ public final class ScenarioHarness: Sendable {
         var subscriptions: [TrackedSubscription] = []
         var publishers: [TrackedPublisher] = []
         var consumers: [Task<Void, Never>] = []
-        var workers: [DedicatedThread<Void>] = []
+        var workers: [ThreadWork<Void>] = []
         var calls: [ShutdownCall] = []
         var firstShutdownStart: ContinuousClock.Instant?
         /// Run-loop threads known before shutdown began: they must have exited when it returns.
-        var runLoopThreadsBefore: [ObjectIdentifier: SocketThread] = [:]
+        var runLoopThreadsBefore: [ObjectIdentifier: DedicatedThread] = [:]
         /// Run-loop threads seen only after shutdown began (a subscription racing the shutdown).
-        var runLoopThreadsDuring: [ObjectIdentifier: SocketThread] = [:]
-        var proxyThread: SocketThread?
+        var runLoopThreadsDuring: [ObjectIdentifier: DedicatedThread] = [:]
+        var proxyThread: DedicatedThread?
         /// Helper threads (remote control, peer monitor, ZAP handler) when configured.
-        var serverThreads: [SocketThread] = []
+        var serverThreads: [DedicatedThread] = []
         var context: ZMQContext?
         /// Set by ``releaseBus()``: how long the release (and so `deinit`) took.
         var releaseDuration: Duration?
@@ -70,7 +71,7 @@ public final class ScenarioHarness: Sendable {
         self.lateness = lateness
         generator = Mutex(random)
         let bus = try VirtualBus(configuration: configuration)
-        busSlot = Shared(bus)
+        busSlot = Locked(bus)
         recordIntrospection(of: bus)
     }
 
@@ -146,7 +147,7 @@ public final class ScenarioHarness: Sendable {
     public func releaseBus(within deadline: Duration = .seconds(10)) async -> Bool {
         if let bus = busSlot.withLock({ $0 }) { recordIntrospection(of: bus) }
         let slot = busSlot
-        let release = DedicatedThread<Duration>(name: "suite-release") {
+        let release = ThreadWork<Duration>(name: "suite-release") {
             let start = ContinuousClock.now
             var taken = slot.withLock { slot -> VirtualBus? in
                 defer { slot = nil }

@@ -1,3 +1,4 @@
+import ConcurrencyPrimitives
 import VirtualBus
 import ZeroMQ
 
@@ -80,8 +81,8 @@ private struct ForeignPeers: Sendable {
     var random: SplitMix64
     let release: OneShotEvent
 
-    func start() -> DedicatedThread<Void> {
-        DedicatedThread(name: "suite-foreign") {
+    func start() -> ThreadWork<Void> {
+        ThreadWork(name: "suite-foreign") {
             var random = self.random
             guard let context = try? ZMQContext(ioThreads: 1) else { return }
             do throws(ZMQError) {

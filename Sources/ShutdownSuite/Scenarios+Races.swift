@@ -1,3 +1,4 @@
+import ConcurrencyPrimitives
 import VirtualBus
 
 /// Scenarios where shutdown races other calls on the bus.
@@ -64,7 +65,7 @@ extension ShutdownScenario {
                     await h.jitter()
                     if h.random(in: 0...2) == 0 {
                         // makePublisher waits for the proxy's handshake: a blocking call, so on a thread.
-                        let outcome = await DedicatedThread<BusError?>(name: "suite-racer") {
+                        let outcome = await ThreadWork<BusError?>(name: "suite-racer") {
                             do throws(BusError) { _ = try h.makePublisher(policy: .failFast) } catch { return error }
                             return nil
                         }.value(before: .now + .seconds(10))

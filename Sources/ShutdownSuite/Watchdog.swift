@@ -1,6 +1,6 @@
+import ConcurrencyPrimitives
 import Synchronization
 import VirtualBus
-import ZeroMQ
 
 /// Runs one iteration under time limits and checks the bus's state after shutdown.
 ///
@@ -35,7 +35,7 @@ struct Watchdog {
             return result
         }
         let finished = OneShotEvent()
-        let bodyError = Shared<String?>(nil)
+        let bodyError = Locked<String?>(nil)
         let body = Task {
             do { try await scenario.body(harness) } catch { bodyError.value = "the scenario threw: \(error)" }
             finished.fire()

@@ -1,5 +1,6 @@
 public import Foundation
-import ZeroMQ
+import ConcurrencyPrimitives
+import ProcessSpawning
 
 /// Throw-away certificate authorities, broker certificates and password files in a private
 /// directory, made with the openssl and mosquitto_passwd tools, and the mosquitto configuration

@@ -1,3 +1,4 @@
+import ConcurrencyPrimitives
 import Metrics
 import VirtualBusMQTT
 

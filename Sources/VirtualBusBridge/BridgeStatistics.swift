@@ -1,3 +1,4 @@
+import ConcurrencyPrimitives
 import VirtualBusMQTT
 
 /// Counters of one bridge rule.

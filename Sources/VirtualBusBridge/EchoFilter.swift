@@ -1,3 +1,4 @@
+import ConcurrencyPrimitives
 import VirtualBusMQTT
 
 /// Recognises the bridge's own messages when they come back: each message sent where the bridge

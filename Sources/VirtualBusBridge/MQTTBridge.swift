@@ -4,7 +4,7 @@ public import ServiceLifecycle
 public import VirtualBus
 public import VirtualBusMQTT
 import Synchronization
-import ZeroMQ
+import ConcurrencyPrimitives
 
 /// Relays messages between a ``VirtualBus/VirtualBus`` and an MQTT session by ``BridgeRule``s.
 ///

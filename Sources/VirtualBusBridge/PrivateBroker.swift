@@ -1,9 +1,10 @@
 import Foundation
 import VirtualBusMQTT
-import ZeroMQ
 
 #if canImport(Glibc)
 import Glibc
+import ConcurrencyPrimitives
+import ProcessSpawning
 #endif
 
 /// A private `mosquitto` on a free loopback port, for the demo and `vbus bridge` without

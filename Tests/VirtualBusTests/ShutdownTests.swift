@@ -3,6 +3,7 @@ import ServiceLifecycle
 import Testing
 import ZeroMQ
 @testable import VirtualBus
+import ConcurrencyPrimitives
 
 @Suite("Ordered, bounded, idempotent shutdown", .timeLimit(.minutes(1)))
 struct ShutdownTests {
@@ -120,7 +121,7 @@ struct ShutdownTests {
 
     @Test("a bus released without shutdown shuts itself down and leaves no thread behind")
     func releasedWithoutShutdown() async throws {
-        var threads: [SocketThread] = []
+        var threads: [DedicatedThread] = []
         var context: ZMQContext?
         do {
             let bus = try VirtualBus()

@@ -2,6 +2,7 @@ import VirtualBusBridge
 
 #if canImport(Glibc)
 import Glibc
+import ConcurrencyPrimitives
 #endif
 
 /// The private `mosquitto` the bridge scenarios share: started on first use, once per run (a test
@@ -11,7 +12,7 @@ import Glibc
 /// The owner must call ``stop()`` at the end of the run: a child process outlives a value that is
 /// never released (a static, for instance).
 public final class BridgeBroker: Sendable {
-    private let broker = Shared<PrivateBroker?>(nil)
+    private let broker = Locked<PrivateBroker?>(nil)
 
     /// A holder with no broker yet.
     public init() {}
@@ -20,7 +21,7 @@ public final class BridgeBroker: Sendable {
     /// the port until mosquitto accepts connections, so it runs on a thread of its own.
     func port() async throws(BridgeError) -> Int {
         let broker = self.broker
-        let started = await DedicatedThread<Result<Int, BridgeError>>(name: "suite-broker") {
+        let started = await ThreadWork<Result<Int, BridgeError>>(name: "suite-broker") {
             // mosquitto inherits this thread's signal mask, and threads of the test runner and of
             // service-lifecycle block SIGTERM: a mosquitto started with it blocked ignores the
             // SIGTERM of PrivateBroker.stop() and is SIGKILLed a second later. Unblock everything
@@ -57,6 +58,6 @@ public final class BridgeBroker: Sendable {
             return broker
         }
         guard let running else { return }
-        _ = await DedicatedThread<Void>(name: "suite-broker-stop") { running.stop() }.value(before: .now + .seconds(10))
+        _ = await ThreadWork<Void>(name: "suite-broker-stop") { running.stop() }.value(before: .now + .seconds(10))
     }
 }

@@ -1,9 +1,9 @@
+import ConcurrencyPrimitives
 import Logging
 import ServiceLifecycle
 import VirtualBus
 import VirtualBusBridge
 import VirtualBusMQTT
-import ZeroMQ
 
 /// One bridge per iteration between the harness's bus and a broker, run the way an application
 /// runs it (in a `ServiceGroup`) and stopped the way one stops it (graceful shutdown), so the
@@ -18,7 +18,7 @@ final class BridgeRig: Sendable {
     /// Fired when the group's run returned.
     let ended = OneShotEvent()
     /// The error the group's run ended with, if any.
-    let runError = Shared<String?>(nil)
+    let runError = Locked<String?>(nil)
 
     /// Quiet by default: the scenarios provoke the warnings (lost brokers, cut-off drains) on purpose.
     static let logger: Logger = {

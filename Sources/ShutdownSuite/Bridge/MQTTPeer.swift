@@ -1,7 +1,7 @@
+import ConcurrencyPrimitives
 import Logging
 import Synchronization
 import VirtualBusMQTT
-import ZeroMQ
 
 /// A foreign MQTT client on the scenario's broker: the other side of the bridge. It counts the
 /// distinct tracked messages it receives (what the bridge relayed out) and publishes at QoS 1 for
@@ -9,7 +9,7 @@ import ZeroMQ
 final class MQTTPeer: Sendable {
     let client: MQTTClient
     private let running: Task<Void, Never>
-    private let received = Shared<Set<[UInt8]>>([])
+    private let received = Locked<Set<[UInt8]>>([])
     private let published = Atomic<Int>(0)
     private let acknowledged = Atomic<Int>(0)
 

@@ -1,4 +1,5 @@
 internal import NIOCore
+import ConcurrencyPrimitives
 
 /// The thin NIO handler: decodes bytes, hands packets to the client core, and forwards
 /// lifecycle events. All protocol logic lives in ``MQTTConnectionStateMachine``.
@@ -7,7 +8,7 @@ final class MQTTChannelHandler: ChannelInboundHandler {
 
     private let core: ClientCore
     private let decoder: MQTTPacketDecoder
-    private let end: Waiter<ClientCore.ConnectionEnd>
+    private let end: MQTTWaiter<ClientCore.ConnectionEnd>
     private let tickInterval: TimeAmount
     private var cumulation: ByteBuffer?
     /// Decoded packets not yet handed to the core (see `channelReadComplete`).
@@ -15,7 +16,7 @@ final class MQTTChannelHandler: ChannelInboundHandler {
     private var timer: RepeatedTask?
     private var failed = false
 
-    init(core: ClientCore, end: Waiter<ClientCore.ConnectionEnd>) {
+    init(core: ClientCore, end: MQTTWaiter<ClientCore.ConnectionEnd>) {
         self.core = core
         self.end = end
         let config = core.configuration

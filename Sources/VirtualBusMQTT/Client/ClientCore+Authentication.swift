@@ -1,3 +1,4 @@
+import ConcurrencyPrimitives
 extension ClientCore {
     /// Runs the application's authenticator for one AUTH challenge in a task of its own (it may
     /// await anything; the event loop that delivered the challenge goes on), then sends its answer.
@@ -19,7 +20,7 @@ extension ClientCore {
 
     /// Starts a re-authentication and waits for the broker's verdict.
     func reauthenticate() async throws(MQTTError) -> MQTTReasonCode {
-        let waiter = Waiter<[MQTTReasonCode]>()
+        let waiter = MQTTWaiter<[MQTTReasonCode]>()
         perform { s in s.machine.reauthenticate(completion: .codes(waiter)) }
         return try await waiter.value().first ?? .success
     }

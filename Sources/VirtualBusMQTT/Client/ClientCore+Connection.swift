@@ -1,9 +1,10 @@
 internal import NIOCore
 internal import NIOPosix
+import ConcurrencyPrimitives
 
 extension ClientCore {
     /// A new transport is open: remember it and send CONNECT.
-    func channelActive(_ channel: any Channel, end: Waiter<ConnectionEnd>) {
+    func channelActive(_ channel: any Channel, end: MQTTWaiter<ConnectionEnd>) {
         perform { s in
             s.channel = channel
             s.closeError = nil
@@ -91,7 +92,7 @@ extension ClientCore {
             let part = Array(subs[chunk..<min(chunk + 64, subs.count)])
             // Callers waiting on an earlier SUBSCRIBE for these filters get this one's outcome.
             let earlier = part.compactMap { s.brokerFilters[$0.filter]?.pending }
-            let waiter = Waiter<[MQTTReasonCode]> { result in for w in earlier { w.complete(result) } }
+            let waiter = MQTTWaiter<[MQTTReasonCode]> { result in for w in earlier { w.complete(result) } }
             for item in part { s.brokerFilters[item.filter]?.pending = waiter }
             apply(s.machine.subscribe(part, completion: .codes(waiter)), to: &s, effects: &effects)
         }

@@ -1,12 +1,13 @@
 internal import NIOCore
 internal import NIOPosix
+import ConcurrencyPrimitives
 
 extension ClientCore {
     /// Makes the waiter for one accepted publish; its single completion is counted.
-    func makePublishWaiter() -> Waiter<MQTTPublishResult> {
+    func makePublishWaiter() -> MQTTWaiter<MQTTPublishResult> {
         metrics.accepted()
         let metrics = self.metrics
-        return Waiter { result in metrics.outcome(result) }
+        return MQTTWaiter { result in metrics.outcome(result) }
     }
 
     /// Checks what the machine cannot: the broker's Maximum Packet Size ([MQTT-3.1.2-24]).
@@ -30,7 +31,7 @@ extension ClientCore {
     }
 
     /// Accepts a publish without waiting; returns its waiter (already failed if rejected).
-    func enqueue(_ packet: PublishPacket) -> Waiter<MQTTPublishResult> {
+    func enqueue(_ packet: PublishPacket) -> MQTTWaiter<MQTTPublishResult> {
         let waiter = makePublishWaiter()
         var effects: [Effect] = []
         state.withLock { s in

@@ -1,5 +1,6 @@
 internal import NIOCore
 internal import NIOPosix
+import ConcurrencyPrimitives
 
 extension ClientCore {
     /// MQTT 5 request/response: publishes with a Response Topic and unique Correlation Data and
@@ -9,7 +10,7 @@ extension ClientCore {
                  timeout: Duration) async throws(MQTTError) -> MQTTMessage {
         guard configuration.version == .v5 else { throw MQTTError(.unsupported, "request/response needs MQTT 5") }
         let responseTopic = try await ensureResponseSubscription()
-        let waiter = Waiter<MQTTMessage>()
+        let waiter = MQTTWaiter<MQTTMessage>()
         let id: UInt64 = state.withLock { s in
             let id = s.nextID
             s.nextID += 1
@@ -46,7 +47,7 @@ extension ClientCore {
                     ?? MQTTTopic(unchecked: "vbus/responses/\(nonce)")
             }
             if let ready = s.responseReady { return (s.responseTopic!, ready, false) }
-            let ready = Waiter<MQTTSubscription>()
+            let ready = MQTTWaiter<MQTTSubscription>()
             s.responseReady = ready
             return (s.responseTopic!, ready, true)
         }

@@ -1,3 +1,4 @@
+import ConcurrencyPrimitives
 extension ClientCore {
     /// Sends a received message to every local subscription with a matching filter (once per
     /// subscription) and to the request waiting for it.
@@ -52,7 +53,7 @@ extension ClientCore {
         let buffer = MQTTSubscriptionBuffer(capacity: configuration.subscriptionBufferCapacity,
                                             dropOldest: dropOldest, keepsAcknowledged: acknowledgement.isManual,
                                             onDrop: { drops.increment() })
-        var waits: [Waiter<[MQTTReasonCode]>] = []
+        var waits: [MQTTWaiter<[MQTTReasonCode]>] = []
         var effects: [Effect] = []
         let id: UInt64? = state.withLock { s in
             guard !s.isShutdown else { return nil }
@@ -77,7 +78,7 @@ extension ClientCore {
                 }
             }
             if !fresh.isEmpty {
-                let waiter = Waiter<[MQTTReasonCode]>()
+                let waiter = MQTTWaiter<[MQTTReasonCode]>()
                 for f in fresh { s.brokerFilters[f.filter]?.pending = waiter }
                 waits.append(waiter)
                 if s.machine.state == .connected {
@@ -114,10 +115,10 @@ extension ClientCore {
     }
 
     /// Removes a local subscription; returns the UNSUBSCRIBE waiter when a filter was released.
-    private func unregister(_ id: UInt64) -> Waiter<[MQTTReasonCode]>? {
+    private func unregister(_ id: UInt64) -> MQTTWaiter<[MQTTReasonCode]>? {
         var effects: [Effect] = []
         var abandoned: MQTTSubscriptionBuffer?
-        let waiter: Waiter<[MQTTReasonCode]>? = state.withLock { s in
+        let waiter: MQTTWaiter<[MQTTReasonCode]>? = state.withLock { s in
             guard let local = s.locals.removeValue(forKey: id) else { return nil }
             effects.append(.finish(local.buffer, nil))
             if local.manual { abandoned = local.buffer }
@@ -133,7 +134,7 @@ extension ClientCore {
                 }
             }
             guard !released.isEmpty, s.machine.state == .connected else { return nil }
-            let waiter = Waiter<[MQTTReasonCode]>()
+            let waiter = MQTTWaiter<[MQTTReasonCode]>()
             apply(s.machine.unsubscribe(released, completion: .codes(waiter)), to: &s, effects: &effects)
             return waiter
         }

@@ -2,6 +2,7 @@ internal import Logging
 internal import Metrics
 internal import NIOCore
 import Synchronization
+import ConcurrencyPrimitives
 
 /// The shared state of one client: the session state machine plus subscription, request and
 /// waiter bookkeeping, behind one lock (`Locked`).
@@ -12,25 +13,25 @@ import Synchronization
 /// runs on the channel's event loop.
 final class ClientCore: Sendable {
     enum Completion {
-        case publish(Waiter<MQTTPublishResult>)
-        case codes(Waiter<[MQTTReasonCode]>)
+        case publish(MQTTWaiter<MQTTPublishResult>)
+        case codes(MQTTWaiter<[MQTTReasonCode]>)
     }
 
     typealias Machine = MQTTConnectionStateMachine<Completion>
 
     /// Side effects collected under the lock, run after it.
     enum Effect {
-        case publishDone(Waiter<MQTTPublishResult>, Result<MQTTPublishResult, MQTTError>)
-        case codesDone(Waiter<[MQTTReasonCode]>, Result<[MQTTReasonCode], MQTTError>)
+        case publishDone(MQTTWaiter<MQTTPublishResult>, Result<MQTTPublishResult, MQTTError>)
+        case codesDone(MQTTWaiter<[MQTTReasonCode]>, Result<[MQTTReasonCode], MQTTError>)
         case deliver(MQTTSubscriptionBuffer, MQTTMessage)
-        case response(Waiter<MQTTMessage>, MQTTMessage)
+        case response(MQTTWaiter<MQTTMessage>, MQTTMessage)
         case flush(any EventLoop)
         case close(any Channel)
         case resume(CheckedContinuation<Void, Never>)
         case wake(CheckedContinuation<Bool, Never>)
         case resumeConnect(CheckedContinuation<Void, any Error>, MQTTError?)
         case finish(MQTTSubscriptionBuffer, MQTTError?)
-        case connectionEnded(Waiter<ConnectionEnd>, ConnectionEnd)
+        case connectionEnded(MQTTWaiter<ConnectionEnd>, ConnectionEnd)
         case authenticate(MQTTAuthenticationChallenge)
         case event(MQTTClientEvent)
     }
@@ -53,19 +54,19 @@ final class ClientCore: Sendable {
         var references: Int
         var options: MQTTSubscriptionOptions
         /// The SUBSCRIBE in flight for it, shared by everyone subscribing meanwhile.
-        var pending: Waiter<[MQTTReasonCode]>?
+        var pending: MQTTWaiter<[MQTTReasonCode]>?
     }
 
     struct State {
         var machine: Machine
         var encoder: MQTTPacketEncoder
         var pending = ByteBuffer()
-        var pendingQoS0: [Waiter<MQTTPublishResult>] = []
+        var pendingQoS0: [MQTTWaiter<MQTTPublishResult>] = []
         var flushScheduled = false
         var channel: (any Channel)?
         var isShutdown = false
         var closeError: MQTTError?
-        var connectionEnd: Waiter<ConnectionEnd>?
+        var connectionEnd: MQTTWaiter<ConnectionEnd>?
         var wasConnected = false
         /// When the last established connection was lost (reported with the next CONNACK).
         var disconnectedAt: ContinuousClock.Instant?
@@ -77,10 +78,10 @@ final class ClientCore: Sendable {
         var locals: [UInt64: LocalSubscription] = [:]
         var brokerFilters: [MQTTTopicFilter: BrokerFilter] = [:]
         var spaceWaiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
-        var requests: [UInt64: Waiter<MQTTMessage>] = [:]
+        var requests: [UInt64: MQTTWaiter<MQTTMessage>] = [:]
         var responseTopic: MQTTTopic?
         /// The response-topic subscription, shared by all requests (kept alive here).
-        var responseReady: Waiter<MQTTSubscription>?
+        var responseReady: MQTTWaiter<MQTTSubscription>?
         /// QoS 1/2 messages that matched no subscription, held after a resumed session's CONNACK
         /// until this instant (see `holdUnrouted`).
         var unrouted: [Unrouted] = []

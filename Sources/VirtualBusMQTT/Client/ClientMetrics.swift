@@ -1,5 +1,6 @@
 internal import Metrics
 import Synchronization
+import ConcurrencyPrimitives
 
 /// swift-metrics instruments plus the counters behind ``MQTTClientStatistics``.
 ///

@@ -1,4 +1,5 @@
 internal import NIOCore
+import ConcurrencyPrimitives
 
 extension MQTTClient {
     /// Publishes and returns when the QoS flow completes: QoS 0 when written, QoS 1 on PUBACK,
@@ -107,7 +108,7 @@ extension MQTTClient {
 
 /// The handle of a publish accepted by ``MQTTClient/tryPublish(topic:payload:qos:retain:properties:)``.
 public struct MQTTPublishTicket: Sendable {
-    let waiter: Waiter<MQTTPublishResult>
+    let waiter: MQTTWaiter<MQTTPublishResult>
 
     /// Waits for the publish's one outcome.
     public func result() async throws(MQTTError) -> MQTTPublishResult { try await waiter.value() }

@@ -5,6 +5,7 @@ internal import NIOPosix
 internal import NIOSSL
 public import ServiceLifecycle
 import Synchronization
+import ConcurrencyPrimitives
 
 /// An MQTT 3.1.1 / 5.0 client session on SwiftNIO.
 ///
@@ -131,7 +132,7 @@ public final class MQTTClient: Service, Sendable {
             var failure: MQTTError?
             var wasConnected = false
             do {
-                let end = Waiter<ClientCore.ConnectionEnd>()
+                let end = MQTTWaiter<ClientCore.ConnectionEnd>()
                 try await connectChannel(end: end)
                 let result = try await end.value()
                 if result.wasSessionReset && !core.isShutdown { continue }
@@ -188,7 +189,7 @@ public final class MQTTClient: Service, Sendable {
         try configuration.will?.properties.validateOutbound(for: .will)
     }
 
-    private func connectChannel(end: Waiter<ClientCore.ConnectionEnd>) async throws {
+    private func connectChannel(end: MQTTWaiter<ClientCore.ConnectionEnd>) async throws {
         let sslContext: NIOSSLContext? = try configuration.tls.map { try Self.makeSSLContext($0) }
         let hostname = configuration.tls?.serverHostname ?? configuration.host
         let core = self.core

@@ -1,3 +1,4 @@
+import ConcurrencyPrimitives
 /// What happened to an ``MQTTClient``'s connection and publish queue, as it happens: for a log or
 /// a terminal, so a broker that is not there, or goes away and comes back, and a queue that
 /// overflows, are said out loud rather than only retried and counted.

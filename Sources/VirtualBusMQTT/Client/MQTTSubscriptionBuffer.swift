@@ -1,5 +1,6 @@
 internal import NIOCore
 import Synchronization
+import ConcurrencyPrimitives
 
 /// The bounded buffer between the network and one subscription's consumer.
 ///

@@ -1,11 +1,11 @@
 import Foundation
 import Logging
+import ProcessSpawning
 import ServiceLifecycle
 import Synchronization
 import VirtualBus
 import VirtualBusBridge
 import VirtualBusMQTT
-import ZeroMQ
 
 /// The bridge across broker restarts, as `vbus bridge --out` runs it (clean start, the default
 /// reconnect policy): mosquitto with persistence is stopped (SIGTERM) and started again on the

@@ -1,7 +1,8 @@
+import ConcurrencyPrimitives
 import Dispatch
 import Foundation
+import ProcessSpawning
 import Synchronization
-import ZeroMQ
 
 /// Runs the reference programs (C anchors, Python seeds) as child processes of the benchmark, so
 /// ours and theirs are measured in one process tree on the same machine state.

@@ -3,6 +3,7 @@ import NIOEmbedded
 import Testing
 
 @testable import VirtualBusMQTT
+import ConcurrencyPrimitives
 
 /// The thin handler on an `EmbeddedChannel`, against a test-only broker-side codec.
 @Suite("Channel handler (EmbeddedChannel)")
@@ -10,7 +11,7 @@ struct ChannelHandlerTests {
     final class Harness {
         let core: ClientCore
         let channel: EmbeddedChannel
-        let end = Waiter<ClientCore.ConnectionEnd>()
+        let end = MQTTWaiter<ClientCore.ConnectionEnd>()
         var brokerEncoder: MQTTPacketEncoder
         let brokerDecoder: MQTTPacketDecoder
 

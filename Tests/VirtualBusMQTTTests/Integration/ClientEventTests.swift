@@ -2,6 +2,7 @@ import Testing
 import VirtualBusBridge
 
 @testable import VirtualBusMQTT
+import ConcurrencyPrimitives
 
 /// `MQTTClient.events()` against a real mosquitto: what a terminal or a log needs to say a fault
 /// out loud (a broker that is not there, one that goes away and comes back, a queue that drops).

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 @testable import VirtualBusMQTT
+import ConcurrencyPrimitives
 
 /// MQTT 5 enhanced authentication (section 4.12) against a scripted broker: mosquitto needs a
 /// plugin for it, so this is the one place a fake stands in for the real broker.
@@ -12,9 +13,7 @@ struct EnhancedAuthenticationTests {
     static let method = "TEST-CHALLENGE"
 
     /// The challenges the authenticator saw.
-    final class Seen: Sendable {
-        let list = Mutex<[MQTTAuthenticationChallenge]>([])
-    }
+    typealias Seen = Locked<[MQTTAuthenticationChallenge]>
 
     static func auth(_ code: MQTTReasonCode, _ data: String, method: String = method) -> MQTTPacket {
         .auth(ReasonPacket(reasonCode: code, properties: [.authenticationMethod(method), .authenticationData(Array(data.utf8))]))
@@ -66,7 +65,7 @@ struct EnhancedAuthenticationTests {
         config.authentication = MQTTAuthentication(method: Self.method, initialData: Array("hello".utf8)) { challenge in
             // Never on an event loop: the authenticator may await anything.
             #expect(MultiThreadedEventLoopGroup.currentEventLoop == nil)
-            seen.list.withLock { $0.append(challenge) }
+            seen.withLock { $0.append(challenge) }
             if let respond { return try await respond(challenge) }
             return Array("proof:\(String(decoding: challenge.data ?? [], as: UTF8.self))".utf8)
         }
@@ -76,13 +75,13 @@ struct EnhancedAuthenticationTests {
     @Test("CONNECT carries the method; the challenge is answered; re-authentication completes on AUTH success")
     func connectAndReauthenticate() async throws {
         let broker = try await ScriptedBroker.start(Self.challengeBroker())
-        let seen = Seen()
+        let seen = Seen([])
         try await MQTTClient.withConnection(configuration: configuration(broker, seen: seen)) { client in
-            #expect(seen.list.withLock { $0.map(\.isReauthentication) } == [false])
+            #expect(seen.withLock { $0.map(\.isReauthentication) } == [false])
             let code = try await withDeadline(.seconds(10), "re-authentication") { try await client.reauthenticate() }
             #expect(code == .success)
-            #expect(seen.list.withLock { $0.map { String(decoding: $0.data ?? [], as: UTF8.self) } } == ["nonce-1", "nonce-2"])
-            #expect(seen.list.withLock { $0.last?.isReauthentication } == true)
+            #expect(seen.withLock { $0.map { String(decoding: $0.data ?? [], as: UTF8.self) } } == ["nonce-1", "nonce-2"])
+            #expect(seen.withLock { $0.last?.isReauthentication } == true)
         }
         let packets = broker.received
         guard case .connect(let connect) = packets.first else { Issue.record("no CONNECT"); return }
@@ -95,7 +94,7 @@ struct EnhancedAuthenticationTests {
     func authenticatorFails() async throws {
         struct Refused: Error {}
         let broker = try await ScriptedBroker.start(Self.challengeBroker())
-        let seen = Seen()
+        let seen = Seen([])
         let client = MQTTClient(configuration: configuration(broker, seen: seen) { _ in throw Refused() })
         let error = await #expect(throws: MQTTError.self) {
             try await withDeadline(.seconds(10), "run() ending") { try await client.run() }
@@ -107,13 +106,13 @@ struct EnhancedAuthenticationTests {
     @Test("AUTH with another method is a protocol violation [MQTT-4.12.0-5]")
     func wrongMethod() async throws {
         let broker = try await ScriptedBroker.start(Self.challengeBroker(badMethod: true))
-        let seen = Seen()
+        let seen = Seen([])
         let client = MQTTClient(configuration: configuration(broker, seen: seen))
         let error = await #expect(throws: MQTTError.self) {
             try await withDeadline(.seconds(10), "run() ending") { try await client.run() }
         }
         #expect(error?.code == .protocolViolation)
-        #expect(seen.list.withLock { $0.isEmpty }, "a challenge with the wrong method reached the authenticator")
+        #expect(seen.withLock { $0.isEmpty }, "a challenge with the wrong method reached the authenticator")
         await broker.stop()
     }
 

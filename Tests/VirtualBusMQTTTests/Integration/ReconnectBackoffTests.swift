@@ -3,6 +3,7 @@ import Testing
 import VirtualBusBridge
 
 @testable import VirtualBusMQTT
+import ConcurrencyPrimitives
 
 /// The reconnect policy's promises: exponential backoff from `initialDelay`, capped at
 /// `maximumDelay`, with full jitter (uniform in [0, cap]), and giving up after `maximumAttempts`

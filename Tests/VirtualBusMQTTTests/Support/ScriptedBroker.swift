@@ -3,6 +3,7 @@ import NIOPosix
 import Synchronization
 
 @testable import VirtualBusMQTT
+import ConcurrencyPrimitives
 
 /// A test-only MQTT 5 broker that answers each decoded client packet from a script, for what no
 /// real broker here can do without plugins (enhanced authentication). It records what it got.
@@ -10,29 +11,26 @@ final class ScriptedBroker: Sendable {
     typealias Script = @Sendable (MQTTPacket) -> [MQTTPacket]
 
     let channel: any Channel
-    private let log: Log
+    private let log: Locked<[MQTTPacket]>
 
     /// Every packet the client sent, in order.
-    var received: [MQTTPacket] { log.packets.withLock { $0 } }
+    var received: [MQTTPacket] { log.withLock { $0 } }
 
-    private final class Log: Sendable {
-        let packets = Mutex<[MQTTPacket]>([])
-    }
 
     var port: Int { channel.localAddress!.port! }
 
     static func start(_ script: @escaping Script) async throws -> ScriptedBroker {
-        let log = Log()
+        let log = Locked<[MQTTPacket]>([])
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { child in
-                let handler = Handler(script: script) { packet in log.packets.withLock { $0.append(packet) } }
+                let handler = Handler(script: script) { packet in log.withLock { $0.append(packet) } }
                 return child.eventLoop.makeCompletedFuture { try child.pipeline.syncOperations.addHandler(handler) }
             }
             .bind(host: "127.0.0.1", port: 0).get()
         return ScriptedBroker(channel: channel, log: log)
     }
 
-    private init(channel: any Channel, log: Log) {
+    private init(channel: any Channel, log: Locked<[MQTTPacket]>) {
         self.channel = channel
         self.log = log
     }

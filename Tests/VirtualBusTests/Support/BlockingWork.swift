@@ -1,4 +1,4 @@
-import ZeroMQ
+import ConcurrencyPrimitives
 
 /// Runs blocking work (a publisher that may wait at the high-water mark) on a thread of its own,
 /// as an application should: blocking the few threads of Swift's cooperative pool would starve

@@ -1,7 +1,8 @@
+import ConcurrencyPrimitives
 import Foundation
+import ProcessSpawning
 import Synchronization
 import Testing
-import ZeroMQ
 
 /// A program the tests start (the `vbus` CLI, a pyzmq peer), with its output lines as an async
 /// stream and a bounded wait for its exit.
@@ -14,7 +15,7 @@ final class ChildProcess: Sendable {
     let errorLines: AsyncStream<String>
     private let name: String
     /// Every line of both streams as read, whoever consumes the streams (see ``transcript(within:)``).
-    private let recorded = Recorded()
+    private let recorded = Locked<[String]>([])
 
     init(_ executable: String, _ arguments: [String], standardInput: String? = nil) throws {
         name = URL(fileURLWithPath: executable).lastPathComponent + " " + (arguments.first ?? "")
@@ -68,7 +69,7 @@ final class ChildProcess: Sendable {
             for await _ in lines {}
             for await _ in errorLines {}
         }
-        return recorded.lines.withLock { $0.joined(separator: "\n") }
+        return recorded.withLock { $0.joined(separator: "\n") }
     }
 
     /// Sends SIGTERM.
@@ -94,14 +95,11 @@ final class ChildProcess: Sendable {
         process.send(SIGTERM)
     }
 
-    private final class Recorded: Sendable {
-        let lines = Mutex<[String]>([])
-    }
 
-    private static func lines(of handle: FileHandle, recording recorded: Recorded) -> AsyncStream<String> {
+    private static func lines(of handle: FileHandle, recording recorded: Locked<[String]>) -> AsyncStream<String> {
         AsyncStream { continuation in
             @Sendable func yield(_ line: String) {
-                recorded.lines.withLock { $0.append(line) }
+                recorded.withLock { $0.append(line) }
                 continuation.yield(line)
             }
             let thread = Thread {

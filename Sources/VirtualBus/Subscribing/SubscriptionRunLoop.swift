@@ -1,3 +1,4 @@
+import ConcurrencyPrimitives
 import Synchronization
 import ZeroMQ
 
@@ -17,11 +18,11 @@ final class SubscriptionRunLoop: Sendable {
     let storage: SubscriptionStorage
     /// Fires once the run loop has seen its own handshake probe through the proxy.
     let handshakeDone: OneShotEvent
-    let thread: SocketThread
+    let thread: DedicatedThread
     /// The other end of the run loop's control socket, shared by every thread that commands it.
     private let commander: Mutex<ZMQSocket>
 
-    private init(id: UInt64, storage: SubscriptionStorage, handshakeDone: OneShotEvent, thread: SocketThread, commander: consuming sending ZMQSocket) {
+    private init(id: UInt64, storage: SubscriptionStorage, handshakeDone: OneShotEvent, thread: DedicatedThread, commander: consuming sending ZMQSocket) {
         self.id = id
         self.storage = storage
         self.handshakeDone = handshakeDone
@@ -46,7 +47,7 @@ final class SubscriptionRunLoop: Sendable {
             id: id, context: context, backend: backend, controlEndpoint: controlEndpoint,
             prefixes: prefixes, storage: storage, handshakeDone: handshakeDone, configuration: configuration
         )
-        let thread = SocketThread.start(name: "vbus-sub-\(id)") {
+        let thread = DedicatedThread.start(name: "vbus-sub-\(id)") {
             body.run { error in
                 startError.withLock { $0 = error }
                 started.fire()

@@ -6,7 +6,9 @@ import Musl
 import Darwin
 #endif
 
-/// A value behind a pthread mutex: the lock of the MQTT client and the bridge.
+/// A value behind a pthread mutex: the lock of the MQTT client and the bridge, and the one box
+/// that carries a value between threads and closures (a `Mutex` is `~Copyable` and cannot be
+/// captured).
 ///
 /// Not `Synchronization.Mutex`, for one reason: ThreadSanitizer. On Linux a contended `Mutex`
 /// hands the lock over through a priority-inheritance futex in the kernel, which TSan cannot
@@ -14,12 +16,12 @@ import Darwin
 /// run could not judge this code at all (docs/shutdown-correctness.md). A pthread mutex is
 /// intercepted by TSan, so its reports here are real.
 package final class Locked<Value>: @unchecked Sendable {
-    // @unchecked: `value` is read and written only inside `withLock`, with `mutex` held.
+    // @unchecked: `protected` is read and written only inside `withLock`, with `mutex` held.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var value: Value
+    private var protected: Value
 
     package init(_ value: Value) {
-        self.value = value
+        protected = value
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
@@ -34,6 +36,13 @@ package final class Locked<Value>: @unchecked Sendable {
     package func withLock<Result, Failure: Error>(_ body: (inout Value) throws(Failure) -> Result) throws(Failure) -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        return try body(&value)
+        return try body(&protected)
+    }
+
+    /// The value, read or replaced under the lock (one access each: read-modify-write goes
+    /// through ``withLock(_:)``).
+    package var value: Value {
+        get { withLock { $0 } }
+        set { withLock { $0 = newValue } }
     }
 }

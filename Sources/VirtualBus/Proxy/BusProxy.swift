@@ -1,3 +1,4 @@
+import ConcurrencyPrimitives
 import Synchronization
 import ZeroMQ
 
@@ -7,14 +8,14 @@ import ZeroMQ
 /// through the control socket: `PAUSE`, `RESUME`, `STATISTICS` and `TERMINATE`, as libzmq's
 /// `zmq_proxy_steerable` understands them.
 final class BusProxy: Sendable {
-    let thread: SocketThread
+    let thread: DedicatedThread
     /// The resolved addresses of the extra binds (tcp ports filled in).
     let frontendEndpoints: [String]
     let backendEndpoints: [String]
     private let controller: Mutex<ZMQSocket>
     private let metrics: ProxyMetrics
 
-    private init(thread: SocketThread, frontendEndpoints: [String], backendEndpoints: [String], controller: consuming sending ZMQSocket,
+    private init(thread: DedicatedThread, frontendEndpoints: [String], backendEndpoints: [String], controller: consuming sending ZMQSocket,
                  metrics: ProxyMetrics) {
         self.metrics = metrics
         self.thread = thread
@@ -30,7 +31,7 @@ final class BusProxy: Sendable {
     ) throws(BusError) -> BusProxy {
         let ready = OneShotEvent()
         let outcome = Mutex<Result<([String], [String]), BusError>?>(nil)
-        let thread = SocketThread.start(name: "vbus-proxy") {
+        let thread = DedicatedThread.start(name: "vbus-proxy") {
             runProxy(context: context, names: names, configuration: configuration, monitored: monitored) { result in
                 outcome.withLock { $0 = result }
                 ready.fire()

@@ -1,5 +1,5 @@
+import ConcurrencyPrimitives
 import Synchronization
-import ZeroMQ
 
 /// Everything a bus must stop at shutdown, and where in its life the bus is: a value-type state
 /// machine kept behind the bus's lock.
@@ -100,7 +100,7 @@ struct BusRegistry {
     var subscriptionCount: Int { runLoops.count }
 
     /// Threads of every registered run loop, live and retired.
-    var runLoopThreads: [SocketThread] { runLoops.values.map(\.thread) + retiredRunLoops.map(\.thread) }
+    var runLoopThreads: [DedicatedThread] { runLoops.values.map(\.thread) + retiredRunLoops.map(\.thread) }
 
     enum ShutdownAction {
         /// A sequence is running (possibly just started by this call): await it.

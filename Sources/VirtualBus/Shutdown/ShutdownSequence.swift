@@ -1,3 +1,4 @@
+import ConcurrencyPrimitives
 import Logging
 import ZeroMQ
 
@@ -88,7 +89,7 @@ struct ShutdownSequence {
     /// `zmq_ctx_term` on a thread of its own, waited for until the deadline.
     private func terminateContext() -> Bool {
         let context = self.context
-        let terminator = SocketThread.start(name: "vbus-ctx-term") { try? context.terminate() }
+        let terminator = DedicatedThread.start(name: "vbus-ctx-term") { try? context.terminate() }
         return terminator.waitForExitBlocking(timeout: remaining)
     }
 

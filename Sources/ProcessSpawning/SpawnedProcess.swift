@@ -1,4 +1,4 @@
-internal import CZeroMQ
+internal import CProcessSpawn
 import Synchronization
 
 #if canImport(Glibc)
@@ -83,7 +83,7 @@ package final class SpawnedProcess: Sendable {
         // Last (actions run in order, after the dup2s above): the child keeps descriptors 0-2 only;
         // a test runner or a bus holds sockets, pipes and listening ports a broker must not keep
         // alive after it is gone.
-        let closeFrom = CZeroMQ_spawnActionsCloseFrom(&actions, 3)
+        let closeFrom = CProcessSpawn_closeFrom(&actions, 3)
         guard closeFrom == 0 else {
             for fd in childEnds + parentEnds + [input.write] { close(fd) }
             throw Failure(description: "posix_spawn_file_actions_addclosefrom_np failed: \(closeFrom)")

@@ -1,3 +1,4 @@
+import ConcurrencyPrimitives
 import ZeroMQ
 
 #if canImport(Glibc)

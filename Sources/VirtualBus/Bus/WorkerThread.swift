@@ -1,3 +1,4 @@
+import ConcurrencyPrimitives
 import Synchronization
 import ZeroMQ
 
@@ -12,10 +13,10 @@ final class WorkerThread: Sendable {
     /// socket is readable, close everything.
     typealias Body = @Sendable (_ control: borrowing ZMQSocket, _ ready: () -> Void) throws(ZMQError) -> Void
 
-    let thread: SocketThread
+    let thread: DedicatedThread
     private let commander: Mutex<ZMQSocket>
 
-    private init(thread: SocketThread, commander: consuming sending ZMQSocket) {
+    private init(thread: DedicatedThread, commander: consuming sending ZMQSocket) {
         self.thread = thread
         self.commander = Mutex(commander)
     }
@@ -24,7 +25,7 @@ final class WorkerThread: Sendable {
     static func start(name: String, context: ZMQContext, controlEndpoint: String, body: @escaping Body) throws(BusError) -> WorkerThread {
         let started = OneShotEvent()
         let failure = Mutex<BusError?>(nil)
-        let thread = SocketThread.start(name: name) {
+        let thread = DedicatedThread.start(name: name) {
             var didStart = false
             do throws(ZMQError) {
                 var control = try ZMQSocket(context, type: .pair)

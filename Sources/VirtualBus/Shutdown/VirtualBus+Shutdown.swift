@@ -1,4 +1,4 @@
-import ZeroMQ
+import ConcurrencyPrimitives
 
 extension VirtualBus {
     /// Shuts the bus down in order: cancel consumer tasks and finish every subscription's sequence
@@ -30,21 +30,12 @@ extension VirtualBus {
 
     /// Runs the blocking sequence on its own thread and waits for it without blocking the executor.
     private static func run(_ sequence: ShutdownSequence) async -> ShutdownReport {
-        let result = ReportBox()
-        let thread = SocketThread.start(name: "vbus-shutdown") {
-            result.store(sequence.run())
+        let result = Locked<ShutdownReport?>(nil)
+        let thread = DedicatedThread.start(name: "vbus-shutdown") {
+            result.value = sequence.run()
         }
         await thread.exited.wait()
         _ = await thread.waitForExit(until: .now)
-        return result.load()
+        return result.value ?? ShutdownReport()
     }
-}
-
-import Synchronization
-
-/// Carries the report from the shutdown thread to the awaiting task.
-private final class ReportBox: Sendable {
-    private let report = Mutex<ShutdownReport?>(nil)
-    func store(_ value: ShutdownReport) { report.withLock { $0 = value } }
-    func load() -> ShutdownReport { report.withLock { $0 } ?? ShutdownReport() }
 }

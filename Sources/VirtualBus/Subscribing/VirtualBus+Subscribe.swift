@@ -1,4 +1,3 @@
-import ZeroMQ
 
 extension VirtualBus {
     /// Subscribes to every topic that starts with one of `prefixes` (byte-wise, as in ZeroMQ; the

@@ -1,19 +1,20 @@
 package import ZeroMQ
+package import ConcurrencyPrimitives
 
 /// What the shutdown-correctness suite checks after a shutdown: which threads are still running
 /// and whether the context is gone. Package-only: not part of the public API.
 package struct BusIntrospection: Sendable {
     /// The proxy thread (only a local bus has one; a connected bus traps here).
-    package var proxyThread: SocketThread {
+    package var proxyThread: DedicatedThread {
         guard let ownProxyThread else { preconditionFailure("a bus connected to a remote one has no proxy thread") }
         return ownProxyThread
     }
     /// The proxy thread, or `nil` for a connected bus.
-    package let ownProxyThread: SocketThread?
+    package let ownProxyThread: DedicatedThread?
     /// Helper threads (remote control, peer monitor, ZAP handler), when configured.
-    package let serverThreads: [SocketThread]
+    package let serverThreads: [DedicatedThread]
     /// Every run-loop thread registered with the bus (live and cancelled-but-closing).
-    package let runLoopThreads: [SocketThread]
+    package let runLoopThreads: [DedicatedThread]
     /// The bus's ZeroMQ context.
     package let context: ZMQContext
 }

@@ -1,4 +1,4 @@
-import CZeroMQ
+import CThreadNaming
 import Synchronization
 
 #if canImport(Glibc)
@@ -9,12 +9,12 @@ import Musl
 import Darwin
 #endif
 
-/// A dedicated OS thread that owns sockets, with an observable, awaitable exit.
+/// An OS thread of its own, named, with an observable, awaitable exit.
 ///
-/// Blocking libzmq calls (`zmq_poll`, `zmq_proxy_steerable`, `zmq_ctx_term`) run only on threads like
-/// this one, never on Swift's cooperative pool or a NIO event loop, where a blocked thread starves
-/// every other task.
-package final class SocketThread: Sendable {
+/// Blocking calls (libzmq's `zmq_poll`, `zmq_proxy_steerable` and `zmq_ctx_term`, waiting for a
+/// child process) run only on threads like this one, never on Swift's cooperative pool or a NIO
+/// event loop, where a blocked thread starves every other task.
+package final class DedicatedThread: Sendable {
     /// The name given at start (visible in debuggers and `/proc/<pid>/task/*/comm`).
     package let name: String
     /// Fires when the thread's body has returned.
@@ -27,9 +27,9 @@ package final class SocketThread: Sendable {
     }
 
     /// Starts a thread running `body`.
-    package static func start(name: String, _ body: @escaping @Sendable () -> Void) -> SocketThread {
-        let socketThread = SocketThread(name: name)
-        let box = Unmanaged.passRetained(ThreadStart(body: body, owner: socketThread))
+    package static func start(name: String, _ body: @escaping @Sendable () -> Void) -> DedicatedThread {
+        let dedicatedThread = DedicatedThread(name: name)
+        let box = Unmanaged.passRetained(ThreadStart(body: body, owner: dedicatedThread))
         var handle = pthread_t()
         let result = pthread_create(&handle, nil, { argument in
             let start = Unmanaged<ThreadStart>.fromOpaque(argument!).takeRetainedValue()
@@ -37,8 +37,8 @@ package final class SocketThread: Sendable {
             return nil
         }, box.toOpaque())
         precondition(result == 0, "pthread_create failed (\(result)): the process is out of threads")
-        socketThread.thread.withLock { $0 = handle }
-        return socketThread
+        dedicatedThread.thread.withLock { $0 = handle }
+        return dedicatedThread
     }
 
     /// Whether the caller is running on this thread.
@@ -84,52 +84,19 @@ package final class SocketThread: Sendable {
     }
 }
 
-/// Blocking work (waiting for a process, a broker, a tool) started now on a thread of its own,
-/// never on one of Swift's few cooperative threads, its value awaited later.
-package final class ThreadWork<Value: Sendable>: Sendable {
-    private let thread: SocketThread
-    private let result: ThreadResult<Value>
-
-    /// Starts `body` on a new thread named `name`.
-    package init(name: String, _ body: @escaping @Sendable () -> Value) {
-        let result = ThreadResult<Value>()
-        self.result = result
-        thread = SocketThread.start(name: name) { result.value = body() }
-    }
-
-    /// The body's value once it has returned, or `nil` if `deadline` passed first (the thread then
-    /// finishes on its own, detached).
-    package func value(before deadline: ContinuousClock.Instant) async -> Value? {
-        guard await thread.waitForExit(until: deadline) else { return nil }
-        return result.value
-    }
-
-    /// Whether the body has returned.
-    package var hasExited: Bool { thread.exited.hasFired }
-}
-
-/// A thread's value, written by the thread before its exit event fires and read after it.
-private final class ThreadResult<Value: Sendable>: Sendable {
-    private let storage = Mutex<Value?>(nil)
-    var value: Value? {
-        get { storage.withLock { $0 } }
-        set { storage.withLock { $0 = newValue } }
-    }
-}
-
 /// What a new thread runs first: names itself, runs the body, then reports its exit.
 private final class ThreadStart {
     let body: @Sendable () -> Void
-    let owner: SocketThread
+    let owner: DedicatedThread
 
-    init(body: @escaping @Sendable () -> Void, owner: SocketThread) {
+    init(body: @escaping @Sendable () -> Void, owner: DedicatedThread) {
         self.body = body
         self.owner = owner
     }
 
     func run() {
         // Linux limits thread names to 15 bytes.
-        CZeroMQ_setCurrentThreadName(String(owner.name.utf8.prefix(15))!)
+        CThreadNaming_setCurrentThreadName(String(owner.name.utf8.prefix(15))!)
         body()
         owner.exited.fire()
     }
