@@ -1,3 +1,4 @@
+import VirtualBusMQTT
 import Yams
 
 /// The bridge's YAML configuration (`vbus bridge --config FILE`): the broker and the rules.
@@ -59,7 +60,7 @@ public struct BridgeConfigurationFile: Sendable {
         tlsCA = try fields["tlsCA"].map { node throws(BridgeError) in try Self.string(node, "tlsCA") }
         frontend = try fields["frontend"].map { node throws(BridgeError) in try Self.strings(node, "frontend") } ?? []
         backend = try fields["backend"].map { node throws(BridgeError) in try Self.strings(node, "backend") } ?? []
-        let defaultQoS = try fields["qos"].map { node throws(BridgeError) in try Self.int(node, "qos") } ?? 1
+        let defaultQoS = try fields["qos"].map { node throws(BridgeError) in try Self.qos(node, "qos") } ?? .atLeastOnce
         guard let ruleNodes = fields["rules"]?.sequence, !ruleNodes.isEmpty else {
             throw BridgeError(.invalidConfiguration, "'rules' must be a non-empty list")
         }
@@ -68,7 +69,7 @@ public struct BridgeConfigurationFile: Sendable {
         }
     }
 
-    private static func rule(_ node: Node, number: Int, defaultQoS: Int) throws(BridgeError) -> BridgeRule {
+    private static func rule(_ node: Node, number: Int, defaultQoS: MQTTQoS) throws(BridgeError) -> BridgeRule {
         let place = "rule \(number)"
         guard let mapping = node.mapping else { throw BridgeError(.invalidConfiguration, "\(place) must be a mapping") }
         let fields = try self.fields(of: mapping, allowed: ruleKeys, at: place)
@@ -88,7 +89,7 @@ public struct BridgeConfigurationFile: Sendable {
                 direction, try string(filterNode, "\(place).filter"),
                 localPrefix: try fields["localPrefix"].map { node throws(BridgeError) in try string(node, "\(place).localPrefix") } ?? "",
                 remotePrefix: try fields["remotePrefix"].map { node throws(BridgeError) in try string(node, "\(place).remotePrefix") } ?? "",
-                qos: try fields["qos"].map { node throws(BridgeError) in try int(node, "\(place).qos") } ?? defaultQoS,
+                qos: try fields["qos"].map { node throws(BridgeError) in try qos(node, "\(place).qos") } ?? defaultQoS,
                 retain: retain,
                 allow: try fields["allow"].map { node throws(BridgeError) in try strings(node, "\(place).allow") } ?? [],
                 deny: try fields["deny"].map { node throws(BridgeError) in try strings(node, "\(place).deny") } ?? []
@@ -115,9 +116,12 @@ public struct BridgeConfigurationFile: Sendable {
         return scalar.string
     }
 
-    private static func int(_ node: Node, _ place: String) throws(BridgeError) -> Int {
+    private static func qos(_ node: Node, _ place: String) throws(BridgeError) -> MQTTQoS {
         guard let value = node.int else { throw BridgeError(.invalidConfiguration, "'\(place)' must be a whole number") }
-        return value
+        guard let qos = UInt8(exactly: value).flatMap(MQTTQoS.init(rawValue:)) else {
+            throw BridgeError(.invalidConfiguration, "'\(place)': QoS must be 0, 1 or 2, got \(value)")
+        }
+        return qos
     }
 
     private static func strings(_ node: Node, _ place: String) throws(BridgeError) -> [String] {

@@ -1,3 +1,5 @@
+public import VirtualBusMQTT
+
 /// One relay rule of the bridge, in the spirit of mosquitto's `topic PATTERN DIRECTION QOS LOCAL REMOTE`.
 ///
 /// The pattern is relative: on the bus a topic is `localPrefix + X`, on MQTT it is
@@ -25,40 +27,61 @@ public struct BridgeRule: Sendable, Hashable, CustomStringConvertible {
         case always
     }
 
+    /// Which way the rule carries messages.
     public var direction: Direction
     /// The relative topic filter.
-    public var pattern: TopicPattern
+    public var pattern: MQTTTopicFilter
     /// Prefix of the topic on the bus.
     public var localPrefix: String
     /// Prefix of the topic on MQTT.
     public var remotePrefix: String
-    /// MQTT QoS for this rule (0, 1 or 2): publishes out, and the subscription in.
-    public var qos: Int
+    /// The QoS of the rule's publishes out and of its subscription in.
+    public var qos: MQTTQoS
     /// Retain handling on the way out.
     public var retain: Retain
     /// If not empty, only relative topics matching one of these travel.
-    public var allow: [TopicPattern]
+    public var allow: [MQTTTopicFilter]
     /// Relative topics matching one of these never travel.
-    public var deny: [TopicPattern]
+    public var deny: [MQTTTopicFilter]
 
-    /// Creates a rule, validating its QoS and prefixes.
+    /// Creates a rule, validating its filters and prefixes.
+    ///
+    /// - Throws: ``BridgeError`` with code ``BridgeError/Code/invalidRule`` naming the problem: a
+    ///   filter that breaks a rule of [MQTT-4.7], a shared subscription (`$share/...`, which has no
+    ///   meaning relative to a prefix), or a prefix holding `+`, `#` or NUL.
     public init(
         _ direction: Direction, _ pattern: String,
-        localPrefix: String = "", remotePrefix: String = "", qos: Int = 1, retain: Retain = .never,
+        localPrefix: String = "", remotePrefix: String = "", qos: MQTTQoS = .atLeastOnce, retain: Retain = .never,
         allow: [String] = [], deny: [String] = []
     ) throws(BridgeError) {
-        guard (0...2).contains(qos) else { throw BridgeError(.invalidRule, "QoS must be 0, 1 or 2 in rule for '\(pattern)', got \(qos)") }
         for prefix in [localPrefix, remotePrefix] where prefix.contains("+") || prefix.contains("#") || prefix.contains("\u{0}") {
             throw BridgeError(.invalidRule, "prefix '\(prefix)' of rule '\(pattern)' must not contain wildcards or NUL")
         }
         self.direction = direction
-        self.pattern = try TopicPattern(pattern)
+        self.pattern = try Self.relativeFilter(pattern)
         self.localPrefix = localPrefix
         self.remotePrefix = remotePrefix
         self.qos = qos
         self.retain = retain
-        self.allow = try allow.map { filter throws(BridgeError) in try TopicPattern(filter) }
-        self.deny = try deny.map { filter throws(BridgeError) in try TopicPattern(filter) }
+        self.allow = try allow.map { filter throws(BridgeError) in try Self.relativeFilter(filter) }
+        self.deny = try deny.map { filter throws(BridgeError) in try Self.relativeFilter(filter) }
+        // The filter the broker sees is the prefixed one: it must be valid too (its length).
+        do {
+            _ = try MQTTTopicFilter(remotePrefix + pattern)
+        } catch {
+            throw BridgeError(.invalidRule, "'\(remotePrefix + pattern)': \(error.message)")
+        }
+    }
+
+    private static func relativeFilter(_ filter: String) throws(BridgeError) -> MQTTTopicFilter {
+        guard !filter.hasPrefix("$share/") else {
+            throw BridgeError(.invalidRule, "'\(filter)': a shared subscription cannot be a bridge rule's filter")
+        }
+        do {
+            return try MQTTTopicFilter(filter)
+        } catch {
+            throw BridgeError(.invalidRule, "'\(filter)': \(error.message)")
+        }
     }
 
     /// The bus prefix to subscribe to for the outgoing direction.
@@ -80,13 +103,13 @@ public struct BridgeRule: Sendable, Hashable, CustomStringConvertible {
     }
 
     private func admits(_ relative: String) -> Bool {
-        pattern.matches(relative)
-            && (allow.isEmpty || allow.contains { $0.matches(relative) })
-            && !deny.contains { $0.matches(relative) }
+        pattern.matches(topicName: relative)
+            && (allow.isEmpty || allow.contains { $0.matches(topicName: relative) })
+            && !deny.contains { $0.matches(topicName: relative) }
     }
 
     public var description: String {
-        "\(direction.rawValue) \(pattern) qos=\(qos) local='\(localPrefix)' remote='\(remotePrefix)'"
+        "\(direction.rawValue) \(pattern) qos=\(qos.rawValue) local='\(localPrefix)' remote='\(remotePrefix)'"
     }
 }
 

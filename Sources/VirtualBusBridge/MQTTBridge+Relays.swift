@@ -25,7 +25,7 @@ extension MQTTBridge {
             }
             guard let (index, rule, topic) = route else { continue }
             counters.update(index) { $0.forwardedOut += 1 }
-            let qos = MQTTQoS(rawValue: UInt8(rule.qos)) ?? .atLeastOnce
+            let qos = rule.qos
             let retain = rule.retain == .always
             do throws(MQTTError) {
                 let mqttTopic = try MQTTTopic(topic)

@@ -210,7 +210,7 @@ public final class MQTTBridge: Service, Sendable {
         rules.enumerated().filter { $0.element.direction.carriesIn }.map { index, rule in
             // Retain As Published (5.0): live retained publishes keep their flag, so the bus-side cache
             // follows them (a 3.1.1 broker sets it only on the values it sends at subscription).
-            let options = MQTTSubscriptionOptions(qos: MQTTQoS(rawValue: UInt8(rule.qos)) ?? .atLeastOnce, noLocal: true, retainAsPublished: true)
+            let options = MQTTSubscriptionOptions(qos: rule.qos, noLocal: true, retainAsPublished: true)
             return (index, Task {
                 try await self.mqtt.subscribe(to: [MQTTTopicFilter(rule.mqttSubscriptionFilter)], options: options, acknowledgement: .manual)
             })

@@ -14,7 +14,7 @@ struct BridgeAcknowledgementTests {
         defer { broker.stop() }
         let total = 100
         let session = BridgeHarness.configuration(broker, version, persistent: true)
-        let rule = try BridgeRule(.in, "cmd/#", qos: 1)
+        let rule = try BridgeRule(.in, "cmd/#", qos: .atLeastOnce)
         var tiny = BusConfiguration()
         tiny.highWaterMark = 1
 

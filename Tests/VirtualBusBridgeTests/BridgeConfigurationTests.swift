@@ -24,9 +24,9 @@ struct BridgeConfigurationTests {
         #expect(file.mqttVersion == "3.1.1")
         #expect(file.frontend == ["tcp://127.0.0.1:5555"])
         #expect(file.rules.count == 2)
-        #expect(file.rules[0].direction == .out && file.rules[0].qos == 2 && file.rules[0].retain == .always)
+        #expect(file.rules[0].direction == .out && file.rules[0].qos == .exactlyOnce && file.rules[0].retain == .always)
         #expect(file.rules[0].mqttTopic(forBusTopic: "sensors/a") == "site1/sensors/a")
-        #expect(file.rules[1].qos == 0)
+        #expect(file.rules[1].qos == .atMostOnce)
         #expect(file.rules[1].busTopic(forMQTTTopic: "cmd/secret/x") == nil)
     }
 

@@ -29,7 +29,7 @@ struct BridgeRestartTests {
         let tally = Tally(total: Self.total)
         let counting = Task { try await tally.count(subscription) { $0.topic.name == "site/data/end" } }
 
-        let rule = try BridgeRule(.out, "data/#", remotePrefix: "site/", qos: Int(qos.rawValue))
+        let rule = try BridgeRule(.out, "data/#", remotePrefix: "site/", qos: qos)
         let statistics = try await BridgeHarness.withBridge(BridgeHarness.configuration(broker, version, persistent: true), rules: [rule]) { bus, bridge in
             let publisher = try bus.makePublisher()
             for index in 0..<Self.total / 2 { try publisher.publish(topic: "data/\(index)", payload: "\(index)") }
@@ -59,7 +59,7 @@ struct BridgeRestartTests {
         try await sender.waitUntilConnected()
         let tally = Tally(total: Self.total)
 
-        let rule = try BridgeRule(.in, "cmd/#", localPrefix: "local/", remotePrefix: "site/", qos: Int(qos.rawValue))
+        let rule = try BridgeRule(.in, "cmd/#", localPrefix: "local/", remotePrefix: "site/", qos: qos)
         let statistics = try await BridgeHarness.withBridge(BridgeHarness.configuration(broker, version, persistent: true), rules: [rule]) { bus, _ in
             let subscription = try await bus.subscribe(to: ["local/cmd/"])
             let counting = Task { try await tally.count(subscription) { $0.topic == "local/cmd/end" } }

@@ -14,8 +14,8 @@ struct BridgeRuleBehaviourTests {
         let broker = try await PrivateBroker.started()
         defer { broker.stop() }
         let rules = [
-            try BridgeRule(.out, "data/#", remotePrefix: "site/", qos: 0, allow: ["data/a/#", "data/b/#"], deny: ["data/b/secret"]),
-            try BridgeRule(.out, "alarm/#", remotePrefix: "site/", qos: 2),
+            try BridgeRule(.out, "data/#", remotePrefix: "site/", qos: .atMostOnce, allow: ["data/a/#", "data/b/#"], deny: ["data/b/secret"]),
+            try BridgeRule(.out, "alarm/#", remotePrefix: "site/", qos: .exactlyOnce),
         ]
         try await BridgeHarness.peer(broker, version) { peer in
             let subscription = try await peer.subscribe(to: ["site/#"], options: MQTTSubscriptionOptions(qos: .exactlyOnce))
@@ -41,7 +41,7 @@ struct BridgeRuleBehaviourTests {
     func outboundRetainAndDelete(version: MQTTProtocolVersion) async throws {
         let broker = try await PrivateBroker.started()
         defer { broker.stop() }
-        let rule = try BridgeRule(.out, "state/#", remotePrefix: "site/", qos: 1, retain: .always)
+        let rule = try BridgeRule(.out, "state/#", remotePrefix: "site/", qos: .atLeastOnce, retain: .always)
         _ = try await BridgeHarness.withBridge(BridgeHarness.configuration(broker, version), rules: [rule]) { bus, bridge in
             let publisher = try bus.makePublisher()
             try publisher.publish(topic: "state/door", payload: "open")

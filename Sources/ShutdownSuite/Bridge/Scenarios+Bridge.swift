@@ -15,7 +15,7 @@ extension ShutdownScenario {
     /// A relaying bridge with no traffic, shut down.
     static func bridgeIdle(_ broker: BridgeBroker) -> ShutdownScenario {
         ShutdownScenario(name: "bridge-idle", summary: "a relaying MQTT bridge (out and in rules) with no traffic is shut down") { h in
-            let rig = BridgeRig(h, port: try await broker.port(), rules: try bridgeRules(h, qos: h.random(in: 0...2)))
+            let rig = BridgeRig(h, port: try await broker.port(), rules: try bridgeRules(h, qos: MQTTQoS(rawValue: UInt8(h.random(in: 0...2)))!))
             for _ in 0..<h.random(in: 0...2) { h.consume(try await h.subscribe(to: countedPrefixes(h))) }
             guard await rig.startRelaying(h) else { return }
             await h.jitter()
@@ -31,7 +31,7 @@ extension ShutdownScenario {
             summary: "the bridge relays out (bus -> MQTT) and in (MQTT -> bus) at QoS 1 when shutdown starts; every message it took is acknowledged or failed with a reason"
         ) { h in
             let port = try await broker.port()
-            let rules = try bridgeRules(h, qos: 1)
+            let rules = try bridgeRules(h, qos: .atLeastOnce)
             let tag = rules[0].remotePrefix
             let peer = try await MQTTPeer(port: port, clientID: "suite-peer-\(h.seed)-\(h.random(in: 0...1_000_000))", within: .seconds(10), logger: BridgeRig.logger)
             let counting = try await peer.count(tag + "t/#")
@@ -92,7 +92,7 @@ extension ShutdownScenario {
         let reconnect = h.random(in: 0...1) == 0 ? nil : MQTTReconnectPolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(50))
         // With a reconnect policy, in-flight publishes wait for a broker that is gone until the
         // drain timeout: a short one keeps iterations short without changing what is checked.
-        let rig = BridgeRig(h, port: port, rules: try bridgeRules(h, qos: 1), drainTimeout: .milliseconds(h.random(in: 50...500)), reconnect: reconnect)
+        let rig = BridgeRig(h, port: port, rules: try bridgeRules(h, qos: .atLeastOnce), drainTimeout: .milliseconds(h.random(in: 50...500)), reconnect: reconnect)
         h.consume(try await h.subscribe(to: countedPrefixes(h)))
         guard await rig.startRelaying(h) else {
             await broker.stop()
@@ -118,7 +118,7 @@ extension ShutdownScenario {
         ) { h in
             let reachable = h.random(in: 0...3) > 0
             let port = reachable ? try await broker.port() : try PrivateBroker.unusedPort()
-            let rig = BridgeRig(h, port: port, rules: try bridgeRules(h, qos: h.random(in: 0...2)),
+            let rig = BridgeRig(h, port: port, rules: try bridgeRules(h, qos: MQTTQoS(rawValue: UInt8(h.random(in: 0...2)))!),
                                 connectTimeout: reachable ? .seconds(5) : .milliseconds(h.random(in: 10...300)))
             h.consume(try await h.subscribe(to: countedPrefixes(h)))
             if h.random(in: 0...1) == 0 { h.burst(try h.makePublisher(policy: .failFast), limit: h.random(in: 0...1_000)) }
@@ -133,7 +133,7 @@ extension ShutdownScenario {
 
     /// An out rule for the suite's `t/` topics and an in rule bringing `cmd/` onto the bus as
     /// `in/cmd/`, under an MQTT prefix of the iteration's own.
-    static func bridgeRules(_ h: ScenarioHarness, qos: Int) throws(BridgeError) -> [BridgeRule] {
+    static func bridgeRules(_ h: ScenarioHarness, qos: MQTTQoS) throws(BridgeError) -> [BridgeRule] {
         let tag = "suite/\(h.seed)-\(h.random(in: 0...1_000_000))/"
         return [
             try BridgeRule(.out, "t/#", remotePrefix: tag, qos: qos),

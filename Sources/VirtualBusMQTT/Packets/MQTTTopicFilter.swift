@@ -54,11 +54,15 @@ public struct MQTTTopicFilter: Sendable, Hashable, CustomStringConvertible, Expr
     /// Whether a message published to `topic` matches this filter ([MQTT-4.7]).
     ///
     /// Topics starting with `$` are not matched by a filter starting with a wildcard ([MQTT-4.7.2-1]).
-    public func matches(_ topic: MQTTTopic) -> Bool {
-        if isExact { return filter == topic.name }
+    public func matches(_ topic: MQTTTopic) -> Bool { matches(topicName: topic.name) }
+
+    /// ``matches(_:)`` on a name that is not validated as a topic: the bridge matches relative
+    /// topics (what follows a rule's prefix), which may be empty.
+    package func matches(topicName name: String) -> Bool {
+        if isExact { return filter == name }
         let pattern = matchPart.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-        let levels = topic.name.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-        if topic.name.utf8.first == UInt8(ascii: "$"), let first = pattern.first,
+        let levels = name.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        if name.utf8.first == UInt8(ascii: "$"), let first = pattern.first,
             first.elementsEqual("+".utf8) || first.elementsEqual("#".utf8)
         {
             return false

@@ -24,7 +24,7 @@ enum BridgeOutage {
         configuration.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(500))
         configuration.publishQueueCapacity = buffer
         configuration.publishQueuePolicy = .dropOldest
-        let bridge = MQTTBridge(bus: bus, mqtt: MQTTClient(configuration: configuration), rules: [try BridgeRule(.out, "load/#", qos: 1)])
+        let bridge = MQTTBridge(bus: bus, mqtt: MQTTClient(configuration: configuration), rules: [try BridgeRule(.out, "load/#", qos: .atLeastOnce)])
         let group = ServiceGroup(services: [bridge], logger: Logger(label: "bench"))
         let running = Task { try await group.run() }
         defer { running.cancel() }

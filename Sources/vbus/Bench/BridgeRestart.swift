@@ -45,7 +45,7 @@ enum BridgeRestart {
                 if case .connected(_, .some, _) = event { reconnects.withLock { $0.append(.now) } }
             }
         }
-        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "sensors/#", qos: Int(qos.rawValue))], logger: logger)
+        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "sensors/#", qos: qos)], logger: logger)
         let group = ServiceGroup(services: [bridge], logger: Logger(label: "bench"))
         let running = Task { try await group.run() }
         while !bridge.isRelaying {

@@ -29,7 +29,7 @@ enum BridgeThroughput {
         var bridgeConfiguration = configuration(port: port, role: "bridge")
         bridgeConfiguration.subscriptionBufferCapacity = count + 1
         let bridge = MQTTBridge(bus: bus, mqtt: MQTTClient(configuration: bridgeConfiguration), rules: [
-            try BridgeRule(direction == .out ? .out : .in, "bench/#", qos: Int(qos.rawValue)),
+            try BridgeRule(direction == .out ? .out : .in, "bench/#", qos: qos),
         ])
         let group = ServiceGroup(services: [bridge], logger: Logger(label: "bench"))
         let running = Task { try await group.run() }

@@ -103,6 +103,7 @@ struct BridgeCommand: AsyncParsableCommand {
             guard let equals = text.firstIndex(of: "=") else { return (text, "") }
             return (String(text[..<equals]), String(text[text.index(after: equals)...]))
         }
+        guard let qos = UInt8(exactly: qos).flatMap(MQTTQoS.init(rawValue:)) else { throw ValidationError("--qos must be 0, 1 or 2") }
         return try out.map { let (filter, remote) = split($0); return try BridgeRule(.out, filter, remotePrefix: remote, qos: qos) }
             + inbound.map { let (filter, local) = split($0); return try BridgeRule(.in, filter, localPrefix: local, qos: qos) }
             + both.map { try BridgeRule(.both, $0, qos: qos) }

@@ -16,7 +16,7 @@ enum BridgeDocumentationExamples {
         configuration.publishQueuePolicy = .dropOldest    // what a full outage buffer does
         let bridge = MQTTBridge(bus: bus, mqtt: MQTTClient(configuration: configuration), rules: [
             try BridgeRule(.out, "sensors/#", remotePrefix: "site1/"),
-            try BridgeRule(.in, "cmd/#", qos: 2, deny: ["cmd/secret/#"]),
+            try BridgeRule(.in, "cmd/#", qos: .exactlyOnce, deny: ["cmd/secret/#"]),
         ])
         try await ServiceGroup(services: [bridge], gracefulShutdownSignals: [.sigterm], logger: logger).run()
         // END
@@ -25,8 +25,8 @@ enum BridgeDocumentationExamples {
     static func rules() throws -> [BridgeRule] {
         // BEGIN Rules.md
         let rules = [
-            try BridgeRule(.out, "sensors/+/temp", localPrefix: "plant/", remotePrefix: "site1/", qos: 0),
-            try BridgeRule(.in, "cmd/#", qos: 2, allow: ["cmd/fan/#", "cmd/valve/#"], deny: ["cmd/fan/test"]),
+            try BridgeRule(.out, "sensors/+/temp", localPrefix: "plant/", remotePrefix: "site1/", qos: .atMostOnce),
+            try BridgeRule(.in, "cmd/#", qos: .exactlyOnce, allow: ["cmd/fan/#", "cmd/valve/#"], deny: ["cmd/fan/test"]),
             try BridgeRule(.both, "status/#", retain: .always),
         ]
         // END
