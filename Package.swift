@@ -14,9 +14,10 @@ let package = Package(
     products: [
         .library(name: "VirtualBus", targets: ["VirtualBus"]),
         .library(name: "VirtualBusMQTT", targets: ["VirtualBusMQTT"]),
-        .library(name: "ShutdownSuite", targets: ["ShutdownSuite"]),
         .library(name: "VirtualBusBridge", targets: ["VirtualBusBridge"]),
         .executable(name: "vbus", targets: ["vbus"]),
+        // Release checks (benchmarks beside their reference programs, stress runs), kept out of `vbus`.
+        .executable(name: "vbus-bench", targets: ["VBusBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -51,6 +52,13 @@ let package = Package(
             dependencies: ["CProcessSpawn"],
             swiftSettings: swiftSettings
         ),
+        // A private mosquitto on a free loopback port: for `vbus bridge` without --broker, the
+        // demo, the benchmarks and the tests. Not a product: a tool of this repository's programs.
+        .target(
+            name: "BrokerLauncher",
+            dependencies: ["ConcurrencyPrimitives", "ProcessSpawning"],
+            swiftSettings: swiftSettings
+        ),
         // libzmq, and nothing else.
         .target(
             name: "ZeroMQ",
@@ -71,11 +79,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: shutdown-correctness suite (scenario runner used by the tests and `vbus stress`)
+        // MARK: shutdown-correctness suite (scenario runner used by the tests and `vbus-bench stress`)
+        // Not a product: users run it through `vbus-bench stress`, or its tests.
         .target(
             name: "ShutdownSuite",
             dependencies: [
-                "VirtualBus", "ZeroMQ", "ConcurrencyPrimitives", "ProcessSpawning",
+                "VirtualBus", "ZeroMQ", "ConcurrencyPrimitives", "BrokerLauncher",
+                "TestSupport",  // SplitMix64
                 // The bridge scenarios drive a real MQTTBridge in a ServiceGroup.
                 "VirtualBusBridge", "VirtualBusMQTT",
                 .product(name: "Logging", package: "swift-log"),
@@ -106,7 +116,6 @@ let package = Package(
                 "VirtualBus",
                 "VirtualBusMQTT",
                 "ConcurrencyPrimitives",
-                "ProcessSpawning",  // PrivateBroker
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -120,11 +129,9 @@ let package = Package(
             name: "vbus",
             dependencies: [
                 "VirtualBus",
-                "ConcurrencyPrimitives",
-                "ProcessSpawning",  // the benchmarks' reference programs
                 "VirtualBusMQTT",
                 "VirtualBusBridge",
-                "ShutdownSuite",
+                "BrokerLauncher",  // the private mosquitto without --broker
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -132,8 +139,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "VBusBench",
+            dependencies: [
+                "VirtualBus",
+                "VirtualBusMQTT",
+                "VirtualBusBridge",
+                "ShutdownSuite",
+                "BrokerLauncher",
+                "ConcurrencyPrimitives",
+                "ProcessSpawning",  // the reference programs
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/VBusBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "BusDemo",
             dependencies: [
+                "BrokerLauncher",
                 "VirtualBus",
                 "VirtualBusBridge",
                 "VirtualBusMQTT",
@@ -148,14 +173,14 @@ let package = Package(
         // Fixtures shared by the test targets, which cannot depend on one another. Not a product.
         .target(
             name: "TestSupport",
-            dependencies: ["ConcurrencyPrimitives", "ProcessSpawning"],
+            dependencies: ["ConcurrencyPrimitives", "ProcessSpawning"],  // BrokerSecrets runs openssl
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VirtualBusTests",
             dependencies: [
                 "VirtualBus", "ZeroMQ", "ConcurrencyPrimitives", "ProcessSpawning",
-                "VirtualBusBridge",  // PrivateBroker, for the secured brokers of the CLI bridge tests
+                "BrokerLauncher",  // the secured brokers of the CLI bridge tests
                 "TestSupport",  // BrokerSecrets
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -165,9 +190,8 @@ let package = Package(
         .testTarget(
             name: "VirtualBusBridgeTests",
             dependencies: [
-                "VirtualBusBridge", "VirtualBus", "VirtualBusMQTT", "ConcurrencyPrimitives",
-                "ShutdownSuite",  // SplitMix64
-                "TestSupport",  // DocumentedExamples
+                "VirtualBusBridge", "VirtualBus", "VirtualBusMQTT", "ConcurrencyPrimitives", "BrokerLauncher",
+                "TestSupport",  // DocumentedExamples, SplitMix64
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -176,17 +200,16 @@ let package = Package(
         ),
         .testTarget(
             name: "ShutdownSuiteTests",
-            dependencies: ["ShutdownSuite", "VirtualBus", "ZeroMQ"],
+            dependencies: ["ShutdownSuite", "VirtualBus", "ZeroMQ", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VirtualBusMQTTTests",
             dependencies: [
                 "VirtualBusMQTT",
-                "VirtualBusBridge",  // PrivateBroker: the real mosquitto the tests start
-                "TestSupport",  // BrokerSecrets: certificates and password files
+                "BrokerLauncher",  // the real mosquitto the tests start
+                "TestSupport",  // BrokerSecrets (certificates, password files), SplitMix64
                 "ConcurrencyPrimitives", "ProcessSpawning",
-                "ShutdownSuite",  // SplitMix64
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -18,8 +18,8 @@ configuration="${CONFIGURATION:-release}"
 scratch="${SCRATCH_PATH:-.build}"
 seed="${SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
 
-swift build -c "$configuration" --scratch-path "$scratch" --product vbus
-vbus="$(swift build -c "$configuration" --scratch-path "$scratch" --show-bin-path)/vbus"
+swift build -c "$configuration" --scratch-path "$scratch" --product vbus-bench
+vbus="$(swift build -c "$configuration" --scratch-path "$scratch" --show-bin-path)/vbus-bench"
 echo "stress: $iterations iterations per bus scenario, $bridge_iterations per bridge scenario, seed $seed, $configuration build"
 start=$(date +%s)
 for scenario in $("$vbus" stress shutdown --list | cut -d: -f1); do

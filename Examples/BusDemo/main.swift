@@ -6,6 +6,7 @@
 //
 // Without --broker a private mosquitto is started on a free loopback port. Ctrl-C (or --seconds)
 // shuts everything down in order and prints the bus's shutdown report.
+import BrokerLauncher
 import Logging
 import ServiceLifecycle
 import VirtualBus

@@ -1,4 +1,5 @@
 import Synchronization
+public import TestSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

@@ -1,6 +1,6 @@
-public import VirtualBus
-import Synchronization
 package import ConcurrencyPrimitives
+import Synchronization
+public import VirtualBus
 
 /// How a consumer task iterates its subscription.
 public enum ConsumerStyle: Sendable {

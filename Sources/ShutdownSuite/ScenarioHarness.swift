@@ -1,7 +1,8 @@
-public import VirtualBus
-import Synchronization
-import ZeroMQ
 import ConcurrencyPrimitives
+import Synchronization
+public import TestSupport
+public import VirtualBus
+import ZeroMQ
 
 /// Everything one iteration of a scenario works with: the bus under test, a seeded generator, and
 /// the bookkeeping the watchdog checks afterwards (subscriptions, publishers, consumers, threads,

@@ -1,4 +1,5 @@
 import ConcurrencyPrimitives
+import TestSupport
 import VirtualBus
 import ZeroMQ
 

@@ -4,7 +4,7 @@ public import VirtualBus
 public struct ShutdownFailure: Error, Sendable, CustomStringConvertible {
     /// The scenario that failed.
     public var scenario: String
-    /// The seed that replays it (`vbus stress shutdown --scenario NAME --seed SEED --iterations 1`).
+    /// The seed that replays it (`vbus-bench stress shutdown --scenario NAME --seed SEED --iterations 1`).
     public var seed: UInt64
     /// The shutdown phase that did not finish in time, from the report or, when shutdown never
     /// returned, inferred from which threads are still running.
@@ -22,7 +22,7 @@ public struct ShutdownFailure: Error, Sendable, CustomStringConvertible {
         var lines = ["shutdown suite FAILURE: scenario \(scenario), seed \(seed), blocked phase \(blockedPhase?.rawValue ?? "none")\(isHang ? " (HANG)" : "")"]
         lines += problems.map { "  - \($0)" }
         if let report { lines.append("  report: \(report)") }
-        lines.append("  reproduce: swift run vbus stress shutdown --scenario \(scenario) --seed \(seed) --iterations 1")
+        lines.append("  reproduce: swift run vbus-bench stress shutdown --scenario \(scenario) --seed \(seed) --iterations 1")
         return lines.joined(separator: "\n")
     }
 }

@@ -1,3 +1,4 @@
+public import TestSupport
 public import VirtualBus
 
 /// One way of driving a bus into shutdown. The suite's own scenarios are in ``ShutdownScenario/all``;

@@ -1,5 +1,5 @@
-public import VirtualBus
 import Synchronization
+public import VirtualBus
 
 /// A publisher whose accepted messages the suite counts per topic, so that every subscription's
 /// expected total is known exactly.

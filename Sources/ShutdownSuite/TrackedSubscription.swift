@@ -1,5 +1,5 @@
-public import VirtualBus
 import Synchronization
+public import VirtualBus
 
 /// A subscription the suite watches: what its consumer saw (count, per-publisher order) and how many
 /// matching messages were confirmed to have reached it before shutdown began.

@@ -1,5 +1,6 @@
 import ConcurrencyPrimitives
 import Synchronization
+import TestSupport
 import VirtualBus
 
 /// Runs one iteration under time limits and checks the bus's state after shutdown.

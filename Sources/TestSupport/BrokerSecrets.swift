@@ -1,5 +1,5 @@
-public import Foundation
 import ConcurrencyPrimitives
+public import Foundation
 import ProcessSpawning
 
 /// Throw-away certificate authorities, broker certificates and password files in a private

@@ -1,10 +1,10 @@
+import ConcurrencyPrimitives
 public import Logging
 public import Metrics
 public import ServiceLifecycle
+import Synchronization
 public import VirtualBus
 public import VirtualBusMQTT
-import Synchronization
-import ConcurrencyPrimitives
 
 /// Relays messages between a ``VirtualBus/VirtualBus`` and an MQTT session by ``BridgeRule``s.
 ///

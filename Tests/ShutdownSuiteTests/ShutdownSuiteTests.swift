@@ -1,6 +1,7 @@
-import Testing
-import VirtualBus
 @testable import ShutdownSuite
+import Testing
+import TestSupport
+import VirtualBus
 
 #if canImport(Glibc)
 import Glibc
@@ -9,7 +10,7 @@ import Darwin
 #endif
 
 /// Iterations per scenario: 200 in CI; `SHUTDOWN_SUITE_ITERATIONS` overrides (the sanitizer runs
-/// use fewer, `make stress` uses `vbus stress shutdown` with 10,000).
+/// use fewer, `make stress` uses `vbus-bench stress shutdown` with 10,000).
 let iterationsPerScenario = environment("SHUTDOWN_SUITE_ITERATIONS").flatMap(Int.init) ?? 200
 
 /// A fresh seed per run, printed with every failure; `SHUTDOWN_SUITE_SEED` replays one.

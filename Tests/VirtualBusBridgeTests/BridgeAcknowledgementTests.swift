@@ -1,5 +1,7 @@
+import BrokerLauncher
 import Synchronization
 import Testing
+import TestSupport
 import VirtualBus
 import VirtualBusBridge
 import VirtualBusMQTT
@@ -24,7 +26,7 @@ struct BridgeAcknowledgementTests {
             try await BridgeHarness.peer(broker, version) { peer in
                 for index in 0..<total { try await peer.publish(topic: try MQTTTopic("cmd/\(index)"), string: "\(index)", qos: .atLeastOnce) }
             }
-            try await BridgeHarness.eventually(.seconds(20), "the bridge waiting on the full bus") { bridge.statistics[0].busFullWaits > 0 }
+            try await waitUntil("the bridge waiting on the full bus", within: .seconds(20)) { bridge.statistics[0].busFullWaits > 0 }
             withExtendedLifetime(stuck) {}
         }
         // Counted once the first bridge has stopped: until then it may still get one more in.
@@ -43,7 +45,7 @@ struct BridgeAcknowledgementTests {
             }
         }
         _ = try await BridgeHarness.withBridge(session, rules: [rule], bus: secondBus) { _, bridge in
-            try await BridgeHarness.eventually(.seconds(30), "redelivery (got \(received.withLock { $0.count }); bridge \(bridge.statistics[0]))") {
+            try await waitUntil("redelivery (got \(received.withLock { $0.count }); bridge \(bridge.statistics[0]))", within: .seconds(30)) {
                 received.withLock { $0.isSuperset(of: acceptedByFirstBus..<total) }
             }
         }

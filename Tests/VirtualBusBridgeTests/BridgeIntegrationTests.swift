@@ -1,8 +1,10 @@
+import BrokerLauncher
 import Foundation
-import ServiceLifecycle
 import Logging
+import ServiceLifecycle
 import Synchronization
 import Testing
+import TestSupport
 import VirtualBus
 import VirtualBusBridge
 import VirtualBusMQTT
@@ -129,7 +131,7 @@ struct BridgeIntegrationTests {
         }
         try await BridgeHarness.waitUntilRelaying(bridge)
         broker.kill()
-        try await BridgeHarness.eventually(.seconds(20), "the bridge to end after its broker went away") { ended.load(ordering: .acquiring) }
+        try await waitUntil("the bridge to end after its broker went away", within: .seconds(20)) { ended.load(ordering: .acquiring) }
         let error = await running.value
         #expect((error as? MQTTError)?.code == .connectionFailed, "ended with \(String(describing: error))")
         #expect(bus.isShutDown)

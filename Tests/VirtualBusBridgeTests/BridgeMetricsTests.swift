@@ -1,7 +1,9 @@
+import BrokerLauncher
 import ConcurrencyPrimitives
 import Foundation
 import MetricsTestKit
 import Testing
+import TestSupport
 import VirtualBus
 import VirtualBusBridge
 import VirtualBusMQTT
@@ -83,19 +85,19 @@ struct BridgeMetricsTests {
                 // the retain flag only on what it sends at subscription, not on live messages.
                 let loops = version == .v5 ? 4 : 9
                 let retained = version == .v5 ? 3 : 0
-                try await BridgeHarness.eventually(.seconds(20), "every message accounted for: \(bridge.statistics)") {
+                try await waitUntil("every message accounted for: \(bridge.statistics)", within: .seconds(20)) {
                     let s = bridge.statistics
                     return s[0].acknowledgedOut == 20 && s[0].failedOut["invalidTopic"] == 1
                         && s[1].forwardedIn == 13 && s[1].retainedIn == retained && s[1].droppedIn["messageTooLarge"] == 1
                         && s[2].acknowledgedOut == 5 && s[2].forwardedIn == 4 && s[2].loopsPrevented == loops
                 }
                 // While running, too (each update is recorded just after its lock is released).
-                try await BridgeHarness.eventually(.seconds(5), "metrics equal to the statistics while running: \(mismatches(bridge.statistics, metrics, bridge: bridge.id))") {
+                try await waitUntil("metrics equal to the statistics while running: \(mismatches(bridge.statistics, metrics, bridge: bridge.id))", within: .seconds(5)) {
                     mismatches(bridge.statistics, metrics, bridge: bridge.id).isEmpty
                 }
             }
             // What came in reached the bus (the retained ones through the last-value cache).
-            try await BridgeHarness.eventually(.seconds(5), "13 on the bus") { arrived.statistics.buffered >= 13 }
+            try await waitUntil("13 on the bus", within: .seconds(5)) { arrived.statistics.buffered >= 13 }
         }
         let id = bridgeID.withLock { $0 }
         #expect(statistics[0].forwardedOut == 21)
@@ -118,27 +120,27 @@ struct BridgeMetricsTests {
             let id = bridge.id
             bridgeID.withLock { $0 = id }
             func events(_ event: String) -> Int { total(metrics, "vbus_bridge_connection_events_total", [("bridge", id), ("event", event)]) }
-            try await BridgeHarness.eventually(.seconds(5), "connected recorded") { gauge(metrics, "vbus_bridge_connected", id).last == 1 }
+            try await waitUntil("connected recorded", within: .seconds(5)) { gauge(metrics, "vbus_bridge_connected", id).last == 1 }
             #expect(events("connected") == 1)
 
             broker.kill(graceful: true)
-            try await BridgeHarness.eventually(.seconds(10), "the loss recorded") { gauge(metrics, "vbus_bridge_connected", id).last == 0 }
+            try await waitUntil("the loss recorded", within: .seconds(10)) { gauge(metrics, "vbus_bridge_connected", id).last == 0 }
             #expect(events("connectionLost") == 1)
             let publisher = try bus.makePublisher()
             for index in 0..<30 { try publisher.publish(topic: "data/\(index)", payload: "\(index)") }
-            try await BridgeHarness.eventually(.seconds(10), "30 held in the outage buffer") {
+            try await waitUntil("30 held in the outage buffer", within: .seconds(10)) {
                 gauge(metrics, "vbus_bridge_outage_buffer_depth", id).last == 30
             }
             #expect(bridge.statistics[0].forwardedOut == 30)
             // The session keeps trying while the broker is away.
-            try await BridgeHarness.eventually(.seconds(10), "a failed reconnect recorded") { events("connectFailed") >= 1 }
+            try await waitUntil("a failed reconnect recorded", within: .seconds(10)) { events("connectFailed") >= 1 }
 
             try await broker.start()
-            try await BridgeHarness.eventually(.seconds(30), "all 30 acknowledged") { bridge.statistics[0].acknowledgedOut == 30 }
-            try await BridgeHarness.eventually(.seconds(5), "the outage buffer drained") {
+            try await waitUntil("all 30 acknowledged", within: .seconds(30)) { bridge.statistics[0].acknowledgedOut == 30 }
+            try await waitUntil("the outage buffer drained", within: .seconds(5)) {
                 gauge(metrics, "vbus_bridge_outage_buffer_depth", id).last == 0
             }
-            try await BridgeHarness.eventually(.seconds(5), "the reconnect recorded") {
+            try await waitUntil("the reconnect recorded", within: .seconds(5)) {
                 gauge(metrics, "vbus_bridge_connected", id).last == 1 && events("connected") == 2
             }
             #expect(events("connectionLost") == 1)

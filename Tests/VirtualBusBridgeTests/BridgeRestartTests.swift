@@ -1,6 +1,8 @@
+import BrokerLauncher
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 import VirtualBus
 import VirtualBusBridge
 import VirtualBusMQTT
@@ -33,12 +35,12 @@ struct BridgeRestartTests {
         let statistics = try await BridgeHarness.withBridge(BridgeHarness.configuration(broker, version, persistent: true), rules: [rule]) { bus, bridge in
             let publisher = try bus.makePublisher()
             for index in 0..<Self.total / 2 { try publisher.publish(topic: "data/\(index)", payload: "\(index)") }
-            try await BridgeHarness.eventually(.seconds(10), "the first quarter to arrive (\(tally.distinct) so far; bridge \(bridge.statistics[0]); receiver \(receiver.statistics))") { tally.distinct >= Self.total / 4 }
+            try await waitUntil("the first quarter to arrive (\(tally.distinct) so far; bridge \(bridge.statistics[0]); receiver \(receiver.statistics))", within: .seconds(10)) { tally.distinct >= Self.total / 4 }
             broker.kill(graceful: true)
             // Accepted by the bridge while the broker is down: held in the session's bounded queue.
             for index in Self.total / 2..<Self.total { try publisher.publish(topic: "data/\(index)", payload: "\(index)") }
             try await broker.start()
-            try await BridgeHarness.eventually(.seconds(60), "every publish acknowledged") { bridge.statistics[0].acknowledgedOut == Self.total }
+            try await waitUntil("every publish acknowledged", within: .seconds(60)) { bridge.statistics[0].acknowledgedOut == Self.total }
             // Behind everything else in the receiver's session queue, so any redelivery is counted.
             try publisher.publish(topic: "data/end", payload: "")
             try await counting.value
@@ -65,7 +67,7 @@ struct BridgeRestartTests {
             let counting = Task { try await tally.count(subscription) { $0.topic == "local/cmd/end" } }
             var tickets: [MQTTPublishTicket] = []
             for index in 0..<Self.total / 2 { tickets.append(try sender.tryPublish(topic: try MQTTTopic("site/cmd/\(index)"), payload: Array("\(index)".utf8), qos: qos)) }
-            try await BridgeHarness.eventually(.seconds(30), "the first quarter to arrive (\(tally.distinct) so far)") { tally.distinct >= Self.total / 4 }
+            try await waitUntil("the first quarter to arrive (\(tally.distinct) so far)", within: .seconds(30)) { tally.distinct >= Self.total / 4 }
             broker.kill(graceful: true)
             for index in Self.total / 2..<Self.total { tickets.append(try sender.tryPublish(topic: try MQTTTopic("site/cmd/\(index)"), payload: Array("\(index)".utf8), qos: qos)) }
             try await broker.start()

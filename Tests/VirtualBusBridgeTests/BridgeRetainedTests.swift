@@ -1,4 +1,6 @@
+import BrokerLauncher
 import Testing
+import TestSupport
 import VirtualBus
 import VirtualBusBridge
 import VirtualBusMQTT
@@ -16,7 +18,7 @@ struct BridgeRetainedTests {
             try await peer.publish(topic: "site/state/door", string: "open", qos: .atLeastOnce, retain: true)
         }
         _ = try await BridgeHarness.withBridge(BridgeHarness.configuration(broker, version), rules: [try Self.rule()]) { bus, bridge in
-            try await BridgeHarness.eventually(.seconds(10), "the retained value in the cache") { bridge.retainedStatistics?.topics == 1 }
+            try await waitUntil("the retained value in the cache", within: .seconds(10)) { bridge.retainedStatistics?.topics == 1 }
             let late = try await bus.subscribe(to: ["local/state/"])
             var iterator = late.makeAsyncIterator()
             let value = try #require(await iterator.next())
@@ -43,7 +45,7 @@ struct BridgeRetainedTests {
             for _ in 0..<4 { if let message = await live.next() { changes.append("\(message.topic)=\(message.payloadString)") } }
             #expect(changes == ["local/state/door=open", "local/state/door=closed", "local/state/lamp=on", "local/state/lamp="])
             // Counted right after the hand-over, so possibly just after the subscriber saw it.
-            try await BridgeHarness.eventually(.seconds(5), "four retained counted") { bridge.statistics[0].retainedIn == 4 }
+            try await waitUntil("four retained counted", within: .seconds(5)) { bridge.statistics[0].retainedIn == 4 }
             #expect(bridge.retainedStatistics?.topics == 1)
 
             let replayedBefore = bridge.retainedStatistics?.replayed ?? 0
@@ -51,7 +53,7 @@ struct BridgeRetainedTests {
             var iterator = late.makeAsyncIterator()
             let value = try #require(await iterator.next())
             #expect("\(value.topic)=\(value.payloadString)" == "local/state/door=closed")
-            try await BridgeHarness.eventually(.seconds(5), "the replay counted") { (bridge.retainedStatistics?.replayed ?? 0) > replayedBefore }
+            try await waitUntil("the replay counted", within: .seconds(5)) { (bridge.retainedStatistics?.replayed ?? 0) > replayedBefore }
             // One subscription prefix, one covered value: the deleted lamp is not replayed.
             #expect(bridge.retainedStatistics?.replayed == replayedBefore + 1)
         }

@@ -1,4 +1,6 @@
+import BrokerLauncher
 import Testing
+import TestSupport
 import VirtualBus
 import VirtualBusBridge
 import VirtualBusMQTT
@@ -47,7 +49,7 @@ struct BridgeRuleBehaviourTests {
             try publisher.publish(topic: "state/door", payload: "open")
             try publisher.publish(topic: "state/lamp", payload: "on")
             try publisher.publish(topic: "state/lamp", payload: "")
-            try await BridgeHarness.eventually(.seconds(10), "three acknowledged (\(bridge.statistics[0]))") { bridge.statistics[0].acknowledgedOut == 3 }
+            try await waitUntil("three acknowledged (\(bridge.statistics[0]))", within: .seconds(10)) { bridge.statistics[0].acknowledgedOut == 3 }
         }
         // A subscriber that comes later gets the retained values. Its one SUBSCRIBE names the
         // deleted topic first: mosquitto sends retained values filter by filter, so a lamp value

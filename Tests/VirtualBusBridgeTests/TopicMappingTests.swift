@@ -1,6 +1,6 @@
 import Foundation
-import ShutdownSuite
 import Testing
+import TestSupport
 import VirtualBusBridge
 import VirtualBusMQTT
 

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import VirtualBus
 
 @Suite("Bounded buffers and high-water marks: stated policies, exact counts", .timeLimit(.minutes(1)))

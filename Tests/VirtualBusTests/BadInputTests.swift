@@ -1,6 +1,6 @@
 import Testing
-import ZeroMQ
 @testable import VirtualBus
+import ZeroMQ
 
 @Suite("Bad input is refused with a clear error or counted and dropped", .timeLimit(.minutes(1)))
 struct BadInputTests {

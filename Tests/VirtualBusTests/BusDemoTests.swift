@@ -1,6 +1,7 @@
+import BrokerLauncher
 import Foundation
 import Testing
-import VirtualBusBridge
+import TestSupport
 
 /// `Examples/BusDemo`, the README's first command, run for a few seconds, with mosquitto_sub as
 /// the stranger on the broker counting what the demo's bridge says it sent and received.

@@ -1,5 +1,6 @@
 import MetricsTestKit
 import Testing
+import TestSupport
 @testable import VirtualBus
 
 /// The bus's swift-metrics instruments on a real libzmq bus, recorded with a factory injected

@@ -1,14 +1,15 @@
 import Foundation
 import Testing
+import TestSupport
 
-/// `vbus bench` and `vbus stress`, each run once with tiny sizes: the table is printed, and the last
+/// `vbus-bench` and `vbus-bench stress`, each run once with tiny sizes: the table is printed, and the last
 /// line is the verdict `ratio ...: X.XX`, equal to the table's worst row. Numbers are not judged
 /// here (machines are noisy); the shape and the honesty of the verdict are.
-@Suite("vbus bench and vbus stress: short runs print their table and a verdict that is the worst row", .serialized, .timeLimit(.minutes(5)))
+@Suite("vbus-bench and vbus-bench stress: short runs print their table and a verdict that is the worst row", .serialized, .timeLimit(.minutes(5)))
 struct CLIBenchTests {
     @Test("bench bus: one row per size and fan-out, the verdict is the worst row's paired ratio")
     func benchBus() async throws {
-        let lines = try await vbus(["bench", "bus", "--messages", "2000", "--runs", "1", "--quick", "--anchors", try Anchors.directory()])
+        let lines = try await vbusBench(["bus", "--messages", "2000", "--runs", "1", "--quick", "--anchors", try Anchors.directory()])
         #expect(lines.first?.hasPrefix("machine: ") == true)
         let rows = lines.compactMap { line in Self.number(after: "paired median ratio ", in: line) }
         #expect(!rows.isEmpty, "no result rows in:\n\(lines.joined(separator: "\n"))")
@@ -17,8 +18,8 @@ struct CLIBenchTests {
 
     @Test("bench mqtt: one row per size and QoS next to libmosquitto, the verdict is the worst paired ratio")
     func benchMQTT() async throws {
-        let lines = try await vbus([
-            "bench", "mqtt", "--count", "300", "--runs", "1", "--qos", "0", "--qos", "1", "--size", "16",
+        let lines = try await vbusBench([
+            "mqtt", "--count", "300", "--runs", "1", "--qos", "0", "--qos", "1", "--size", "16",
             "--skip-latency", "--skip-python", "--anchors", try Anchors.directory(),
         ])
         // A row: size "B" qos messages ours libmosquitto paho ours/libmosq paired ...
@@ -31,8 +32,8 @@ struct CLIBenchTests {
 
     @Test("bench bridge: bridged next to direct for each QoS, size and direction, the verdict names the worst row")
     func benchBridge() async throws {
-        let lines = try await vbus([
-            "bench", "bridge", "--count", "300", "--runs", "1", "--outage-seconds", "0", "--restarts", "0",
+        let lines = try await vbusBench([
+            "bridge", "--count", "300", "--runs", "1", "--outage-seconds", "0", "--restarts", "0",
             "--anchors", try Anchors.directory(), "--peers", Anchors.repository.appendingPathComponent("Tests/Peers").path,
         ])
         let rows = lines.filter { $0.hasPrefix("qos") }
@@ -46,7 +47,7 @@ struct CLIBenchTests {
 
     @Test("bench shutdown: p50/p99 per subscriber count next to the PyZMQ seed, the verdict is the worst (slowest) row")
     func benchShutdown() async throws {
-        let lines = try await vbus(["bench", "shutdown", "--runs", "3", "--seed-runs", "1", "--subscribers", "1", "--subscribers", "8", "--anchors", try Anchors.directory()])
+        let lines = try await vbusBench(["shutdown", "--runs", "3", "--seed-runs", "1", "--subscribers", "1", "--subscribers", "8", "--anchors", try Anchors.directory()])
         let rows = lines.map { $0.split(separator: " ") }.filter { $0.count > 1 && Int($0[0]) != nil }
         #expect(rows.map { $0[0] } == ["1", "8"])
         // A time ratio: the worst row is the largest.
@@ -55,8 +56,8 @@ struct CLIBenchTests {
 
     @Test("stress shutdown: every scenario runs its iterations and the run ends with a zero-hang summary")
     func stressShutdown() async throws {
-        let list = try await vbus(["stress", "shutdown", "--list"])
-        let lines = try await vbus(["stress", "shutdown", "--iterations", "2"])
+        let list = try await vbusBench(["stress", "shutdown", "--list"])
+        let lines = try await vbusBench(["stress", "shutdown", "--iterations", "2"])
         let reported = lines.compactMap { line in line.range(of: ": 2 iterations, ok in ").map { String(line[..<$0.lowerBound]) } }
         #expect(!list.isEmpty)
         #expect(Set(reported) == Set(list.map { String($0.split(separator: ":").first ?? "") }), "every listed scenario reports")
@@ -64,10 +65,10 @@ struct CLIBenchTests {
     }
 
     /// Runs `vbus ARGUMENTS`, expecting exit status 0; its standard output lines.
-    private func vbus(_ arguments: [String]) async throws -> [String] {
-        let process = try ChildProcess.vbus(arguments)
+    private func vbusBench(_ arguments: [String]) async throws -> [String] {
+        let process = try ChildProcess.built("vbus-bench", arguments)
         let lines = process.lines
-        let output = try await withDeadline(.seconds(240), "vbus \(arguments.prefix(2).joined(separator: " "))") {
+        let output = try await withDeadline(.seconds(240), "vbus-bench \(arguments.prefix(2).joined(separator: " "))") {
             var collected: [String] = []
             for await line in lines { collected.append(line) }
             return collected

@@ -1,6 +1,6 @@
+import BrokerLauncher
 import Foundation
 import Testing
-import VirtualBusBridge
 
 /// Faults `vbus bridge` must say on the terminal, not only count: no broker at all, and an outage
 /// buffer that overflows while the broker is away.

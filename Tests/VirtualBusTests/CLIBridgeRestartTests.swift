@@ -1,6 +1,6 @@
+import BrokerLauncher
 import Foundation
 import Testing
-import VirtualBusBridge
 
 /// `vbus bridge --out` as a user runs it (no session flags: clean start, session expiry 0) against
 /// a mosquitto with persistence that is stopped (SIGTERM) and started again on the same port and

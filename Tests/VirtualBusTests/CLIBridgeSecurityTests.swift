@@ -1,6 +1,6 @@
-import TestSupport
+import BrokerLauncher
 import Testing
-import VirtualBusBridge
+import TestSupport
 
 /// `vbus bridge` as a separate process against a mosquitto that wants TLS, a user name and password,
 /// or both, each test with a broker of its own: the flags and the YAML file work end to end with

@@ -1,6 +1,6 @@
+import BrokerLauncher
 import Foundation
 import Testing
-import VirtualBusBridge
 
 /// `--session-expiry` with a fixed `--client-id`: what the broker queued for the bridge while it was
 /// stopped reaches the next `vbus bridge` with that id. The messages come from mosquitto_pub.

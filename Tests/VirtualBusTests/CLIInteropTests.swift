@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import VirtualBus
 
 /// `vbus proxy` as a separate process, with pyzmq peers and our own buses on the other ends.

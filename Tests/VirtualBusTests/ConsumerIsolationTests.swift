@@ -1,5 +1,5 @@
-import TestSupport
 import Testing
+import TestSupport
 @testable import VirtualBus
 
 @Suite("A consumer stays on its actor", .timeLimit(.minutes(1)))

@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+import TestSupport
 @testable import VirtualBus
 
 @Suite("Last-value cache: late subscribers get the latest value per topic", .timeLimit(.minutes(1)))

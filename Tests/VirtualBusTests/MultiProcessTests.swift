@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import VirtualBus
 
 @Suite("Buses joined over ipc and tcp, with and without CURVE", .timeLimit(.minutes(1)))

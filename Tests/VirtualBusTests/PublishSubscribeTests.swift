@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import VirtualBus
 
 @Suite("Publish and subscribe on a real libzmq bus", .timeLimit(.minutes(1)))

@@ -1,6 +1,6 @@
+import ConcurrencyPrimitives
 import Testing
 @testable import VirtualBus
-import ConcurrencyPrimitives
 
 /// The documented thread safety of ``BusPublisher``: one publisher, used by many threads and tasks
 /// at once. `make sanitize-thread` runs this suite under ThreadSanitizer.

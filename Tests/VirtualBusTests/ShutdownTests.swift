@@ -1,9 +1,10 @@
+import ConcurrencyPrimitives
 import Logging
 import ServiceLifecycle
 import Testing
-import ZeroMQ
+import TestSupport
 @testable import VirtualBus
-import ConcurrencyPrimitives
+import ZeroMQ
 
 @Suite("Ordered, bounded, idempotent shutdown", .timeLimit(.minutes(1)))
 struct ShutdownTests {

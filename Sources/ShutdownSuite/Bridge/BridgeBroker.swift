@@ -1,12 +1,12 @@
-import VirtualBusBridge
+import BrokerLauncher
+import ConcurrencyPrimitives
 
 #if canImport(Glibc)
 import Glibc
-import ConcurrencyPrimitives
 #endif
 
 /// The private `mosquitto` the bridge scenarios share: started on first use, once per run (a test
-/// or a `vbus stress` process), not once per iteration. Each iteration uses topics of its own, so
+/// or a `vbus-bench stress` process), not once per iteration. Each iteration uses topics of its own, so
 /// iterations cannot see each other's messages.
 ///
 /// The owner must call ``stop()`` at the end of the run: a child process outlives a value that is
@@ -19,9 +19,9 @@ public final class BridgeBroker: Sendable {
 
     /// The broker's loopback port, starting the broker if this is the first use. Starting it polls
     /// the port until mosquitto accepts connections, so it runs on a thread of its own.
-    func port() async throws(BridgeError) -> Int {
+    func port() async throws(PrivateBrokerError) -> Int {
         let broker = self.broker
-        let started = await ThreadWork<Result<Int, BridgeError>>(name: "suite-broker") {
+        let started = await ThreadWork<Result<Int, PrivateBrokerError>>(name: "suite-broker") {
             // mosquitto inherits this thread's signal mask, and threads of the test runner and of
             // service-lifecycle block SIGTERM: a mosquitto started with it blocked ignores the
             // SIGTERM of PrivateBroker.stop() and is SIGKILLed a second later. Unblock everything
@@ -33,7 +33,7 @@ public final class BridgeBroker: Sendable {
             #endif
             return broker.withLock { broker in
                 if let running = broker { return .success(running.port) }
-                do throws(BridgeError) {
+                do throws(PrivateBrokerError) {
                     let started = try PrivateBroker()
                     broker = started
                     return .success(started.port)
@@ -42,7 +42,7 @@ public final class BridgeBroker: Sendable {
                 }
             }
         }.value(before: .now + .seconds(60))
-        guard let started else { throw BridgeError(.brokerUnavailable, "mosquitto did not start within 60 s") }
+        guard let started else { throw PrivateBrokerError("mosquitto did not start within 60 s") }
         return try started.get()
     }
 

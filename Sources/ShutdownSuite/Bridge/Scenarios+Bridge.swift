@@ -1,3 +1,4 @@
+import BrokerLauncher
 import VirtualBus
 import VirtualBusBridge
 import VirtualBusMQTT

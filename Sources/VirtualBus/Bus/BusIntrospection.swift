@@ -1,5 +1,5 @@
-package import ZeroMQ
 package import ConcurrencyPrimitives
+package import ZeroMQ
 
 /// What the shutdown-correctness suite checks after a shutdown: which threads are still running
 /// and whether the context is gone. Package-only: not part of the public API.

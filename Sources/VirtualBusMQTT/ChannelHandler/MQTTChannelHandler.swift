@@ -1,5 +1,5 @@
-internal import NIOCore
 import ConcurrencyPrimitives
+internal import NIOCore
 
 /// The thin NIO handler: decodes bytes, hands packets to the client core, and forwards
 /// lifecycle events. All protocol logic lives in ``MQTTConnectionStateMachine``.

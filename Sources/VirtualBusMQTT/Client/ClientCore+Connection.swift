@@ -1,6 +1,6 @@
+import ConcurrencyPrimitives
 internal import NIOCore
 internal import NIOPosix
-import ConcurrencyPrimitives
 
 extension ClientCore {
     /// A new transport is open: remember it and send CONNECT.

@@ -1,6 +1,6 @@
+import ConcurrencyPrimitives
 internal import NIOCore
 internal import NIOPosix
-import ConcurrencyPrimitives
 
 extension ClientCore {
     /// Makes the waiter for one accepted publish; its single completion is counted.

@@ -1,6 +1,6 @@
+import ConcurrencyPrimitives
 internal import NIOCore
 internal import NIOPosix
-import ConcurrencyPrimitives
 
 extension ClientCore {
     /// MQTT 5 request/response: publishes with a Response Topic and unique Correlation Data and

@@ -1,8 +1,8 @@
+import ConcurrencyPrimitives
 internal import Logging
 internal import Metrics
 internal import NIOCore
 import Synchronization
-import ConcurrencyPrimitives
 
 /// The shared state of one client: the session state machine plus subscription, request and
 /// waiter bookkeeping, behind one lock (`Locked`).

@@ -1,6 +1,6 @@
+import ConcurrencyPrimitives
 internal import Metrics
 import Synchronization
-import ConcurrencyPrimitives
 
 /// swift-metrics instruments plus the counters behind ``MQTTClientStatistics``.
 ///

@@ -1,5 +1,5 @@
-internal import NIOCore
 import ConcurrencyPrimitives
+internal import NIOCore
 
 extension MQTTClient {
     /// Publishes and returns when the QoS flow completes: QoS 0 when written, QoS 1 on PUBACK,

@@ -1,3 +1,4 @@
+import ConcurrencyPrimitives
 public import Logging
 internal import Metrics
 internal import NIOCore
@@ -5,7 +6,6 @@ internal import NIOPosix
 internal import NIOSSL
 public import ServiceLifecycle
 import Synchronization
-import ConcurrencyPrimitives
 
 /// An MQTT 3.1.1 / 5.0 client session on SwiftNIO.
 ///

@@ -1,6 +1,6 @@
+import ConcurrencyPrimitives
 internal import NIOCore
 import Synchronization
-import ConcurrencyPrimitives
 
 /// The bounded buffer between the network and one subscription's consumer.
 ///

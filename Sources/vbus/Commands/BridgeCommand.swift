@@ -1,4 +1,5 @@
 import ArgumentParser
+import BrokerLauncher
 import Foundation
 import Logging
 import ServiceLifecycle

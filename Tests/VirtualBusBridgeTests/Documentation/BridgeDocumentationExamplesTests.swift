@@ -1,7 +1,6 @@
 import Foundation
-import TestSupport
 import Testing
-import VirtualBusBridge
+import TestSupport
 
 /// Every `swift` code block in the VirtualBusBridge DocC catalogue is compiled code (a region of
 /// `BridgeDocumentationExamples.swift`), and what the examples say in their comments is true.

@@ -1,6 +1,6 @@
 import Foundation
-import TestSupport
 import Testing
+import TestSupport
 
 /// Every `swift` code block in README.md is compiled code: one of the regions of
 /// `ReadmeExamples.swift`, line for line (indentation and `import` lines aside).

@@ -1,7 +1,9 @@
+import BrokerLauncher
 import Foundation
 import Logging
 import MetricsTestKit
 import ServiceLifecycle
+import TestSupport
 import VirtualBus
 import VirtualBusBridge
 import VirtualBusMQTT
@@ -49,25 +51,12 @@ enum BridgeHarness {
 
     /// Both sides' subscriptions exist once ``MQTTBridge/isRelaying`` is set.
     static func waitUntilRelaying(_ bridge: MQTTBridge) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while bridge.isRelaying == false {
-            guard ContinuousClock.now < deadline else { throw BridgeError(.brokerUnavailable, "bridge did not start relaying") }
-            try await Task.sleep(for: .milliseconds(1)) // polling a flag, not timing anything
-        }
+        try await waitUntil("the bridge relaying") { bridge.isRelaying }
     }
 
     /// A foreign MQTT peer connected for the duration of `body`.
     static func peer(_ broker: PrivateBroker, _ version: MQTTProtocolVersion, _ body: (MQTTClient) async throws -> Void) async throws {
         let configuration = MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: version, clientID: "peer-\(UUID().uuidString.prefix(8))")
         try await MQTTClient.withConnection(configuration: configuration) { client in try await body(client) }
-    }
-
-    /// Polls `condition` until it holds or `timeout` passes (then throws, naming `what`).
-    static func eventually(_ timeout: Duration, _ what: @autoclosure () -> String, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw BridgeError(.brokerUnavailable, "timed out: \(what())") }
-            try await Task.sleep(for: .milliseconds(2)) // polling a condition, not timing anything
-        }
     }
 }

@@ -1,9 +1,8 @@
+import ConcurrencyPrimitives
 import NIOCore
 import NIOEmbedded
 import Testing
-
 @testable import VirtualBusMQTT
-import ConcurrencyPrimitives
 
 /// The thin handler on an `EmbeddedChannel`, against a test-only broker-side codec.
 @Suite("Channel handler (EmbeddedChannel)")

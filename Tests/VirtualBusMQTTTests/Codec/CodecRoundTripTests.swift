@@ -1,6 +1,5 @@
 import NIOCore
 import Testing
-
 @testable import VirtualBusMQTT
 
 /// Every packet type, both directions, both protocol versions: encode, decode, compare.

@@ -1,8 +1,7 @@
 import Foundation
 import NIOCore
-import ShutdownSuite  // SplitMix64: a seeded generator, so every failure reproduces
 import Testing
-
+import TestSupport
 @testable import VirtualBusMQTT
 
 /// The decoder is fed random and mutated bytes; it must return a packet, nil or a thrown

@@ -1,6 +1,5 @@
 import NIOCore
 import Testing
-
 @testable import VirtualBusMQTT
 
 /// Malformed input is a protocol violation naming the rule, never a crash and never "incomplete".

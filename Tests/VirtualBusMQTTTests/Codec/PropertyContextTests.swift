@@ -1,6 +1,5 @@
 import NIOCore
 import Testing
-
 @testable import VirtualBusMQTT
 
 /// MQTT 5 properties are valid only in the packets the property table lists ([MQTT-2.2.2.2]);

@@ -1,5 +1,4 @@
 import Testing
-
 @testable import VirtualBusMQTT
 
 @Suite("Topic names and filters")

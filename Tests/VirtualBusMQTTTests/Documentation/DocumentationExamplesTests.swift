@@ -1,6 +1,6 @@
 import Foundation
-import TestSupport
 import Testing
+import TestSupport
 
 /// Every `swift` code block in the DocC catalogue and docs/MQTT.md is compiled code: it must be
 /// one of the regions of `DocumentationExamples.swift`, line for line (indentation aside).

@@ -1,6 +1,6 @@
+import BrokerLauncher
 import Testing
-import VirtualBusBridge
-
+import TestSupport
 @testable import VirtualBusMQTT
 
 @Suite("Against a real mosquitto: basics", .timeLimit(.minutes(1)))
@@ -58,7 +58,7 @@ struct BasicBrokerTests {
         try await PrivateBroker.with { broker in
             let client = MQTTClient(configuration: testConfiguration(broker, version, "early"))
             let pending = Task { try await client.subscribe(to: ["early/t"], options: .init(qos: .atLeastOnce)) }
-            try await eventually(.seconds(5), "registered") { client.core.state.withLock { !$0.brokerFilters.isEmpty } }
+            try await waitUntil("registered", within: .seconds(5)) { client.core.state.withLock { !$0.brokerFilters.isEmpty } }
             let task = try await startClient(client)
             let sub = try await withDeadline(.seconds(10), "offline subscribe") { try await pending.value }
             #expect(sub.reasonCodes == [.grantedQoS1])

@@ -1,8 +1,8 @@
-import Testing
-import VirtualBusBridge
-
-@testable import VirtualBusMQTT
+import BrokerLauncher
 import ConcurrencyPrimitives
+import Testing
+import TestSupport
+@testable import VirtualBusMQTT
 
 /// `MQTTClient.events()` against a real mosquitto: what a terminal or a log needs to say a fault
 /// out loud (a broker that is not there, one that goes away and comes back, a queue that drops).
@@ -22,7 +22,7 @@ struct ClientEventTests {
         var events: [MQTTClientEvent] { recorded.withLock { $0 } }
 
         func waitFor(_ what: String, _ matches: @escaping (MQTTClientEvent) -> Bool) async throws -> MQTTClientEvent {
-            try await eventually(.seconds(20), "\(what) (events so far: \(events))") { events.contains(where: matches) }
+            try await waitUntil("\(what) (events so far: \(events))", within: .seconds(20)) { events.contains(where: matches) }
             return events.last(where: matches)!
         }
 

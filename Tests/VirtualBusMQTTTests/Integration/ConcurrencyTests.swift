@@ -1,6 +1,6 @@
+import BrokerLauncher
 import Testing
-import VirtualBusBridge
-
+import TestSupport
 @testable import VirtualBusMQTT
 
 /// Field report 3 (MQTTnet): parallel requests on one client got each other's acknowledgements.

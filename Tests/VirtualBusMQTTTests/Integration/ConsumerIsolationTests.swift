@@ -1,7 +1,6 @@
-import TestSupport
+import BrokerLauncher
 import Testing
-import VirtualBusBridge
-
+import TestSupport
 @testable import VirtualBusMQTT
 
 @Suite("A subscription consumer stays on its actor", .timeLimit(.minutes(1)))
@@ -15,7 +14,7 @@ struct ConsumerIsolationTests {
                 for index in 0..<count {
                     _ = try await client.publish(topic: MQTTTopic("iso/\(index % 4)"), payload: [UInt8(index % 256)], qos: .atMostOnce)
                 }
-                try await eventually(.seconds(10), "all \(count) messages buffered") { subscription.bufferedCount == count }
+                try await waitUntil("all \(count) messages buffered", within: .seconds(10)) { subscription.bufferedCount == count }
 
                 let consumer = IsolatedConsumer()
                 let before = consumer.executor.jobs

@@ -1,10 +1,10 @@
+import ConcurrencyPrimitives
 import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
-
+import TestSupport
 @testable import VirtualBusMQTT
-import ConcurrencyPrimitives
 
 /// MQTT 5 enhanced authentication (section 4.12) against a scripted broker: mosquitto needs a
 /// plugin for it, so this is the one place a fake stands in for the real broker.

@@ -1,5 +1,5 @@
 import Testing
-
+import TestSupport
 @testable import VirtualBusMQTT
 
 /// A broken or hostile broker gets a clean disconnect with a clear error; the client never
@@ -30,7 +30,7 @@ struct HostileBrokerTests {
 
     @Test("clean disconnect with a clear error", arguments: cases)
     func hostile(_ c: Case) async throws {
-        let broker = try await FakeBroker.start(reply: c.reply)
+        let broker = try await ScriptedBroker.start(reply: c.reply)
         var config = MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: .v5, clientID: "hostile",
                                              keepAlive: .seconds(1))
         config.pingTimeout = .milliseconds(300)
@@ -52,7 +52,7 @@ struct HostileBrokerTests {
             func reason() -> MQTTReasonCode? {
                 broker.receivedPackets(.v5).compactMap { if case .disconnect(let d) = $0 { d.reasonCode } else { nil } }.first
             }
-            try await eventually(.seconds(5), "\(c.name): DISCONNECT with a reason code") { reason() != nil }
+            try await waitUntil("\(c.name): DISCONNECT with a reason code", within: .seconds(5)) { reason() != nil }
             #expect(reason()?.isFailure == true)
         }
         await broker.stop()

@@ -1,6 +1,6 @@
+import BrokerLauncher
 import Testing
-import VirtualBusBridge
-
+import TestSupport
 @testable import VirtualBusMQTT
 
 @Suite("Keep-alive against mosquitto", .timeLimit(.minutes(1)))
@@ -12,7 +12,7 @@ struct KeepAliveTests {
             config.keepAlive = .seconds(1)
             try await MQTTClient.withConnection(configuration: config) { client in
                 do {
-                    try await eventually(.seconds(10), "two PINGRESPs") {
+                    try await waitUntil("two PINGRESPs", within: .seconds(10)) {
                         client.core.state.withLock { $0.machine.pingResponses >= 2 }
                     }
                 } catch {

@@ -1,6 +1,6 @@
+import BrokerLauncher
 import Testing
-import VirtualBusBridge
-
+import TestSupport
 @testable import VirtualBusMQTT
 
 /// `acknowledgement: .manual` against a real mosquitto: the broker's PUBACK / PUBREC waits for
@@ -39,7 +39,7 @@ struct ManualAcknowledgementTests {
                 // Acknowledged: another lost connection brings back only what is published after it.
                 if qos == .exactlyOnce {
                     // PUBREL answered with PUBCOMP: the QoS 2 flow is complete on the broker too.
-                    try await eventually(.seconds(10), "PUBREL") { subscriber.core.state.withLock { $0.machine.inboundQoS2.isEmpty } }
+                    try await waitUntil("PUBREL", within: .seconds(10)) { subscriber.core.state.withLock { $0.machine.inboundQoS2.isEmpty } }
                 }
                 // A round trip on the same connection: the broker handles packets in order, so once
                 // it answers this, it has our acknowledgement.
@@ -91,7 +91,7 @@ struct ManualAcknowledgementTests {
             try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "manual-cancel-pub")) { publisher in
                 let sub = try await subscriber.subscribe(to: ["manual/c"], options: .init(qos: qos), acknowledgement: .manual)
                 try await publisher.publish(topic: "manual/c", payload: [5], qos: qos)
-                try await eventually(.seconds(10), "buffered") { sub.bufferedCount == 1 }
+                try await waitUntil("buffered", within: .seconds(10)) { sub.bufferedCount == 1 }
                 sub.cancel()  // never seen by the application: not acknowledged, not held
                 #expect(sub.bufferedCount == 0)
 
@@ -162,7 +162,7 @@ struct ManualAcknowledgementTests {
 
     /// Waits until the subscriber is connected again on a later connection than `generation`.
     func reconnected(_ subscriber: MQTTClient, after generation: UInt64) async throws {
-        try await eventually(.seconds(20), "reconnected") {
+        try await waitUntil("reconnected", within: .seconds(20)) {
             subscriber.core.state.withLock { $0.machine.generation > generation && $0.machine.state == .connected }
         }
     }

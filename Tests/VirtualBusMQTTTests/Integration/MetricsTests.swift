@@ -1,7 +1,7 @@
+import BrokerLauncher
 import MetricsTestKit
 import Testing
-import VirtualBusBridge
-
+import TestSupport
 @testable import VirtualBusMQTT
 
 /// swift-metrics instruments, recorded with a factory injected into one client (no process-wide
@@ -62,12 +62,12 @@ struct MetricsTests {
             #expect(gauge(metrics, "mqtt_client_publish_in_flight", client).contains { $0 == 1 })
 
             // Manual messages not yet acknowledged are visible as a gauge (recorded on each write).
-            try await eventually(.seconds(10), "manual deliveries") { manual.bufferedCount == 20 }
+            try await waitUntil("manual deliveries", within: .seconds(10)) { manual.bufferedCount == 20 }
             try await client.publish(topic: "m/other", payload: [], qos: .atLeastOnce)  // one more write
             #expect(gauge(metrics, "mqtt_client_inbound_unacknowledged", client).contains { $0 > 0 })
 
             for i in 0..<5 { try await client.publish(topic: "m/drop", payload: [UInt8(i)], qos: .atMostOnce) }
-            try await eventually(.seconds(10), "drops counted") { sub.droppedCount == 3 }
+            try await waitUntil("drops counted", within: .seconds(10)) { sub.droppedCount == 3 }
             #expect(counter(metrics, "mqtt_client_subscription_drops_total", client, [("policy", "dropOldest")]) == 3)
             #expect(counter(metrics, "mqtt_client_publishes_total", client, [("outcome", "acknowledged")]) == 26)
             client.shutdown()

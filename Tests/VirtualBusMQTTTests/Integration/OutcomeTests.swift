@@ -1,6 +1,6 @@
+import BrokerLauncher
 import Testing
-import VirtualBusBridge
-
+import TestSupport
 @testable import VirtualBusMQTT
 
 /// Field report 4 (paho.mqtt.c): purged messages whose completions never fired.
@@ -54,7 +54,7 @@ struct OutcomeTests {
                 #expect(stats.queueDepth == 0 && stats.inFlight == 0)
             }()
             // Nothing is retained once the client is shut down and released.
-            try await eventually(.seconds(5), "client released") { weakClient == nil }
+            try await waitUntil("client released", within: .seconds(5)) { weakClient == nil }
         }
     }
 

@@ -1,7 +1,7 @@
+import BrokerLauncher
 import NIOPosix
 import Testing
-import VirtualBusBridge
-
+import TestSupport
 @testable import VirtualBusMQTT
 
 /// Field report 1 (Paho): awaiting a publish inside the message handler never returned.

@@ -1,6 +1,6 @@
+import BrokerLauncher
 import Testing
-import VirtualBusBridge
-
+import TestSupport
 @testable import VirtualBusMQTT
 
 /// Field report 2 (rumqttc): a full request channel blocked forever, with no way to see its depth.
@@ -97,7 +97,7 @@ struct QueuePolicyTests {
             let first = try client.tryPublish(topic: "q/w", payload: [1], qos: .atLeastOnce)
             _ = try client.tryPublish(topic: "q/w", payload: [2], qos: .atLeastOnce)
             let waiting = Task { try await client.publish(topic: "q/w", payload: [5], qos: .atLeastOnce) }
-            try await eventually(.seconds(10), "the publish waiting for room") {
+            try await waitUntil("the publish waiting for room", within: .seconds(10)) {
                 client.core.state.withLock { !$0.spaceWaiters.isEmpty }
             }
             let task = try await startClient(client)
@@ -119,7 +119,7 @@ struct QueuePolicyTests {
             try await MQTTClient.withConnection(configuration: config) { client in
                 let sub = try await client.subscribe(to: ["slow/t"], options: .init(qos: .atLeastOnce))
                 for i in 0..<50 { try await client.publish(topic: "slow/t", payload: [UInt8(i)], qos: .atLeastOnce) }
-                try await eventually(.seconds(10), "50 messages buffered or dropped") { sub.droppedCount == 40 }
+                try await waitUntil("50 messages buffered or dropped", within: .seconds(10)) { sub.droppedCount == 40 }
                 #expect(sub.bufferedCount == 10)
                 #expect(client.statistics.subscriptionDrops == 40)
                 var got: [UInt8] = []

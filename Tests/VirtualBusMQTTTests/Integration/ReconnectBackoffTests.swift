@@ -1,9 +1,8 @@
-import ShutdownSuite  // SplitMix64: a seeded generator, so every failure reproduces
-import Testing
-import VirtualBusBridge
-
-@testable import VirtualBusMQTT
+import BrokerLauncher
 import ConcurrencyPrimitives
+import Testing
+import TestSupport
+@testable import VirtualBusMQTT
 
 /// The reconnect policy's promises: exponential backoff from `initialDelay`, capped at
 /// `maximumDelay`, with full jitter (uniform in [0, cap]), and giving up after `maximumAttempts`

@@ -1,6 +1,6 @@
 import Synchronization
 import Testing
-
+import TestSupport
 @testable import VirtualBusMQTT
 
 /// How a reconnecting client treats a refused CONNACK: "not now" is retried with the session kept,

@@ -1,6 +1,5 @@
+import BrokerLauncher
 import Testing
-import VirtualBusBridge
-
 @testable import VirtualBusMQTT
 
 @Suite("Request/response (MQTT 5)", .timeLimit(.minutes(1)))

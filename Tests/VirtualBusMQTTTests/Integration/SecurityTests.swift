@@ -1,8 +1,7 @@
+import BrokerLauncher
 import Foundation
-import TestSupport
 import Testing
-import VirtualBusBridge
-
+import TestSupport
 @testable import VirtualBusMQTT
 
 @Suite("Security: TLS, passwords, will", .timeLimit(.minutes(1)))

@@ -1,6 +1,6 @@
+import BrokerLauncher
 import Testing
-import VirtualBusBridge
-
+import TestSupport
 @testable import VirtualBusMQTT
 
 /// Reconnect with backoff, persistent sessions, resend with DUP, QoS 2 exactly once.
@@ -59,8 +59,14 @@ struct SessionTests {
             config.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(100))
             try await MQTTClient.withConnection(configuration: config) { client in
                 let sub = try await client.subscribe(to: ["offline/t"], options: .init(qos: .atLeastOnce))
+                // The loss is awaited as an event, not polled: with full jitter the reconnect can
+                // follow within microseconds, and a poll on a loaded machine would miss the gap.
+                let events = client.events()
                 proxy.cut()
-                try await eventually(.seconds(5), "disconnect noticed") { !client.statistics.isConnected }
+                _ = try await withDeadline(.seconds(5), "disconnect noticed") {
+                    for await event in events { if case .connectionLost = event { return true } }
+                    return false
+                }
                 var tickets: [MQTTPublishTicket] = []
                 for i in 0..<10 { tickets.append(try client.tryPublish(topic: "offline/t", payload: [UInt8(i)], qos: .atLeastOnce)) }
                 for t in tickets { _ = try await t.result() }
@@ -100,7 +106,7 @@ struct BrokerRestartTests {
             while got.count < 50, let m = try await it.next() { got.insert(m.payload[0]) }
 
             broker.kill()  // SIGKILL: the broker's state is what autosave_on_changes wrote
-            try await eventually(.seconds(5), "clients notice the dead broker") {
+            try await waitUntil("clients notice the dead broker", within: .seconds(5)) {
                 !subscriber.statistics.isConnected && !publisher.statistics.isConnected
             }
             // Published while the broker is down: held in the bounded offline queue.

@@ -1,6 +1,5 @@
 import NIOCore
 import Testing
-
 @testable import VirtualBusMQTT
 
 /// Enhanced authentication in the state machine (MQTT 5.0 section 4.12), no I/O.

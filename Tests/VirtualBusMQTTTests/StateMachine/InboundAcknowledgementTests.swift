@@ -1,6 +1,5 @@
 import NIOCore
 import Testing
-
 @testable import VirtualBusMQTT
 
 /// Inbound QoS 1/2 acknowledgement held back until the application accepts the message.

@@ -1,6 +1,5 @@
 import NIOCore
 import Testing
-
 @testable import VirtualBusMQTT
 
 /// Reconnects that resume the session: what CONNECT and DISCONNECT say, and what becomes of the

@@ -1,6 +1,5 @@
 import NIOCore
 import Testing
-
 @testable import VirtualBusMQTT
 
 typealias SM = MQTTConnectionStateMachine<Int>

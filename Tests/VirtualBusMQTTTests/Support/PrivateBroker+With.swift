@@ -1,4 +1,4 @@
-import VirtualBusBridge
+import BrokerLauncher
 
 /// The tests' brokers are the library's own ``PrivateBroker``: a real mosquitto on a free
 /// loopback port, ready when mosquitto itself listens (never after a sleep), and a failure with

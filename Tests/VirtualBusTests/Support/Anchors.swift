@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where the team's reference programs (`c_proxy_thr.c`, `seed_virtualbus.py`, ...) live: the
-/// `shared/anchors` directory next to the repository, as `vbus bench` expects it by default.
+/// `shared/anchors` directory next to the repository, as `vbus-bench` expects it by default.
 ///
 /// A fresh clone elsewhere (CI clones `main` into a directory of its own) finds them through its
 /// `origin`, when that is a local checkout. `VBUS_ANCHORS` overrides both.

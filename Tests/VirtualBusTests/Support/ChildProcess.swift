@@ -3,6 +3,7 @@ import Foundation
 import ProcessSpawning
 import Synchronization
 import Testing
+import TestSupport
 
 /// A program the tests start (the `vbus` CLI, a pyzmq peer), with its output lines as an async
 /// stream and a bounded wait for its exit.
@@ -31,7 +32,7 @@ final class ChildProcess: Sendable {
         try built("vbus", arguments, standardInput: standardInput)
     }
 
-    /// An executable of this package (`vbus`, `BusDemo`), as built next to the test bundle.
+    /// An executable of this package (`vbus`, `vbus-bench`, `BusDemo`), as built next to the test bundle.
     static func built(_ product: String, _ arguments: [String], standardInput: String? = nil) throws -> ChildProcess {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         var path = directory.appendingPathComponent(product).path
@@ -40,7 +41,7 @@ final class ChildProcess: Sendable {
             path = FileManager.default.currentDirectoryPath + "/.build/debug/\(product)"
         }
         guard FileManager.default.fileExists(atPath: path) else {
-            throw TimedOut(what: "finding the \(product) executable (run `swift build --build-tests` first)")
+            throw ChildProcessFailure(description: "no \(product) executable at \(path) (run `swift build --build-tests` first)")
         }
         return try ChildProcess(path, arguments, standardInput: standardInput)
     }
@@ -56,7 +57,7 @@ final class ChildProcess: Sendable {
         let name = self.name
         return try await withDeadline(limit, "\(name): expected output line") {
             for await line in lines where predicate(line) { return line }
-            throw TimedOut(what: "\(name) ended without the expected line")
+            throw ChildProcessFailure(description: "\(name) ended without the expected line")
         }
     }
 
@@ -86,7 +87,7 @@ final class ChildProcess: Sendable {
         guard let exit else {
             // Not process.send: the waiting thread holds the process's lock.
             kill(process.pid, SIGKILL)
-            throw TimedOut(what: "\(name) exit")
+            throw TimedOut(what: "\(name) exit", limit: limit)
         }
         return exit
     }
@@ -119,4 +120,9 @@ final class ChildProcess: Sendable {
             thread.start()
         }
     }
+}
+
+/// A child process that is missing, or ended without what the test expected of it.
+struct ChildProcessFailure: Error, CustomStringConvertible {
+    let description: String
 }

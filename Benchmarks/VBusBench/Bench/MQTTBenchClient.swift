@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import VirtualBusMQTT
 
-/// Our client's side of `vbus bench mqtt`.
+/// Our client's side of `vbus-bench mqtt`.
 enum MQTTBenchClient {
     static func configuration(_ host: String, _ port: Int, _ role: String) -> MQTTClientConfiguration {
         MQTTClientConfiguration(host: host, port: port, version: .v3_1_1,

@@ -11,7 +11,7 @@ enum ExternalProgram {
     /// output. Fails with its stderr, or when it runs past `timeout` (it is then killed).
     ///
     /// Spawned with ``SpawnedProcess``, not Foundation's `Process`: its `run()` crashes
-    /// intermittently in a process with many descriptors (a `vbus bench` started by the tests).
+    /// intermittently in a process with many descriptors (a `vbus-bench` started by the tests).
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                     timeout: Duration = .seconds(300)) throws -> String {
         let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }

@@ -1,7 +1,9 @@
+import ArgumentParser
+import BrokerLauncher
 import Foundation
 import VirtualBusBridge
 
-/// Everything `vbus bench mqtt` does, kept out of the parsed-options struct.
+/// Everything `vbus-bench mqtt` does, kept out of the parsed-options struct.
 struct MQTTBenchRunner {
     let options: BenchMQTTCommand
 
@@ -20,8 +22,11 @@ struct MQTTBenchRunner {
         var mosquitto: PrivateBroker?
         let (host, port): (String, Int)
         if let url = options.broker {
-            let broker = try BrokerURL(parsing: url)
-            (host, port) = (broker.host, broker.port(tls: broker.isSecure))
+            // Plain MQTT only: the benchmark measures the protocol path, not TLS.
+            guard let parts = URLComponents(string: url), parts.scheme == "mqtt", let given = parts.host else {
+                throw ValidationError("--broker must look like mqtt://HOST:PORT, got '\(url)'")
+            }
+            (host, port) = (given, parts.port ?? 1883)
         } else {
             // TCP_NODELAY on the broker's sockets: without it, Nagle plus delayed ACKs put 40 ms
             // stalls into round trips (seen in the latency runs).
@@ -101,7 +106,7 @@ struct MQTTBenchRunner {
     }
 
     /// Prints the medians; returns the worst paired ours/libmosquitto ratio per QoS (the verdict,
-    /// as in `vbus bench bus`: a host whose speed drifts between runs moves both sides of a pair).
+    /// as in `vbus-bench bus`: a host whose speed drifts between runs moves both sides of a pair).
     private func printTable(_ samples: [String: [Sample]], python: Bool) -> [Int: Double] {
         print("\nthroughput, median of \(options.runs) runs (msgs/s), window \(options.inflight); CPU: microseconds per message, whole process")
         print("(broker: mosquitto's CPU per message while each client ran; at QoS 0 it needs about the same per message for")

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import VirtualBus
 
-/// `vbus bench shutdown`: time `bus.shutdown()` with K idle subscribers, next to the PyZMQ seed.
+/// `vbus-bench shutdown`: time `bus.shutdown()` with K idle subscribers, next to the PyZMQ seed.
 struct BenchShutdownCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shutdown",

@@ -1,3 +1,4 @@
+import BrokerLauncher
 import Dispatch
 import Foundation
 import Synchronization

@@ -3,7 +3,7 @@ import Foundation
 import VirtualBusBridge
 import VirtualBusMQTT
 
-/// `vbus bench bridge`: the bridged path (bus <-> bridge <-> mosquitto <-> MQTT client) next to
+/// `vbus-bench bridge`: the bridged path (bus <-> bridge <-> mosquitto <-> MQTT client) next to
 /// the direct libmosquitto path through the same broker (`c_mqtt_thr.c`), in one run; then the
 /// bridge's memory while the broker is down under load.
 struct BenchBridgeCommand: AsyncParsableCommand {

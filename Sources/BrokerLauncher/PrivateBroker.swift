@@ -1,24 +1,24 @@
+import ConcurrencyPrimitives
 import Foundation
-import VirtualBusMQTT
+import ProcessSpawning
 
 #if canImport(Glibc)
 import Glibc
-import ConcurrencyPrimitives
-import ProcessSpawning
 #endif
 
 /// A private `mosquitto` on a free loopback port, for the demo and `vbus bridge` without
-/// `--broker` (and for tests). It is stopped when ``stop()`` is called or the value goes away.
+/// `--broker`, the benchmarks and the tests. Package-internal: a tool of this repository's
+/// programs, not part of the libraries' API. It is stopped when ``stop()`` is called or the value goes away.
 ///
 /// Readiness is detected by finding mosquitto's own listening socket, never by sleeping.
-public final class PrivateBroker: Sendable {
+package final class PrivateBroker: Sendable {
     /// Where mosquitto is looked for, in order.
-    public static let candidates = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
+    package static let candidates = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]
 
     /// The loopback port it listens on (the same across ``restart()``).
-    public let port: Int
+    package let port: Int
     /// The broker as a URL, `mqtt://127.0.0.1:PORT`.
-    public var url: String { "mqtt://127.0.0.1:\(port)" }
+    package var url: String { "mqtt://127.0.0.1:\(port)" }
     private let executable: String
     private let directory: URL
     private let timeout: Duration
@@ -31,15 +31,15 @@ public final class PrivateBroker: Sendable {
     ///     `set_tcp_nodelay true` for benchmarks.
     ///   - persistence: keep sessions and queued messages in the broker's private directory, saved
     ///     on every change, so that they survive ``restart()``.
-    public init(extraConfiguration: String = "", persistence: Bool = false, timeout: Duration = .seconds(10)) throws(BridgeError) {
+    package init(extraConfiguration: String = "", persistence: Bool = false, timeout: Duration = .seconds(10)) throws(PrivateBrokerError) {
         guard let executable = Self.candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
-            throw BridgeError(.brokerUnavailable, "mosquitto not found (looked in \(Self.candidates.joined(separator: ", "))): install the mosquitto package")
+            throw PrivateBrokerError("mosquitto not found (looked in \(Self.candidates.joined(separator: ", "))): install the mosquitto package")
         }
         self.executable = executable
         self.timeout = timeout
         // The port was free when probed, but another program can bind it before mosquitto does
         // (mosquitto then exits): a few fresh ports before giving up.
-        var failure = BridgeError(.brokerUnavailable, "mosquitto did not start")
+        var failure = PrivateBrokerError("mosquitto did not start")
         for _ in 0..<3 {
             let candidate = try Self.freePort()
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vbus-broker-\(getpid())-\(candidate)")
@@ -62,10 +62,10 @@ public final class PrivateBroker: Sendable {
     /// waiting until the broker listens (up to `timeout`, for each of up to three ports) happens
     /// on a thread of its own, so it never holds one of Swift's cooperative threads, which on a
     /// small machine the rest of the program needs meanwhile.
-    public static func started(extraConfiguration: String = "", persistence: Bool = false,
-                               timeout: Duration = .seconds(10)) async throws(BridgeError) -> PrivateBroker {
+    package static func started(extraConfiguration: String = "", persistence: Bool = false,
+                               timeout: Duration = .seconds(10)) async throws(PrivateBrokerError) -> PrivateBroker {
         // Three ports at most, each bounded by `timeout`.
-        try await onThreadOfItsOwn("vbus-broker-start", bound: timeout * 3) { () throws(BridgeError) in
+        try await onThreadOfItsOwn("vbus-broker-start", bound: timeout * 3) { () throws(PrivateBrokerError) in
             try PrivateBroker(extraConfiguration: extraConfiguration, persistence: persistence, timeout: timeout)
         }
     }
@@ -74,16 +74,16 @@ public final class PrivateBroker: Sendable {
     /// one of Swift's cooperative threads. `bound` is the longest `body` can take by its own
     /// timeouts; the wait here only outlasts it.
     private static func onThreadOfItsOwn<Value: Sendable>(
-        _ name: String, bound: Duration, _ body: @escaping @Sendable () throws(BridgeError) -> Value
-    ) async throws(BridgeError) -> Value {
+        _ name: String, bound: Duration, _ body: @escaping @Sendable () throws(PrivateBrokerError) -> Value
+    ) async throws(PrivateBrokerError) -> Value {
         let result = await ThreadWork(name: name) {
-            Result { () throws(BridgeError) in try body() }
+            Result { () throws(PrivateBrokerError) in try body() }
         }.value(before: .now + bound + .seconds(10))
-        guard let result else { throw BridgeError(.brokerUnavailable, "mosquitto did not start within \(bound)") }
+        guard let result else { throw PrivateBrokerError("mosquitto did not start within \(bound)") }
         return try result.get()
     }
 
-    private static func writeConfiguration(port: Int, directory: URL, persistence: Bool, extra: String) throws(BridgeError) {
+    private static func writeConfiguration(port: Int, directory: URL, persistence: Bool, extra: String) throws(PrivateBrokerError) {
         var configuration = """
             listener \(port) 127.0.0.1
             allow_anonymous true
@@ -106,7 +106,7 @@ public final class PrivateBroker: Sendable {
             try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path)
             try (configuration + "\n\(extra)\n").write(to: configurationFile(in: directory), atomically: true, encoding: .utf8)
         } catch {
-            throw BridgeError(.brokerUnavailable, "cannot write the mosquitto configuration: \(error)")
+            throw PrivateBrokerError("cannot write the mosquitto configuration: \(error)")
         }
     }
 
@@ -133,11 +133,11 @@ public final class PrivateBroker: Sendable {
     /// keeps reconnecting to it can be handed that very port as its own source port (a TCP
     /// connection to itself), and mosquitto then exits with "Address already in use". That socket
     /// goes away when the client's attempt fails, so a few more tries find the port free.
-    private func launch() throws(BridgeError) {
+    private func launch() throws(PrivateBrokerError) {
         let deadline = ContinuousClock.now + timeout
         var attempt = 1
         while true {
-            do throws(BridgeError) {
+            do throws(PrivateBrokerError) {
                 let started = try Self.spawn(executable, in: directory, port: port, timeout: timeout)
                 process.withLock { $0 = started }
                 return
@@ -151,14 +151,14 @@ public final class PrivateBroker: Sendable {
     /// Starts mosquitto and waits until it listens on `port` itself: a port that merely accepts
     /// connections may belong to another program that took it first (see
     /// `SpawnedProcess.isListening(onPort:)`).
-    private static func spawn(_ executable: String, in directory: URL, port: Int, timeout: Duration) throws(BridgeError) -> SpawnedProcess {
+    private static func spawn(_ executable: String, in directory: URL, port: Int, timeout: Duration) throws(PrivateBrokerError) -> SpawnedProcess {
         // posix_spawn, not Foundation's Process: see SpawnedProcess for why.
         let started: SpawnedProcess
         try? FileManager.default.removeItem(at: logFile(in: directory))  // this start's errors only
         do {
             started = try SpawnedProcess(executable: executable, arguments: ["-c", configurationFile(in: directory).path], captureOutput: false)
         } catch {
-            throw BridgeError(.brokerUnavailable, "cannot start mosquitto: \(error)")
+            throw PrivateBrokerError("cannot start mosquitto: \(error)")
         }
         let deadline = ContinuousClock.now + timeout
         while !started.isListening(onPort: port) {
@@ -168,7 +168,7 @@ public final class PrivateBroker: Sendable {
                 let status = started.waitForExit()
                 let what = stillRunning ? "did not listen on 127.0.0.1:\(port) within \(timeout)"
                     : "exited (status \(status)\(status > 128 ? ", signal \(status - 128)" : "")) before listening on 127.0.0.1:\(port)"
-                throw BridgeError(.brokerUnavailable, "mosquitto \(what)\(logTail(in: directory))")
+                throw PrivateBrokerError("mosquitto \(what)\(logTail(in: directory))")
             }
             usleep(5_000) // between checks, not as synchronisation
         }
@@ -176,10 +176,10 @@ public final class PrivateBroker: Sendable {
     }
 
     /// The running mosquitto's process ID (nil while it is stopped), e.g. for measuring its CPU.
-    public var processID: Int32? { process.withLock { $0?.pid } }
+    package var processID: Int32? { process.withLock { $0?.pid } }
 
     /// Stops the broker and removes its files. Idempotent.
-    public func stop() {
+    package func stop() {
         kill()
         try? FileManager.default.removeItem(at: directory)
     }
@@ -187,8 +187,8 @@ public final class PrivateBroker: Sendable {
     /// Stops the broker (see ``kill(graceful:)``) and starts it again on the same port with the same
     /// configuration; with `persistence`, sessions and queued messages survive.
     /// Stopping and waiting for the new broker happen on a thread of their own.
-    public func restart(graceful: Bool = true) async throws(BridgeError) {
-        try await Self.onThreadOfItsOwn("vbus-broker-restart", bound: timeout + .seconds(5)) { () throws(BridgeError) in
+    package func restart(graceful: Bool = true) async throws(PrivateBrokerError) {
+        try await Self.onThreadOfItsOwn("vbus-broker-restart", bound: timeout + .seconds(5)) { () throws(PrivateBrokerError) in
             self.kill(graceful: graceful)
             try self.launch()
         }
@@ -200,7 +200,7 @@ public final class PrivateBroker: Sendable {
     /// - Parameter graceful: SIGTERM, so that mosquitto saves its state on the way out (SIGKILL after
     ///   five seconds if it is still running); otherwise SIGKILL at once, an outage in which the broker
     ///   loses what it had not saved yet.
-    public func kill(graceful: Bool = false) {
+    package func kill(graceful: Bool = false) {
         guard let running = process.withLock({ process in defer { process = nil }; return process }) else { return }
         if graceful && running.isRunning {
             running.send(SIGTERM)
@@ -213,9 +213,9 @@ public final class PrivateBroker: Sendable {
 
     /// Starts the broker again after ``kill()``, on the same port, waiting on a thread of its own
     /// until it listens. Does nothing if it is running.
-    public func start() async throws(BridgeError) {
+    package func start() async throws(PrivateBrokerError) {
         guard process.withLock({ $0 == nil }) else { return }
-        try await Self.onThreadOfItsOwn("vbus-broker-start", bound: timeout) { () throws(BridgeError) in try self.launch() }
+        try await Self.onThreadOfItsOwn("vbus-broker-start", bound: timeout) { () throws(PrivateBrokerError) in try self.launch() }
     }
 
     /// Suspends (SIGSTOP) or resumes (SIGCONT) the broker: connected but silent, as a hung broker
@@ -225,12 +225,12 @@ public final class PrivateBroker: Sendable {
     }
 
     /// A loopback port nobody listens on right now (for tests of unreachable brokers).
-    public static func unusedPort() throws(BridgeError) -> Int { try freePort() }
+    package static func unusedPort() throws(PrivateBrokerError) -> Int { try freePort() }
 
     /// A free loopback port: bind to port 0, read it back, close.
-    static func freePort() throws(BridgeError) -> Int {
+    static func freePort() throws(PrivateBrokerError) -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw BridgeError(.brokerUnavailable, "socket() failed: \(errno)") }
+        guard descriptor >= 0 else { throw PrivateBrokerError("socket() failed: \(errno)") }
         defer { close(descriptor) }
         var address = loopback(port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -239,7 +239,7 @@ public final class PrivateBroker: Sendable {
                 bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
             }
         }
-        guard bound else { throw BridgeError(.brokerUnavailable, "cannot find a free loopback port: \(errno)") }
+        guard bound else { throw PrivateBrokerError("cannot find a free loopback port: \(errno)") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 

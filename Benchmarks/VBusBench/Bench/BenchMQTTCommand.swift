@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// `vbus bench mqtt`: publisher -> mosquitto -> subscriber throughput (and round-trip latency)
+/// `vbus-bench mqtt`: publisher -> mosquitto -> subscriber throughput (and round-trip latency)
 /// of this package's client next to libmosquitto (`c_mqtt_thr.c`) and paho-mqtt
 /// (`py_mqtt_thr.py`), interleaved in one run. The last line is `ratio ours/libmosquitto: X.XX`
 /// for the worst QoS.

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import VirtualBus
 
-/// `vbus bench bus`: our bus next to raw libzmq through the same proxy (and the PyZMQ seed).
+/// `vbus-bench bus`: our bus next to raw libzmq through the same proxy (and the PyZMQ seed).
 struct BenchBusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bus",

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ShutdownSuite
 
-/// `vbus stress ...`: long randomized runs of the correctness suites, for release checks.
+/// `vbus-bench stress ...`: long randomized runs of the correctness suites, for release checks.
 struct StressCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stress",
@@ -11,7 +11,7 @@ struct StressCommand: AsyncParsableCommand {
     )
 }
 
-/// `vbus stress shutdown`: every shutdown scenario for N seeded iterations under the watchdog.
+/// `vbus-bench stress shutdown`: every shutdown scenario for N seeded iterations under the watchdog.
 struct StressShutdownCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shutdown",
@@ -75,11 +75,7 @@ struct StressShutdownCommand: AsyncParsableCommand {
     static func busThreadsAfterSettling() async -> [String] {
         let deadline = ContinuousClock.now + .seconds(2)
         while true {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-            let busThreads = names.compactMap { task in
-                (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?
-                    .trimmingCharacters(in: .whitespacesAndNewlines)
-            }.filter { $0.hasPrefix("vbus-") || $0.hasPrefix("NIO-ELT-") }
+            let busThreads = ProcessThreads.names(withPrefix: "vbus-") + ProcessThreads.names(withPrefix: "NIO-ELT-")
             if busThreads.isEmpty || ContinuousClock.now >= deadline { return busThreads }
             try? await Task.sleep(for: .milliseconds(10))
         }
