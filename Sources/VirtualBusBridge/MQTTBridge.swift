@@ -15,8 +15,24 @@ public import VirtualBusMQTT
 ///   subscription and cancels exactly those (see docs/bridge.md); towards MQTT, No Local (5.0) or
 ///   an echo filter (3.1.1) does the same.
 /// - Shutdown order: stop taking bus messages -> wait for in-flight publishes (within the
-///   deadline) -> MQTT DISCONNECT -> the bus's own ordered shutdown.
+///   deadline) -> MQTT DISCONNECT -> the bus's own ordered shutdown. Standalone, the bridge does
+///   all four; composed in a `ServiceGroup` with the bus and the client (``Composition``), it does
+///   the first two and the group the rest, in the reverse order of its services.
 public final class MQTTBridge: Service, Sendable {
+    /// Who runs the MQTT session and shuts the bus down.
+    public enum Composition: Sendable, Hashable {
+        /// The bridge runs the client's session itself and shuts the bus down after it: one
+        /// service to run.
+        case standalone
+        /// A `ServiceGroup` runs the bus, the client and the bridge, in that order:
+        /// `ServiceGroup(services: [bus, mqtt, bridge])`. The bridge waits for the client's first
+        /// connection, relays, and on graceful shutdown drains what is in flight and returns; the
+        /// group then stops the client (DISCONNECT) and the bus. A stop during the start, or a
+        /// drain that runs out of time, still ends the session at once, so that every message the
+        /// bridge took has its outcome before ``run()`` returns.
+        case serviceGroup
+    }
+
     /// The rules, in order: a message goes by the first rule that carries it.
     public let rules: [BridgeRule]
     /// This bridge's name in logs (and its MQTT client's, when the CLI makes one).
@@ -35,23 +51,27 @@ public final class MQTTBridge: Service, Sendable {
     /// from a 3.1.1 broker (which has no No Local), whichever rules carried it each way.
     let inboundFilters: [MQTTTopicFilter]
     let shutdownTimeout: Duration
+    let composition: Composition
     let logger: Logger
-    private let relaying = Locked(false)
+    private let lifecycle = Locked(BridgeLifecycle())
     private let retainedCache = Locked<BusLastValueCache?>(nil)
 
     /// How long ``run()`` waits for the first connection before it fails with
     /// ``BridgeError/Code/brokerUnavailable`` (later outages are reconnected per the client's policy).
     let connectTimeout: Duration
 
-    /// Creates a bridge between `bus` and `mqtt` (which the bridge runs: do not run it elsewhere).
+    /// Creates a bridge between `bus` and `mqtt`. Standalone (the default) the bridge runs `mqtt`
+    /// and shuts `bus` down: do not run either elsewhere. With `.serviceGroup`, run all three in one
+    /// group, bus first and bridge last.
     ///
     /// `metricsFactory` is where the bridge's swift-metrics instruments come from (`nil`: the
     /// process-wide `MetricsSystem.factory`; tests inject their own, since `MetricsSystem.bootstrap`
     /// can run only once per process). Their labels and dimensions are in docs/bridge.md.
     public init(bus: VirtualBus, mqtt: MQTTClient, rules: [BridgeRule], id: String? = nil,
-                connectTimeout: Duration = .seconds(10), shutdownTimeout: Duration = .seconds(5),
+                connectTimeout: Duration = .seconds(10), shutdownTimeout: Duration = .seconds(5), composition: Composition = .standalone,
                 logger: Logger = Logger(label: "VirtualBusBridge"), metricsFactory: (any MetricsFactory)? = nil) {
         self.connectTimeout = connectTimeout
+        self.composition = composition
         self.bus = bus
         self.mqtt = mqtt
         self.rules = rules
@@ -67,7 +87,7 @@ public final class MQTTBridge: Service, Sendable {
     }
 
     /// Whether both sides' subscriptions are in place (messages published from now on are relayed).
-    public var isRelaying: Bool { relaying.withLock { $0 } }
+    public var isRelaying: Bool { lifecycle.withLock { $0.isRelaying } }
 
     /// The bus-side cache of retained MQTT messages (`nil` before relaying starts or without `in` rules).
     public var retainedStatistics: BusLastValueCache.Statistics? { retainedCache.withLock { $0?.statistics } }
@@ -76,104 +96,135 @@ public final class MQTTBridge: Service, Sendable {
     public var statistics: [BridgeRuleStatistics] { counters.snapshot }
 
     /// Runs the MQTT session and both relays until graceful shutdown or cancellation, then stops in
-    /// order. Throws when the broker cannot be reached (and no reconnect policy is set).
+    /// order. Throws when the broker cannot be reached (and no reconnect policy is set). Call it once.
     public func run() async throws {
+        lifecycle.withLock { $0.runStarted() }
         // Inbound subscriptions are registered before the session connects: a resumed session
         // redelivers unacknowledged messages right after CONNACK, and one that found no local
         // subscription yet would be acknowledged unseen.
-        let subscribing = startInboundSubscriptions()
-        try await waitUntilRegistered(subscribing.count)
-        // The session is the last thing the bridge stops (step 3 below), so it must not see the
-        // service group's graceful shutdown, which would end it at once and fail what is still in
-        // flight: it runs detached from it; cancellation is still forwarded.
-        // Made before the session starts, so the first connection is not missed; ends with the client.
+        let inbound = try registerInboundSubscriptions()
+        // The session is the last thing the bridge stops, so it must not see the service group's
+        // graceful shutdown, which would end it at once and fail what is still in flight: it runs
+        // detached from it; cancellation is still forwarded. The event stream is made before the
+        // session starts, so the first connection is not missed; it ends with the client.
         let connectionEvents = mqtt.events()
+        let firstConnection = mqtt.events()
+        let stopped = OneShotEvent()
+        guard composition == .standalone else {
+            // The client may be connected already: the group starts its services together.
+            // The group runs the session, and ends it (and the bus) after this returns.
+            let recording = Task { await self.recordConnectionEvents(connectionEvents) }
+            defer { recording.cancel() }
+            try await withGracefulShutdownHandler {
+                try await startThenRelay(inbound, until: stopped, firstConnection: firstConnection)
+            } onGracefulShutdown: {
+                self.perform(self.lifecycle.withLock { $0.stop() }, stopped)
+            }
+            return
+        }
         let session = Task.detached { try await self.mqtt.run() }
+        Task {
+            let result = await session.result
+            if case .failure(let error) = result, lifecycle.withLock({ $0.phase }) == .relaying {
+                logger.error("bridge: the MQTT session ended (\(error)); stopping the bridge", metadata: ["id": "\(id)"])
+            }
+            perform(lifecycle.withLock { $0.sessionEnded() }, stopped)
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await withTaskCancellationHandler { try await session.value } onCancel: { session.cancel() } }
             group.addTask { await self.recordConnectionEvents(connectionEvents) }
-            let outbound: BusSubscription?, retained: BusLastValueCache?, inbound: [(Int, MQTTSubscription)]
-            // Graceful shutdown during the start ends the session, which ends whatever the start
-            // waits for (a connection, a SUBACK from a broker that went away).
-            let stoppedWhileStarting = Atomic<Bool>(false)
-            do {
-                (outbound, retained, inbound) = try await withGracefulShutdownHandler {
-                    try await waitForFirstConnection()
-                    let outbound = try await subscribeOnBus()
-                    // Retained messages from MQTT: late bus subscribers get the latest value per topic.
-                    let retained = rules.contains { $0.direction.carriesIn } ? try bus.makeLastValueCache { [weak self] in self?.observeCache($0) } : nil
-                    retainedCache.withLock { $0 = retained }
-                    var subscribed: [(Int, MQTTSubscription)] = []
-                    for (rule, subscription) in subscribing { subscribed.append((rule, try await subscription.value)) }
-                    return (outbound, retained, subscribed)
-                } onGracefulShutdown: {
-                    stoppedWhileStarting.store(true, ordering: .relaxed)
-                    self.mqtt.shutdown()
-                }
-            } catch {
-                // A start that fails leaves nothing running: the session and the bus stop too.
-                for (_, subscription) in subscribing { subscription.cancel() }
-                mqtt.shutdown()
-                await bus.shutdown()
-                if stoppedWhileStarting.load(ordering: .relaxed) { return }
-                throw error
+            try await withGracefulShutdownHandler {
+                try await startThenRelay(inbound, until: stopped, firstConnection: firstConnection)
+            } onGracefulShutdown: {
+                self.perform(self.lifecycle.withLock { $0.stop() }, stopped)
             }
-            relaying.withLock { $0 = true }
-            logger.debug("bridge relaying", metadata: ["id": "\(id)", "rules": "\(rules.count)"])
-            let outboundRelay = Task { if let outbound { await self.relayOut(outbound) } }
-            let inboundRelays = Task {
-                await withTaskGroup(of: Void.self) { relays in
-                    for (rule, subscription) in inbound { relays.addTask { await self.relayIn(subscription, rule: rule, retained: retained) } }
-                }
-            }
-            await untilShutdownOrSessionEnd(session)
-            // 1. Stop taking messages. Bus side: end the subscription; what was taken is still
-            //    published. MQTT side: stop the relays but keep the broker's subscriptions, so a
-            //    persistent session queues for the next run; a message taken but not yet accepted
-            //    by the bus stays unacknowledged, and the broker sends it again then.
-            outbound?.cancel()
-            inboundRelays.cancel()
-            // 2. Wait for in-flight publishes, within the deadline.
-            // An event, not a task group: a group would wait for its relay-watching child even
-            // after the timeout (awaiting a task's value cannot be cancelled).
-            let relaysEnded = OneShotEvent()
-            Task {
-                await outboundRelay.value
-                await inboundRelays.value
-                relaysEnded.fire()
-            }
-            let drained = await relaysEnded.wait(until: .now + shutdownTimeout)
-            if !drained {
-                logger.warning("bridge: in-flight publishes did not finish within the shutdown timeout")
-                // Stop relaying what the bus subscription still holds: it would only fail below.
-                outboundRelay.cancel()
-            }
-            // 3. MQTT DISCONNECT (fails what is left with `shutdown`, counted), 4. the bus.
-            mqtt.shutdown()
-            outboundRelay.cancel()
-            await outboundRelay.value
-            await inboundRelays.value
-            await bus.shutdown()
             try await group.waitForAll()
         }
     }
 
-    /// Returns on graceful shutdown, on cancellation, or when the MQTT session ends on its own: a
-    /// lost broker with no reconnect policy (or its attempts used up). Then the bridge stops in the
-    /// same order and ``run()`` throws the session's error: never a bridge that runs on, failing
-    /// every message, until someone shuts it down.
-    private func untilShutdownOrSessionEnd(_ session: Task<Void, any Error>) async {
-        let stop = OneShotEvent()
-        // Ends with the session, at the latest at step 3 of the shutdown.
-        Task {
-            let result = await session.result
-            if case .failure(let error) = result, !stop.hasFired {
-                logger.error("bridge: the MQTT session ended (\(error)); stopping the bridge", metadata: ["id": "\(id)"])
-            }
-            stop.fire()
+    /// Standalone, the bridge shuts the bus down as its last step; in a group, the group does.
+    private func shutDownBusIfOwned() async {
+        if composition == .standalone { await bus.shutdown() }
+    }
+
+    /// Carries out what the lifecycle decided on a stop or the session's end.
+    private func perform(_ action: BridgeLifecycle.StopAction, _ stopped: OneShotEvent) {
+        switch action {
+        case .none: break
+        case .endSession: mqtt.shutdown()  // ends whatever the start waits for
+        case .drain: stopped.fire()
         }
-        // `wait()` also returns when this task is cancelled.
-        await withGracefulShutdownHandler { await stop.wait() } onGracefulShutdown: { stop.fire() }
+    }
+
+    /// Waits for the first connection and the subscriptions, relays until `stopped` fires (or the
+    /// task is cancelled), then stops in order.
+    private func startThenRelay(_ inbound: [(Int, MQTTSubscriptionRegistration)], until stopped: OneShotEvent,
+                                firstConnection: AsyncStream<MQTTClientEvent>) async throws {
+        let outbound: BusSubscription?, retained: BusLastValueCache?, subscriptions: [(Int, MQTTSubscription)]
+        do {
+            try await waitForFirstConnection(firstConnection)
+            outbound = try await subscribeOnBus()
+            // Retained messages from MQTT: late bus subscribers get the latest value per topic.
+            retained = rules.contains { $0.direction.carriesIn } ? try bus.makeLastValueCache { [weak self] in self?.observeCache($0) } : nil
+            retainedCache.withLock { $0 = retained }
+            var subscribed: [(Int, MQTTSubscription)] = []
+            for (rule, registration) in inbound { subscribed.append((rule, try await registration.subscribed())) }
+            subscriptions = subscribed
+        } catch {
+            // A start that fails leaves nothing running: the session and the bus stop too.
+            for (_, registration) in inbound { registration.cancel() }
+            // In a group, the group ends the client and the bus when this throws.
+            if composition == .standalone { mqtt.shutdown() }
+            await shutDownBusIfOwned()
+            if lifecycle.withLock({ $0.startFailed() }) { return }
+            throw error
+        }
+        guard lifecycle.withLock({ $0.started() }) == .relay else {
+            outbound?.cancel()
+            for (_, subscription) in subscriptions { subscription.cancel() }
+            mqtt.shutdown()
+            await shutDownBusIfOwned()
+            return
+        }
+        logger.debug("bridge relaying", metadata: ["id": "\(id)", "rules": "\(rules.count)"])
+        let outboundRelay = Task { if let outbound { await self.relayOut(outbound) } }
+        let inboundRelays = Task {
+            await withTaskGroup(of: Void.self) { relays in
+                for (rule, subscription) in subscriptions { relays.addTask { await self.relayIn(subscription, rule: rule, retained: retained) } }
+            }
+        }
+        // Returns on a stop, on the session's end, or when this task is cancelled.
+        await stopped.wait()
+        _ = lifecycle.withLock { $0.stop() }
+        // 1. Stop taking messages. Bus side: end the subscription; what was taken is still
+        //    published. MQTT side: stop the relays but keep the broker's subscriptions, so a
+        //    persistent session queues for the next run; a message taken but not yet accepted
+        //    by the bus stays unacknowledged, and the broker sends it again then.
+        outbound?.cancel()
+        inboundRelays.cancel()
+        // 2. Wait for in-flight publishes, within the deadline. An event, not a task group: a group
+        //    would wait for its relay-watching child even after the timeout.
+        let relaysEnded = OneShotEvent()
+        Task {
+            await outboundRelay.value
+            await inboundRelays.value
+            relaysEnded.fire()
+        }
+        let drained = await relaysEnded.wait(until: .now + shutdownTimeout)
+        if !drained {
+            logger.warning("bridge: in-flight publishes did not finish within the shutdown timeout")
+            // Stop relaying what the bus subscription still holds: it would only fail below.
+            outboundRelay.cancel()
+        }
+        // 3. MQTT DISCONNECT (fails what is left with `shutdown`, counted), 4. the bus. In a group,
+        //    the group does both, unless the drain ran out of time: then the session ends here,
+        //    so every message taken has its outcome before `run()` returns.
+        if composition == .standalone || !drained { mqtt.shutdown() }
+        outboundRelay.cancel()
+        await outboundRelay.value
+        await inboundRelays.value
+        lifecycle.withLock { $0.drained() }
+        await shutDownBusIfOwned()
     }
 
     /// Feeds the connection gauge and counters until the client ends (every way out of ``run()``
@@ -183,19 +234,29 @@ public final class MQTTBridge: Service, Sendable {
         metrics.recordSessionEnded()
     }
 
-    private func waitForFirstConnection() async throws {
+    private func waitForFirstConnection(_ events: AsyncStream<MQTTClientEvent>) async throws {
         let connected = try await withThrowingTaskGroup(of: Bool.self) { waiting in
-            waiting.addTask { try await self.mqtt.waitUntilConnected(); return true }
+            switch composition {
+            case .standalone:
+                waiting.addTask { try await self.mqtt.waitUntilConnected(); return true }
+            case .serviceGroup:
+                // The group runs the client: it is not the bridge's to shut down, so the wait is
+                // one that cancellation ends. `events` was made before this check.
+                if mqtt.statistics.isConnected { return true }
+                waiting.addTask {
+                    for await event in events { if case .connected = event { return true } }
+                    return false  // the client ended
+                }
+            }
             waiting.addTask { try await Task.sleep(for: self.connectTimeout); return false }
             let connected = try await waiting.next() ?? false
-            // Shutting the client down is what ends a wait for a connection that never comes
-            // (the group waits for its children before it returns).
-            if !connected { mqtt.shutdown() }
+            // Standalone, shutting the client down is what ends a wait for a connection that
+            // never comes (the group waits for its children before it returns).
+            if !connected && composition == .standalone { mqtt.shutdown() }
             waiting.cancelAll()
             return connected
         }
         guard connected else {
-            await bus.shutdown()
             let address = "\(mqtt.configuration.host):\(mqtt.configuration.port)"
             throw BridgeError(.brokerUnavailable, "cannot reach the MQTT broker at \(address) within \(connectTimeout)")
         }
@@ -206,23 +267,13 @@ public final class MQTTBridge: Service, Sendable {
         return try await bus.subscribe(to: outboundPrefixes)
     }
 
-    private func startInboundSubscriptions() -> [(Int, Task<MQTTSubscription, any Error>)] {
-        rules.enumerated().filter { $0.element.direction.carriesIn }.map { index, rule in
+    private func registerInboundSubscriptions() throws(MQTTError) -> [(Int, MQTTSubscriptionRegistration)] {
+        try rules.enumerated().filter { $0.element.direction.carriesIn }.map { index, rule throws(MQTTError) in
             // Retain As Published (5.0): live retained publishes keep their flag, so the bus-side cache
             // follows them (a 3.1.1 broker sets it only on the values it sends at subscription).
             let options = MQTTSubscriptionOptions(qos: rule.qos, noLocal: true, retainAsPublished: true)
-            return (index, Task {
-                try await self.mqtt.subscribe(to: [MQTTTopicFilter(rule.mqttSubscriptionFilter)], options: options, acknowledgement: .manual)
-            })
-        }
-    }
-
-    /// Waits until the client holds `count` local subscriptions: each subscription task registers
-    /// its own at its first step, which the client offers no other way to observe.
-    private func waitUntilRegistered(_ count: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while mqtt.statistics.subscriptions < count && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(1)) // polling the registration, not timing
+            let filter = try MQTTTopicFilter(rule.mqttSubscriptionFilter)
+            return (index, try mqtt.register(to: [filter], options: options, acknowledgement: .manual))
         }
     }
 }

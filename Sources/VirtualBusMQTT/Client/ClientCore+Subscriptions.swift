@@ -47,6 +47,23 @@ extension ClientCore {
     /// broker with at least this QoS. Waits for the SUBACKs that cover its filters.
     func subscribe(_ filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions,
                    acknowledgement: MQTTAcknowledgementMode = .automatic) async throws(MQTTError) -> MQTTSubscription {
+        try await completeSubscription(try register(filters, options: options, acknowledgement: acknowledgement))
+    }
+
+    /// A local subscription in the client's tables whose broker subscriptions may still be on their
+    /// way: messages that match it are routed to it from now on.
+    struct Registration: Sendable {
+        let id: UInt64
+        let filters: [MQTTTopicFilter]
+        let buffer: MQTTSubscriptionBuffer
+        /// The SUBSCRIBEs this subscription waits for (its own, or one already in flight).
+        let waits: [MQTTWaiter<[MQTTReasonCode]>]
+    }
+
+    /// Registers a local subscription at once, without waiting: a subscription made before the
+    /// session connects is in place for what a resumed session redelivers right after CONNACK.
+    func register(_ filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions,
+                  acknowledgement: MQTTAcknowledgementMode) throws(MQTTError) -> Registration {
         let policy = configuration.subscriptionBufferPolicy
         let dropOldest = policy == .dropOldest && !acknowledgement.isManual
         let drops = metrics.subscriptionDrops(dropOldest: dropOldest)
@@ -90,6 +107,12 @@ extension ClientCore {
         }
         run(effects)
         guard let id else { throw MQTTError(.shutdown, "the client is shut down") }
+        return Registration(id: id, filters: filters, buffer: buffer, waits: waits)
+    }
+
+    /// Waits for the broker's answers to a registration's SUBSCRIBEs; a refusal releases it.
+    func completeSubscription(_ registration: Registration) async throws(MQTTError) -> MQTTSubscription {
+        let (id, filters, buffer, waits) = (registration.id, registration.filters, registration.buffer, registration.waits)
         var codes: [MQTTReasonCode] = []
         var failure: MQTTError?
         for w in waits {

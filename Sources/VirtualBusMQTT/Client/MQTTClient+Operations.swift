@@ -53,6 +53,16 @@ extension MQTTClient {
         return try await core.subscribe(filters, options: options, acknowledgement: acknowledgement)
     }
 
+    /// Registers a subscription at once and returns without waiting for the broker: messages that
+    /// match it are routed to it from this call on, even before the session connects (what a
+    /// resumed session redelivers right after CONNACK, say). Await
+    /// ``MQTTSubscriptionRegistration/subscribed()`` for the subscription itself.
+    package func register(to filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions = MQTTSubscriptionOptions(qos: .atLeastOnce),
+                          acknowledgement: MQTTAcknowledgementMode = .automatic) throws(MQTTError) -> MQTTSubscriptionRegistration {
+        precondition(!filters.isEmpty, "register(to:) needs at least one filter")
+        return MQTTSubscriptionRegistration(core: core, registration: try core.register(filters, options: options, acknowledgement: acknowledgement))
+    }
+
     /// Subscribes for the duration of `body`, then unsubscribes and waits for UNSUBACK.
     public func withSubscription<Result: Sendable>(
         to filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions = MQTTSubscriptionOptions(qos: .atLeastOnce),

@@ -22,6 +22,14 @@ enum BridgeDocumentationExamples {
         // END
     }
 
+    static func composed(bus: VirtualBus, configuration: MQTTClientConfiguration, logger: Logger) async throws {
+        // BEGIN VirtualBusBridge.md
+        let client = MQTTClient(configuration: configuration)
+        let composed = MQTTBridge(bus: bus, mqtt: client, rules: [try BridgeRule(.out, "sensors/#")], composition: .serviceGroup)
+        try await ServiceGroup(services: [bus, client, composed], gracefulShutdownSignals: [.sigterm], logger: logger).run()
+        // END
+    }
+
     static func rules() throws -> [BridgeRule] {
         // BEGIN Rules.md
         let rules = [
