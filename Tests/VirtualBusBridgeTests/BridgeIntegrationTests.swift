@@ -99,13 +99,8 @@ struct BridgeIntegrationTests {
 
     @Test("an unreachable broker fails the bridge with a clear error naming it, and the bus is shut down")
     func unreachableBroker() async throws {
-        let port = try PrivateBroker.unusedPort()
+        let (port, mqtt) = try BridgeHarness.clientOfUnreachableBroker("unreachable")
         let bus = try VirtualBus()
-        let mqtt = MQTTClient(configuration: {
-            var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: port, clientID: "unreachable")
-            configuration.reconnect = MQTTReconnectPolicy()
-            return configuration
-        }())
         let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "#")], connectTimeout: .milliseconds(300))
         await #expect { try await bridge.run() } throws: { error in
             guard let error = error as? BridgeError else { return false }

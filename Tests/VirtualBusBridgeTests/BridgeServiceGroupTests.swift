@@ -60,13 +60,8 @@ struct BridgeServiceGroupTests {
 
     @Test("without a broker the composed bridge fails its start with a clear error and leaves the bus to the group")
     func composedUnreachableBroker() async throws {
-        let port = try PrivateBroker.unusedPort()
+        let (_, mqtt) = try BridgeHarness.clientOfUnreachableBroker("composed-unreachable")
         let bus = try VirtualBus()
-        let mqtt = MQTTClient(configuration: {
-            var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: port, clientID: "composed-unreachable")
-            configuration.reconnect = MQTTReconnectPolicy()
-            return configuration
-        }())
         let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "#")], connectTimeout: .milliseconds(300),
                                 composition: .serviceGroup)
         let group = ServiceGroup(services: [bus, mqtt, bridge], logger: Logger(label: "test"))

@@ -84,16 +84,13 @@ extension ClientCore {
         // Without a session the broker has none of our subscriptions: make them all again. With
         // one, only filters registered while offline (or whose SUBSCRIBE was cut off) are missing.
         let all = !sessionPresent || s.machine.startedClean
-        var subs: [(filter: MQTTTopicFilter, options: MQTTSubscriptionOptions)] = []
-        for (filter, entry) in s.brokerFilters where entry.references > 0 && (all || entry.pending != nil) {
-            subs.append((filter, entry.options))
-        }
+        let subs = s.subscriptions.resubscriptions(all: all)
         for chunk in stride(from: 0, to: subs.count, by: 64) {
             let part = Array(subs[chunk..<min(chunk + 64, subs.count)])
             // Callers waiting on an earlier SUBSCRIBE for these filters get this one's outcome.
-            let earlier = part.compactMap { s.brokerFilters[$0.filter]?.pending }
+            let earlier = s.subscriptions.pendingWaiters(for: part.map(\.filter))
             let waiter = MQTTWaiter<[MQTTReasonCode]> { result in for w in earlier { w.complete(result) } }
-            for item in part { s.brokerFilters[item.filter]?.pending = waiter }
+            s.subscriptions.markPending(part.map(\.filter), waiter)
             apply(s.machine.subscribe(part, completion: .codes(waiter)), to: &s, effects: &effects)
         }
     }
@@ -130,12 +127,10 @@ extension ClientCore {
             s.isShutdown = true
             if s.closeError == nil { s.closeError = error }
             apply(s.machine.shutdown(), to: &s, effects: &effects)
-            for (_, local) in s.locals { effects.append(.finish(local.buffer, error)) }
-            s.locals = [:]
+            let (locals, pending) = s.subscriptions.removeAll()
+            for local in locals { effects.append(.finish(local.buffer, error)) }
             let shutdownError = error ?? MQTTError(.shutdown, "the client was shut down")
-            for (_, entry) in s.brokerFilters {
-                if let pending = entry.pending { effects.append(.codesDone(pending, .failure(shutdownError))) }
-            }
+            for waiter in pending { effects.append(.codesDone(waiter, .failure(shutdownError))) }
             for c in s.connectWaiters { effects.append(.resumeConnect(c, shutdownError)) }
             s.connectWaiters = []
             if let sleeper = s.sleeper { effects.append(.resume(sleeper)) }
@@ -144,11 +139,8 @@ extension ClientCore {
                 effects.append(.connectionEnded(end, ConnectionEnd(wasConnected: s.wasConnected, error: error)))
             }
         }
-        let requests = state.withLock { s in
-            defer { s.requests = [:] }
-            return s.requests
-        }
-        for (_, w) in requests { w.complete(.failure(MQTTError(.shutdown, "the client was shut down"))) }
+        let requests = state.withLock { s in s.requests.removeAll() }
+        for w in requests { w.complete(.failure(MQTTError(.shutdown, "the client was shut down"))) }
         run(effects)
         events.finish()
     }

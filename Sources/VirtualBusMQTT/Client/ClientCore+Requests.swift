@@ -11,16 +11,10 @@ extension ClientCore {
         guard configuration.version == .v5 else { throw MQTTError(.unsupported, "request/response needs MQTT 5") }
         let responseTopic = try await ensureResponseSubscription()
         let waiter = MQTTWaiter<MQTTMessage>()
-        let id: UInt64 = state.withLock { s in
-            let id = s.nextID
-            s.nextID += 1
-            s.requests[id] = waiter
-            return id
-        }
-        let correlation = (0..<8).map { UInt8(truncatingIfNeeded: id >> (56 - 8 * UInt64($0))) }
+        let (id, correlation) = state.withLock { s in s.requests.add(waiter) }
         let timer = MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: .nanoseconds(
             Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) {
-            let w = self.state.withLock { s in s.requests.removeValue(forKey: id) }
+            let w = self.state.withLock { s in s.requests.remove(id) }
             w?.complete(.failure(MQTTError(.timeout, "no response within \(timeout)")))
         }
         defer { timer.cancel() }
@@ -31,7 +25,7 @@ extension ClientCore {
         do {
             _ = try await publish(packet)
         } catch {
-            state.withLock { s in _ = s.requests.removeValue(forKey: id) }
+            state.withLock { s in _ = s.requests.remove(id) }
             throw error
         }
         return try await waiter.value()
@@ -40,23 +34,23 @@ extension ClientCore {
     /// Subscribes once to this client's response topic; concurrent first callers share it.
     private func ensureResponseSubscription() async throws(MQTTError) -> MQTTTopic {
         let (topic, ready, isFirst) = state.withLock { s in
-            if s.responseTopic == nil {
+            if s.requests.responseTopic == nil {
                 let suffix = configuration.clientID.isEmpty ? String(UInt64.random(in: 1...UInt64.max), radix: 36) : configuration.clientID
                 let nonce = String(UInt32.random(in: 1...UInt32.max), radix: 36)
-                s.responseTopic = (try? MQTTTopic("\(configuration.responseTopicPrefix)/\(suffix)/\(nonce)"))
+                s.requests.responseTopic = (try? MQTTTopic("\(configuration.responseTopicPrefix)/\(suffix)/\(nonce)"))
                     ?? MQTTTopic(unchecked: "vbus/responses/\(nonce)")
             }
-            if let ready = s.responseReady { return (s.responseTopic!, ready, false) }
+            if let ready = s.requests.responseReady { return (s.requests.responseTopic!, ready, false) }
             let ready = MQTTWaiter<MQTTSubscription>()
-            s.responseReady = ready
-            return (s.responseTopic!, ready, true)
+            s.requests.responseReady = ready
+            return (s.requests.responseTopic!, ready, true)
         }
         if isFirst {
             do {
                 let sub = try await subscribe([MQTTTopicFilter(topic)], options: MQTTSubscriptionOptions(qos: .atLeastOnce))
                 ready.complete(.success(sub))
             } catch {
-                state.withLock { s in s.responseReady = nil }  // the next request tries again
+                state.withLock { s in s.requests.responseReady = nil }  // the next request tries again
                 ready.complete(.failure(error))
                 throw error
             }

@@ -7,20 +7,16 @@ extension ClientCore {
     /// manual subscription received it, in which case each manual copy carries a handle and the
     /// acknowledgement goes out when all of them were acknowledged.
     func route(_ message: MQTTMessage, inbound: UInt16?, _ s: inout State, _ effects: inout [Effect]) {
-        if message.topic == s.responseTopic, let data = message.properties.correlationData, data.count == 8 {
-            let id = data.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            if let waiter = s.requests.removeValue(forKey: id) { effects.append(.response(waiter, message)) }
+        if let response = s.requests.response(to: message) {
+            if let waiter = response { effects.append(.response(waiter, message)) }
             if let inbound { apply(s.machine.expectAcknowledgements(0, for: inbound), to: &s, effects: &effects) }
             return
         }
-        var matched = false
+        let matching = s.subscriptions.matching(message.topic)
         var manualCopies = 0
-        for (_, local) in s.locals where local.filters.contains(where: { $0.matches(message.topic) }) {
-            matched = true
-            if deliver(message, inbound: inbound, to: local, &s, &effects) { manualCopies += 1 }
-        }
+        for local in matching where deliver(message, inbound: inbound, to: local, &s, &effects) { manualCopies += 1 }
         guard let inbound else { return }
-        if !matched && holdUnrouted(message, inbound: inbound, &s) { return }
+        if matching.isEmpty && holdUnrouted(message, inbound: inbound, &s) { return }
         apply(s.machine.expectAcknowledgements(manualCopies, for: inbound), to: &s, effects: &effects)
     }
 
@@ -74,36 +70,20 @@ extension ClientCore {
         var effects: [Effect] = []
         let id: UInt64? = state.withLock { s in
             guard !s.isShutdown else { return nil }
-            let id = s.nextID
-            s.nextID += 1
-            s.locals[id] = LocalSubscription(filters: filters, buffer: buffer, manual: acknowledgement.isManual)
-            claimUnrouted(for: s.locals[id]!, &s, &effects)
-            var fresh: [(filter: MQTTTopicFilter, options: MQTTSubscriptionOptions)] = []
-            for filter in Set(filters) {
-                if var entry = s.brokerFilters[filter] {
-                    entry.references += 1
-                    if options.qos > entry.options.qos {
-                        entry.options = options
-                        fresh.append((filter, options))
-                    } else if let pending = entry.pending {
-                        waits.append(pending)
-                    }
-                    s.brokerFilters[filter] = entry
-                } else {
-                    s.brokerFilters[filter] = BrokerFilter(references: 1, options: options)
-                    fresh.append((filter, options))
-                }
-            }
-            if !fresh.isEmpty {
+            let local = LocalSubscription(filters: filters, buffer: buffer, manual: acknowledgement.isManual)
+            let added = s.subscriptions.add(local, options: options)
+            claimUnrouted(for: local, &s, &effects)
+            waits = added.inFlight
+            if !added.fresh.isEmpty {
                 let waiter = MQTTWaiter<[MQTTReasonCode]>()
-                for f in fresh { s.brokerFilters[f.filter]?.pending = waiter }
+                s.subscriptions.markPending(added.fresh.map(\.filter), waiter)
                 waits.append(waiter)
                 if s.machine.state == .connected {
-                    apply(s.machine.subscribe(fresh, completion: .codes(waiter)), to: &s, effects: &effects)
+                    apply(s.machine.subscribe(added.fresh, completion: .codes(waiter)), to: &s, effects: &effects)
                 }
                 // Not connected: the filters are subscribed on CONNACK, which completes `waiter`.
             }
-            return id
+            return added.id
         }
         run(effects)
         guard let id else { throw MQTTError(.shutdown, "the client is shut down") }
@@ -119,11 +99,7 @@ extension ClientCore {
             do { codes += try await w.value() } catch { failure = failure ?? error }
         }
         // The SUBSCRIBEs we waited for are finished: later subscribers need not wait for them.
-        state.withLock { s in
-            for f in filters where s.brokerFilters[f]?.pending.map({ w in waits.contains { $0 === w } }) == true {
-                s.brokerFilters[f]?.pending = nil
-            }
-        }
+        state.withLock { s in s.subscriptions.settle(filters, waits: waits) }
         if let failure {
             releaseNow(id)
             throw failure
@@ -142,20 +118,9 @@ extension ClientCore {
         var effects: [Effect] = []
         var abandoned: MQTTSubscriptionBuffer?
         let waiter: MQTTWaiter<[MQTTReasonCode]>? = state.withLock { s in
-            guard let local = s.locals.removeValue(forKey: id) else { return nil }
+            guard let (local, released) = s.subscriptions.remove(id) else { return nil }
             effects.append(.finish(local.buffer, nil))
             if local.manual { abandoned = local.buffer }
-            var released: [MQTTTopicFilter] = []
-            for filter in Set(local.filters) {
-                guard var entry = s.brokerFilters[filter] else { continue }
-                entry.references -= 1
-                if entry.references == 0 {
-                    s.brokerFilters[filter] = nil
-                    released.append(filter)
-                } else {
-                    s.brokerFilters[filter] = entry
-                }
-            }
             guard !released.isEmpty, s.machine.state == .connected else { return nil }
             let waiter = MQTTWaiter<[MQTTReasonCode]>()
             apply(s.machine.unsubscribe(released, completion: .codes(waiter)), to: &s, effects: &effects)

@@ -43,19 +43,7 @@ final class ClientCore: Sendable {
         var wasSessionReset = false
     }
 
-    struct LocalSubscription {
-        var filters: [MQTTTopicFilter]
-        var buffer: MQTTSubscriptionBuffer
-        /// ``MQTTAcknowledgementMode/manual``: QoS 1/2 messages carry an acknowledgement handle.
-        var manual = false
-    }
-
-    struct BrokerFilter {
-        var references: Int
-        var options: MQTTSubscriptionOptions
-        /// The SUBSCRIBE in flight for it, shared by everyone subscribing meanwhile.
-        var pending: MQTTWaiter<[MQTTReasonCode]>?
-    }
+    typealias LocalSubscription = SubscriptionTable.Local
 
     struct State {
         var machine: Machine
@@ -75,13 +63,9 @@ final class ClientCore: Sendable {
         var connectWaiters: [CheckedContinuation<Void, any Error>] = []
         var sleeper: CheckedContinuation<Void, Never>?
         var nextID: UInt64 = 1
-        var locals: [UInt64: LocalSubscription] = [:]
-        var brokerFilters: [MQTTTopicFilter: BrokerFilter] = [:]
+        var subscriptions = SubscriptionTable()
         var spaceWaiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
-        var requests: [UInt64: MQTTWaiter<MQTTMessage>] = [:]
-        var responseTopic: MQTTTopic?
-        /// The response-topic subscription, shared by all requests (kept alive here).
-        var responseReady: MQTTWaiter<MQTTSubscription>?
+        var requests = RequestTable()
         /// QoS 1/2 messages that matched no subscription, held after a resumed session's CONNACK
         /// until this instant (see `holdUnrouted`).
         var unrouted: [Unrouted] = []

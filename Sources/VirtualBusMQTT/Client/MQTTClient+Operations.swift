@@ -110,7 +110,7 @@ extension MQTTClient {
             MQTTClientStatistics(queueDepth: s.machine.queueDepth, inFlight: s.machine.inFlightCount,
                                  publishesAccepted: counts.accepted, publishesAcknowledged: counts.acknowledged,
                                  publishesFailed: counts.failed, subscriptionDrops: core.metrics.subscriptionDropTotal,
-                                 subscriptions: s.locals.count, pendingRequests: s.requests.count,
+                                 subscriptions: s.subscriptions.count, pendingRequests: s.requests.count,
                                  isConnected: s.machine.state == .connected)
         }
     }

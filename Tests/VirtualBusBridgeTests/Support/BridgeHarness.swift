@@ -54,6 +54,14 @@ enum BridgeHarness {
         try await waitUntil("the bridge relaying") { bridge.isRelaying }
     }
 
+    /// A client, with a reconnect policy, of a loopback port where no broker listens.
+    static func clientOfUnreachableBroker(_ clientID: String) throws -> (port: Int, client: MQTTClient) {
+        let port = try PrivateBroker.unusedPort()
+        var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: port, clientID: clientID)
+        configuration.reconnect = MQTTReconnectPolicy()
+        return (port, MQTTClient(configuration: configuration))
+    }
+
     /// A foreign MQTT peer connected for the duration of `body`.
     static func peer(_ broker: PrivateBroker, _ version: MQTTProtocolVersion, _ body: (MQTTClient) async throws -> Void) async throws {
         let configuration = MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: version, clientID: "peer-\(UUID().uuidString.prefix(8))")

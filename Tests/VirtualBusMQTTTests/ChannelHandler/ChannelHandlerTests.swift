@@ -74,7 +74,7 @@ struct ChannelHandlerTests {
         _ = try h.sent()
         try h.send([.connack(ConnAckPacket(sessionPresent: false, reasonCode: .success))])
         let buffer = MQTTSubscriptionBuffer(capacity: 10, dropOldest: true, onDrop: {})
-        h.core.state.withLock { $0.locals[99] = ClientCore.LocalSubscription(filters: ["x/#"], buffer: buffer) }
+        h.core.state.withLock { _ = $0.subscriptions.add(ClientCore.LocalSubscription(filters: ["x/#"], buffer: buffer), options: .init(qos: .atLeastOnce)) }
         let publish = PublishPacket(topic: "x/y", payload: ByteBuffer(bytes: [7]), qos: .exactlyOnce, packetID: 3)
         var dup = publish
         dup.dup = true
