@@ -7,13 +7,20 @@ import TestSupport
 /// here (machines are noisy); the shape and the honesty of the verdict are.
 @Suite("vbus-bench and vbus-bench stress: short runs print their table and a verdict that is the worst row", .serialized, .timeLimit(.minutes(5)))
 struct CLIBenchTests {
-    @Test("bench bus: one row per size and fan-out, the verdict is the worst row's paired ratio")
+    @Test("bench bus: one row per size and fan-out (the anchor with as many SUB sockets), the verdict is the worst row's paired ratio, named")
     func benchBus() async throws {
-        let lines = try await vbusBench(["bus", "--messages", "2000", "--runs", "1", "--quick", "--anchors", try Anchors.directory()])
+        let lines = try await vbusBench([
+            "bus", "--messages", "2000", "--runs", "1", "--quick", "--row", "1024x1", "--row", "16x2", "--anchors", try Anchors.directory(),
+        ])
         #expect(lines.first?.hasPrefix("machine: ") == true)
-        let rows = lines.compactMap { line in Self.number(after: "paired median ratio ", in: line) }
-        #expect(!rows.isEmpty, "no result rows in:\n\(lines.joined(separator: "\n"))")
-        try Self.expectVerdict(lines, equalTo: rows.min())
+        let rows = lines.filter { $0.contains("paired median ratio ") }
+        let ratios = rows.compactMap { line in Self.number(after: "paired median ratio ", in: line) }
+        #expect(ratios.count == 3, "16 B x1, 1024 B x1, 16 B x2:\n\(lines.joined(separator: "\n"))")
+        #expect(rows.last?.contains("deliveries/s ours") == true, "the fan-out row reports deliveries")
+        let worst = zip(rows, ratios).min { $0.1 < $1.1 }
+        let label = worst.map { String($0.0.prefix { $0 != ":" }) }
+        #expect(lines.last?.hasPrefix("ratio ours/c (worst row, \(label ?? "?")): ") == true, "\(lines.last ?? "")")
+        try Self.expectVerdict(lines, equalTo: worst?.1)
     }
 
     @Test("bench mqtt: one row per size and QoS next to libmosquitto, the verdict is the worst paired ratio")

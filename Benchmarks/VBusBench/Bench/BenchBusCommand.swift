@@ -9,27 +9,30 @@ struct BenchBusCommand: AsyncParsableCommand {
         abstract: "Throughput publisher -> proxy -> async subscriber, ours vs c_proxy_thr.c (and the PyZMQ seed)."
     )
 
-    @Option(help: "Messages per run.") var messages = 1_000_000
-    @Option(help: "Payload size in bytes.") var size = 16
-    @Option(help: "Subscribers (ours only; the C anchor has one).") var subscribers = 1
+    @Option(help: "Messages per run (fewer for large payloads: at most 2 GB per run).") var messages = 1_000_000
+    @Option(help: "Payload size in bytes of the main row.") var size = 16
+    @Option(help: "Subscribers of the main row (the C anchor runs as many SUB sockets).") var subscribers = 1
     @Option(help: "Paired runs (ours and C alternately).") var runs = 5
     @Option(help: "inproc or tcp.") var transport = "inproc"
     @Option(help: "Directory of the reference programs.") var anchors = "../shared/anchors"
-    @Flag(help: "Skip the extra rows (64 B, 1 KiB, 8 subscribers, CURVE) and the PyZMQ seed.") var quick = false
+    @Option(name: .customLong("row"), help: "An extra row SIZExSUBSCRIBERS, e.g. 1024x1 or 16x8; repeatable (default: 64x1, 1024x1, 65536x1, 16x8).")
+    var extraRows: [String] = []
+    @Flag(help: "Only the main row (and the rows given with --row); no CURVE row, no PyZMQ seed.") var quick = false
     @Option(help: "Write an SVG bar chart of the results here.") var chart: String?
 
     func run() async throws {
         guard ["inproc", "tcp"].contains(transport) else { throw ValidationError("--transport must be inproc or tcp") }
+        let extras = try (extraRows.isEmpty && !quick ? ["64x1", "1024x1", "65536x1", "16x8"] : extraRows).map(Self.parseRow)
         let anchor = try ExternalProgram.compileC("\(anchors)/c_proxy_thr.c", libraries: ["zmq", "pthread"])
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(messages) messages of \(size) B, \(subscribers) subscriber(s), \(transport), \(runs) paired runs")
-        var rows: [ChartRow] = []
+        var rows: [(label: String, result: Paired)] = []
         let main = try await paired(anchor: anchor, size: size, subscribers: subscribers, runs: runs)
-        rows.append(ChartRow(label: "\(size) B", ours: main.ours, reference: main.c))
+        rows.append(("\(size) B x\(subscribers)", main))
+        for (extraSize, extraSubscribers) in extras where (extraSize, extraSubscribers) != (size, subscribers) {
+            let extra = try await paired(anchor: anchor, size: extraSize, subscribers: extraSubscribers, runs: max(3, runs / 2))
+            rows.append(("\(extraSize) B x\(extraSubscribers)", extra))
+        }
         if !quick {
-            for (extraSize, extraSubscribers) in [(64, 1), (1024, 1), (size, 8)] where (extraSize, extraSubscribers) != (size, subscribers) {
-                let extra = try await paired(anchor: anchor, size: extraSize, subscribers: extraSubscribers, runs: max(3, runs / 2))
-                rows.append(ChartRow(label: "\(extraSize) B x\(extraSubscribers)", ours: extra.ours, reference: extra.c))
-            }
             if transport == "tcp" && CurveKeyPair.isCurveAvailable {
                 var plain: [Double] = [], secured: [Double] = []
                 for _ in 0..<max(3, runs / 2) {
@@ -48,38 +51,53 @@ struct BenchBusCommand: AsyncParsableCommand {
             }
         }
         if let chart {
-            try SVGChart(title: "Bus throughput (msgs/s): ours vs raw libzmq proxy", rows: rows, referenceName: "C libzmq").write(to: chart)
+            let chartRows = rows.map { ChartRow(label: $0.label, ours: $0.result.ours, reference: $0.result.c) }
+            try SVGChart(title: "Bus throughput (msgs/s): ours vs raw libzmq proxy", rows: chartRows, referenceName: "C libzmq").write(to: chart)
             print("chart: \(chart)")
         }
-        print("ratio ours/c: \(main.ratio.formatted(decimals: 2))")
+        // Every row is like for like: the anchor runs as many SUB sockets as we run subscriptions.
+        let worst = rows.min { $0.result.ratio < $1.result.ratio }!
+        print("ratio ours/c (worst row, \(worst.label)): \(worst.result.ratio.formatted(decimals: 2))")
+    }
+
+    /// `SIZExSUBSCRIBERS`, as in `1024x1`.
+    static func parseRow(_ text: String) throws -> (Int, Int) {
+        let parts = text.split(separator: "x")
+        guard parts.count == 2, let size = Int(parts[0]), let count = Int(parts[1]), size >= 0, count >= 1 else {
+            throw ValidationError("--row must look like SIZExSUBSCRIBERS (1024x1, 16x8), got '\(text)'")
+        }
+        return (size, count)
     }
 
     private struct Paired { let ours: Double; let c: Double; let ratio: Double }
 
     private func paired(anchor: String, size: Int, subscribers: Int, runs: Int) async throws -> Paired {
+        // At most 2 GB of payload per run: 64 KiB rows send about 30,000 messages.
+        let messages = max(1_000, min(self.messages, 2_000_000_000 / max(size, 1)))
         var ours: [Double] = [], c: [Double] = [], ratios: [Double] = []
-        // CPU time per message of each whole process (getrusage): steadier than the rate when the
+        // CPU time per delivery of each whole process (getrusage): steadier than the rate when the
         // two cores are shared by every thread of the run.
         var oursCPU: [Double] = [], cCPU: [Double] = []
-        func perMessage(_ seconds: Double) -> Double { seconds * 1e9 / Double(messages) }
+        func perDelivery(_ seconds: Double) -> Double { seconds * 1e9 / Double(messages * subscribers) }
         for run in 1...runs {
             let childrenBefore = ProcessCPU.childrenSeconds
-            let output = try ExternalProgram.run(anchor, ["\(messages)", "\(size)", transport])
-            cCPU.append(perMessage(ProcessCPU.childrenSeconds - childrenBefore))
+            let output = try ExternalProgram.run(anchor, ["\(messages)", "\(size)", transport, "\(subscribers)"])
+            cCPU.append(perDelivery(ProcessCPU.childrenSeconds - childrenBefore))
             guard let cRate = ExternalProgram.number(before: "msgs/s", in: output) else {
                 throw BenchFailure(description: "unexpected anchor output: \(output)")
             }
             let ownBefore = ProcessCPU.ownSeconds
             let result = try await BusThroughput.run(messages: messages, size: size, subscribers: subscribers, transport: transport)
-            oursCPU.append(perMessage(ProcessCPU.ownSeconds - ownBefore))
+            oursCPU.append(perDelivery(ProcessCPU.ownSeconds - ownBefore))
             guard result.received == messages else {
                 throw BenchFailure(description: "ours received \(result.received) of \(messages) messages")
             }
             ours.append(result.rate); c.append(cRate); ratios.append(result.rate / cRate)
-            print("  run \(run) [\(size) B x\(subscribers)]: ours \(result.rate.rateDescription), c \(cRate.rateDescription), ratio \((result.rate / cRate).formatted(decimals: 2)); CPU ns/msg ours \(oursCPU.last!.formatted(decimals: 0)), c \(cCPU.last!.formatted(decimals: 0))")
+            print("  run \(run) [\(size) B x\(subscribers)]: ours \(result.rate.rateDescription), c \(cRate.rateDescription), ratio \((result.rate / cRate).formatted(decimals: 2)); CPU ns/delivery ours \(oursCPU.last!.formatted(decimals: 0)), c \(cCPU.last!.formatted(decimals: 0))")
         }
         let summary = Paired(ours: Stats.median(ours), c: Stats.median(c), ratio: Stats.median(ratios))
-        print("\(size) B x\(subscribers): median ours \(summary.ours.rateDescription), median c \(summary.c.rateDescription), paired median ratio \(summary.ratio.formatted(decimals: 2)); median CPU ns/msg ours \(Stats.median(oursCPU).formatted(decimals: 0)), c \(Stats.median(cCPU).formatted(decimals: 0))")
+        let deliveries = subscribers > 1 ? "; deliveries/s ours \((summary.ours * Double(subscribers)).rateDescription), c \((summary.c * Double(subscribers)).rateDescription)" : ""
+        print("\(size) B x\(subscribers): median ours \(summary.ours.rateDescription), median c \(summary.c.rateDescription), paired median ratio \(summary.ratio.formatted(decimals: 2))\(deliveries); median CPU ns/delivery ours \(Stats.median(oursCPU).formatted(decimals: 0)), c \(Stats.median(cCPU).formatted(decimals: 0))")
         return summary
     }
 
