@@ -129,6 +129,12 @@ package enum LibZMQ {
         _ = zmq_msg_close(message)
     }
 
+    /// Moves `source`'s content into `destination` (both initialized), leaving `source` empty.
+    static func messageMove(_ destination: UnsafeMutablePointer<zmq_msg_t>, from source: UnsafeMutablePointer<zmq_msg_t>) {
+        // zmq_msg_move fails only on invalid messages, which these are not.
+        _ = zmq_msg_move(destination, source)
+    }
+
     /// Receives one frame into `message`, releasing its previous content. Returns `false` on `EAGAIN`.
     static func receive(_ socket: UnsafeMutableRawPointer, into message: UnsafeMutablePointer<zmq_msg_t>, flags: Int32) throws(ZMQError) -> Bool {
         while true {

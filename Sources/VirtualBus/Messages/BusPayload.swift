@@ -1,18 +1,27 @@
+import ZeroMQ
+
 /// The bytes of a message's payload.
 ///
-/// A collection of `UInt8` indexed from zero. Payloads received together share one buffer (one
-/// allocation per batch instead of one per message), which is why this is not a plain `[UInt8]`;
+/// A collection of `UInt8` indexed from zero. Small payloads received together share one buffer
+/// (one allocation per batch instead of one per message); large ones are libzmq's own received
+/// buffer, never copied on the way to the consumer. That is why this is not a plain `[UInt8]`;
 /// convert with `Array(payload)` when an array is needed.
 public struct BusPayload: RandomAccessCollection, Sendable, Hashable, ExpressibleByArrayLiteral, CustomStringConvertible {
-    private let storage: [UInt8]
-    private let offset: Int
+    /// Where the bytes are.
+    private enum Storage: Sendable {
+        /// `count` bytes of an array (the payload's own, or a batch buffer) from `offset`.
+        case array([UInt8], offset: Int)
+        /// A received frame's content, owned until the last copy of this payload goes.
+        case frame(ZMQFrameContent)
+    }
+
+    private let storage: Storage
     /// The number of bytes.
     public let count: Int
 
     /// A payload holding `bytes`.
     public init(_ bytes: [UInt8]) {
-        storage = bytes
-        offset = 0
+        storage = .array(bytes, offset: 0)
         count = bytes.count
     }
 
@@ -23,24 +32,38 @@ public struct BusPayload: RandomAccessCollection, Sendable, Hashable, Expressibl
 
     /// A view into a shared batch buffer (the run loop's).
     init(sharing storage: [UInt8], offset: Int, count: Int) {
-        self.storage = storage
-        self.offset = offset
+        self.storage = .array(storage, offset: offset)
         self.count = count
+    }
+
+    /// A received frame's content, without a copy.
+    init(frame content: ZMQFrameContent) {
+        storage = .frame(content)
+        count = content.bytes.count
     }
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { count }
     public subscript(position: Int) -> UInt8 {
         precondition(position >= 0 && position < count, "BusPayload index out of range")
-        return storage[offset + position]
+        switch storage {
+        case .array(let bytes, let offset): return bytes[offset + position]
+        case .frame(let content): return content.bytes[position]
+        }
     }
 
     /// Calls `body` with the payload's bytes, without copying.
     public func withUnsafeBytes<Result, Failure: Error>(_ body: (UnsafeRawBufferPointer) throws(Failure) -> Result) throws(Failure) -> Result {
-        let outcome = storage.withUnsafeBytes { bytes in
-            Swift.Result { () throws(Failure) in try body(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])) }
+        switch storage {
+        case .array(let bytes, let offset):
+            let outcome = bytes.withUnsafeBytes { bytes in
+                Swift.Result { () throws(Failure) in try body(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])) }
+            }
+            return try outcome.get()
+        case .frame(let content):
+            // The content lives as long as `storage` holds it, which outlives this call.
+            return try withExtendedLifetime(content) { () throws(Failure) in try body(content.bytes) }
         }
-        return try outcome.get()
     }
 
     public static func == (lhs: BusPayload, rhs: BusPayload) -> Bool {

@@ -30,6 +30,10 @@ struct MessageReader: ~Copyable {
         self.handshakeDone = handshakeDone
     }
 
+    /// Payloads from this size on are handed over as libzmq received them (one object each)
+    /// instead of being copied into the batch buffer: above it a copy costs more than the object.
+    static let zeroCopyThreshold = 512
+
     /// Reads up to `limit` messages without blocking. Returns the valid ones and the rejection counts.
     mutating func readBatch(from socket: borrowing ZMQSocket, limit: Int) throws(ZMQError) -> ([BusMessage], BusSubscription.Statistics) {
         // Payloads are appended to one buffer and the messages made at the end, sharing it: one
@@ -38,6 +42,7 @@ struct MessageReader: ~Copyable {
         var pending: [(topic: String, offset: Int, count: Int)] = []
         pending.reserveCapacity(limit)
         var buffer: [UInt8] = []
+        var large: [(index: Int, message: BusMessage)] = []
         var rejected = BusSubscription.Statistics()
         var attempts = 0
         while attempts < limit, try socket.receive(into: &frame, dontWait: true) {
@@ -74,6 +79,13 @@ struct MessageReader: ~Copyable {
                 rejected.droppedOversized += 1
                 continue
             }
+            if frame.count >= Self.zeroCopyThreshold {
+                // Large: hand libzmq's buffer over instead of copying it (and keep large payloads
+                // out of the batch buffer, which would otherwise be megabytes of fresh pages).
+                large.append((pending.count, BusMessage(topic: topic, payload: BusPayload(frame: frame.takeContent()))))
+                pending.append((topic, 0, 0))
+                continue
+            }
             pending.append((topic, buffer.count, frame.count))
             if buffer.count + frame.count > buffer.capacity {
                 // Size the batch buffer from the payloads seen, not a guess, so large payloads do
@@ -82,7 +94,8 @@ struct MessageReader: ~Copyable {
             }
             buffer.append(contentsOf: frame.unsafeBytes)
         }
-        let batch = pending.map { BusMessage(topic: $0.topic, payload: BusPayload(sharing: buffer, offset: $0.offset, count: $0.count)) }
+        var batch = pending.map { BusMessage(topic: $0.topic, payload: BusPayload(sharing: buffer, offset: $0.offset, count: $0.count)) }
+        for (index, message) in large { batch[index] = message }
         return (batch, rejected)
     }
 
