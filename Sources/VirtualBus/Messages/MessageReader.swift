@@ -34,6 +34,11 @@ struct MessageReader: ~Copyable {
     /// instead of being copied into the batch buffer: above it a copy costs more than the object.
     static let zeroCopyThreshold = 512
 
+    /// A batch ends once its payloads reach this many bytes, whatever `limit` says: a consumer that
+    /// holds a batch holds its memory, and batches of megabytes make the allocator hand pages back
+    /// and fault them in again, batch after batch (measured: 5 page faults per 64 KiB message).
+    static let batchBytes = 256 * 1024
+
     /// Reads up to `limit` messages without blocking. Returns the valid ones and the rejection counts.
     mutating func readBatch(from socket: borrowing ZMQSocket, limit: Int) throws(ZMQError) -> ([BusMessage], BusSubscription.Statistics) {
         // Payloads are appended to one buffer and the messages made at the end, sharing it: one
@@ -45,7 +50,8 @@ struct MessageReader: ~Copyable {
         var large: [(index: Int, message: BusMessage)] = []
         var rejected = BusSubscription.Statistics()
         var attempts = 0
-        while attempts < limit, try socket.receive(into: &frame, dontWait: true) {
+        var payloadBytes = 0
+        while attempts < limit, payloadBytes < Self.batchBytes, try socket.receive(into: &frame, dontWait: true) {
             attempts += 1
             guard frame.hasMore else {
                 rejected.droppedMalformed += 1
@@ -79,6 +85,7 @@ struct MessageReader: ~Copyable {
                 rejected.droppedOversized += 1
                 continue
             }
+            payloadBytes += frame.count
             if frame.count >= Self.zeroCopyThreshold {
                 // Large: hand libzmq's buffer over instead of copying it (and keep large payloads
                 // out of the batch buffer, which would otherwise be megabytes of fresh pages).
