@@ -16,4 +16,6 @@ plugins:
   amqtt.plugins.authentication.AnonymousAuthPlugin:
     allow_anonymous: true
 CONF
+# Output to a file in DATA_DIR, not to the caller: a pipe nobody drains would block the broker.
+exec >"$data/broker.log" 2>&1
 exec python3 -m amqtt.scripts.broker_script -c "$data/amqtt.yaml"

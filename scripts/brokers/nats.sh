@@ -14,4 +14,6 @@ http: 0
 jetstream { store_dir: "$data/jetstream" }
 mqtt { listen: 127.0.0.1:$mqtt_port }
 CONF
+# Output to a file in DATA_DIR, not to the caller: a pipe nobody drains would block the broker.
+exec >"$data/broker.log" 2>&1
 exec nats-server -c "$data/nats.conf"

@@ -2,14 +2,19 @@
 # One RabbitMQ node with the MQTT plugin, in the foreground (exec: the caller's pid is the node,
 # so killing it stops the broker), everything under DATA_DIR, every socket on 127.0.0.1.
 #
-#   rabbitmq.sh DATA_DIR NODE_NAME MQTT_PORT AMQP_PORT DIST_PORT EPMD_PORT
+#   rabbitmq.sh DATA_DIR NODE_NAME MQTT_PORT AMQP_PORT DIST_PORT EPMD_PORT [SEED_NODE]
+#
+# With SEED_NODE (e.g. n1@localhost) a fresh node joins that node's cluster while it boots
+# (classic_config peer discovery), so a cluster needs no `rabbitmqctl join_cluster`, which costs
+# an Erlang VM start per call. It keeps asking for the seed for up to a minute, so both nodes may
+# start at once.
 #
 # The epmd on EPMD_PORT must already run (the caller starts `epmd -address 127.0.0.1 -port P` in
 # the foreground and owns it): a node that starts epmd itself daemonizes it, and that daemon
 # outlives the test. Nodes of one cluster share DATA_DIR's parent as HOME, hence one Erlang
 # cookie, and one EPMD_PORT.
 set -euo pipefail
-data="$1" node="$2" mqtt_port="$3" amqp_port="$4" dist_port="$5" epmd_port="$6"
+data="$1" node="$2" mqtt_port="$3" amqp_port="$4" dist_port="$5" epmd_port="$6" seed="${7:-}"
 mkdir -p "$data"
 cat > "$data/rabbitmq.conf" <<CONF
 listeners.tcp.default = 127.0.0.1:$amqp_port
@@ -21,6 +26,14 @@ loopback_users = none
 log.file.level = warning
 log.console = false
 CONF
+if [ -n "$seed" ]; then
+    cat >> "$data/rabbitmq.conf" <<CONF
+cluster_formation.peer_discovery_backend = classic_config
+cluster_formation.classic_config.nodes.1 = $seed
+cluster_formation.discovery_retry_limit = 120
+cluster_formation.discovery_retry_interval = 500
+CONF
+fi
 echo '[rabbitmq_mqtt].' > "$data/enabled_plugins"
 home="$(dirname "$data")"
 # A cookie of our own, readable only by us (Erlang refuses a cookie file others can read).
@@ -34,4 +47,6 @@ export RABBITMQ_ENABLED_PLUGINS_FILE="$data/enabled_plugins" RABBITMQ_CONFIG_FIL
 export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 # RUNNING_UNDER_SYSTEMD: the start script then execs erl instead of waiting on it in a shell.
 export RUNNING_UNDER_SYSTEMD=true
+# Output to a file in DATA_DIR, not to the caller: a pipe nobody drains would block the broker.
+exec >"$data/broker.log" 2>&1
 exec /usr/lib/rabbitmq/bin/rabbitmq-server
