@@ -157,6 +157,17 @@ let package = Package(
             dependencies: ["ShutdownSuite", "VirtualBus", "ZeroMQ"],
             swiftSettings: swiftSettings
         ),
+        // Brokers we did not write (RabbitMQ, NATS, amqtt) and a RabbitMQ cluster under the bridge.
+        .testTarget(
+            name: "BrokerInteropTests",
+            dependencies: [
+                "VirtualBusMQTT",
+                "VirtualBusBridge",  // PrivateBroker: mosquitto, the reference column
+                "ZeroMQ",  // SpawnedProcess, ThreadWork
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VirtualBusMQTTTests",
             dependencies: [

@@ -50,7 +50,10 @@ extension ClientCore {
     /// The transport closed: fail or keep session state, end the connection.
     func channelInactive() {
         perform { s in
-            let error = s.closeError ?? (s.isShutdown ? nil : MQTTError(.connectionFailed, "the connection was closed"))
+            let unanswered = s.machine.state == .connecting && !s.everConnected && configuration.version == .v5
+            let error = s.closeError ?? (s.isShutdown ? nil : unanswered ? MQTTError.versionNotAnswered(configuration.version)
+                                                                       : MQTTError(.connectionFailed, "the connection was closed"))
+            if s.closeError == nil && unanswered && !s.isShutdown { s.closeError = error }
             var actions = s.machine.connectionClosed(error: error)
             let orphans = s.pendingQoS0
             s.pendingQoS0 = []
@@ -75,6 +78,7 @@ extension ClientCore {
 
     func connected(sessionPresent: Bool, properties: MQTTProperties, _ s: inout State, _ effects: inout [Effect]) {
         s.wasConnected = true
+        s.everConnected = true
         s.sessionPresent = sessionPresent
         startUnroutedGrace(sessionPresent: sessionPresent, &s)
         for c in s.connectWaiters { effects.append(.resumeConnect(c, nil)) }

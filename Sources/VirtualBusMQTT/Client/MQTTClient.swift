@@ -176,6 +176,7 @@ public final class MQTTClient: Service, Sendable {
     /// unreadable CA file): retrying would only hide its reason behind a connect timeout. Once
     /// connected, TLS failures are retried like any lost connection.
     private static func isFinal(_ error: MQTTError, everConnected: Bool) -> Bool {
+        if error.code == .unsupportedProtocolVersion { return true }
         if error.code == .connectionRefused { return !(error.reasonCode?.isTransientRefusal ?? false) }
         return error.code == .tls && !everConnected
     }

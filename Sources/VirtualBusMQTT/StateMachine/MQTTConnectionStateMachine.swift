@@ -184,7 +184,9 @@ struct MQTTConnectionStateMachine<Completion> {
         guard state == .connecting else { return violation("CONNACK while \(state) [MQTT-3.2.0-2]") }
         if ack.reasonCode.isFailure {
             let meaning = ack.reasonCode.refusalMeaning.map { ": \($0)" } ?? ""
-            let error = MQTTError(.connectionRefused, "broker refused the connection\(meaning)", reasonCode: ack.reasonCode)
+            let error = ack.reasonCode == .unsupportedProtocolVersion
+                ? MQTTError.versionRefused(configuration.version, reasonCode: ack.reasonCode)
+                : MQTTError(.connectionRefused, "broker refused the connection\(meaning)", reasonCode: ack.reasonCode)
             if ack.reasonCode.isTransientRefusal && configuration.keepMessagesWhenDisconnected {
                 // "Not now" with a reconnect to come: the session and what waits in it stay for
                 // the next attempt (the connection ends like a lost one).
