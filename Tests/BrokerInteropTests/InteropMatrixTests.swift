@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VirtualBusMQTT
 
@@ -11,7 +12,7 @@ extension BrokerInteropTests {
           .timeLimit(.minutes(10)))
     func matrix() async throws {
         var table = InteropTable()
-        for broker in InteropBroker.allCases {
+        for broker in InteropBroker.selected {
             table.brokerVersions[broker] = broker.installedVersion
             let (port, stop) = try await broker.start()
             defer { stop() }
@@ -37,9 +38,10 @@ extension BrokerInteropTests {
             if column.broker.versions.contains(column.version) {
                 #expect(cells[.connect] == .works, "\(column.broker.title) speaks \(column.version): \(cells[.connect]?.cell ?? "")")
             } else if case .refused(let code, let message)? = cells[.connect] {
-                // The refusal names the version, so a user knows what to change.
-                #expect(code == .unsupportedProtocolVersion && message.contains("5.0") && message.contains("3.1.1"),
-                        "\(column.broker.title): \(message)")
+                // The refusal names the version, so a user knows what to change. A broker that never
+                // answers (amqtt) ends in the connect timeout, whose error says the same.
+                #expect(code == .unsupportedProtocolVersion || code == .connectionFailed, "\(column.broker.title): \(code)")
+                #expect(message.contains("5.0") && message.contains("3.1.1"), "\(column.broker.title): \(message)")
             } else {
                 Issue.record("\(column.broker.title) does not speak \(column.version), yet connect gave \(cells[.connect]?.cell ?? "")")
             }
@@ -48,6 +50,7 @@ extension BrokerInteropTests {
             let mosquitto = table.cells[InteropTable.Column(broker: .mosquitto, version: version)] ?? [:]
             #expect(mosquitto.values.allSatisfy { $0 == .works }, "mosquitto \(version) is the reference: every feature works")
         }
+        guard InteropBroker.selected == InteropBroker.allCases else { return }  // a partial run documents nothing
         if let complaint = try table.updateDocument() { Issue.record(Comment(rawValue: complaint)) }
     }
 }

@@ -50,7 +50,9 @@ extension ClientCore {
     /// The transport closed: fail or keep session state, end the connection.
     func channelInactive() {
         perform { s in
-            let unanswered = s.machine.state == .connecting && !s.everConnected && configuration.version == .v5
+            // A connection that only reset the session got its CONNACK, though it never got to `.connected`.
+            let reset = s.machine.connectionIsSessionReset && s.machine.sessionResetDone
+            let unanswered = s.machine.state == .connecting && !s.everConnected && configuration.version == .v5 && !reset
             let error = s.closeError ?? (s.isShutdown ? nil : unanswered ? MQTTError.versionNotAnswered(configuration.version)
                                                                        : MQTTError(.connectionFailed, "the connection was closed"))
             if s.closeError == nil && unanswered && !s.isShutdown { s.closeError = error }

@@ -8,6 +8,13 @@ import ZeroMQ  // SpawnedProcess
 enum InteropBroker: String, CaseIterable, Sendable {
     case mosquitto, rabbitmq, nats, amqtt
 
+    /// The brokers to test: all, or those named in `VBUS_INTEROP_BROKERS` (`nats,amqtt`) while
+    /// working on one of them.
+    static var selected: [InteropBroker] {
+        guard let names = ProcessInfo.processInfo.environment["VBUS_INTEROP_BROKERS"] else { return allCases }
+        return allCases.filter { names.split(separator: ",").contains(Substring($0.rawValue)) }
+    }
+
     /// The name in tables: `RabbitMQ`.
     var title: String {
         switch self {

@@ -9,6 +9,9 @@ enum InteropOutcome: Sendable, Equatable {
     case downgraded(String)
     /// The broker refused it and our client reported the refusal as this typed error.
     case refused(MQTTError.Code, String)
+    /// The broker accepted everything but did not do it (no error on either side): a gap of the
+    /// broker's, documented, that an application must not count on with it.
+    case unsupported(String)
     /// Not tried: an earlier step (the connection itself) was refused.
     case notApplicable
     /// A hang (no answer before the deadline), an untyped error or wrong data: a bug here or a
@@ -21,6 +24,7 @@ enum InteropOutcome: Sendable, Equatable {
         case .works: "works"
         case .downgraded(let how): "downgraded: \(how)"
         case .refused(let code, let what): "refused: `\(code)` (\(what))"
+        case .unsupported(let what): "not supported: \(what)"
         case .notApplicable: "—"
         case .failed(let why): "**FAILED**: \(why)"
         }
