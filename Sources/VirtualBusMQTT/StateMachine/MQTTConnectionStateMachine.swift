@@ -233,6 +233,8 @@ struct MQTTConnectionStateMachine<Completion> {
             // Inbound QoS 2 state went with the session: nothing will be resent to merge with.
             inboundQoS2 = []
             inboundPending = [:]
+            let requeued = outbound.values.filter { $0.stage != .awaitingPubComp }.count
+            if requeued > 0 { actions[0] = .connected(sessionPresent: ack.sessionPresent, properties: p, resent: requeued) }
             for id in outbound.keys.sorted() {
                 let entry = outbound.removeValue(forKey: id)!
                 if entry.stage == .awaitingPubComp {
