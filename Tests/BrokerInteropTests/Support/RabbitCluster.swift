@@ -15,12 +15,17 @@ import Glibc
 final class RabbitCluster: Sendable {
     /// The nodes, in order; node 1 is the seed the others joined.
     let nodes: [BrokerProcess]
+    /// The Erlang node names (`n1-RANDOM@localhost`), in the order of ``nodes``.
+    let nodeNames: [String]
     private let epmd: SpawnedProcess
+    private let epmdPort: Int
     private let home: URL
 
-    private init(nodes: [BrokerProcess], epmd: SpawnedProcess, home: URL) {
+    private init(nodes: [BrokerProcess], nodeNames: [String], epmd: SpawnedProcess, epmdPort: Int, home: URL) {
         self.nodes = nodes
+        self.nodeNames = nodeNames
         self.epmd = epmd
+        self.epmdPort = epmdPort
         self.home = home
     }
 
@@ -78,12 +83,32 @@ final class RabbitCluster: Sendable {
                 }
             }
         }
-        let cluster = RabbitCluster(nodes: names.indices.compactMap { started[$0] }, epmd: epmd, home: home)
+        let cluster = RabbitCluster(nodes: names.indices.compactMap { started[$0] }, nodeNames: names, epmd: epmd, epmdPort: epmdPort, home: home)
         if let failure {
             cluster.stop()
             throw failure
         }
         return cluster
+    }
+
+    /// Mirrors the queues that hold MQTT sessions (`mqtt-subscription-*`) on every node, promoted
+    /// when their node stops: without it a persistent session's queue lives on the node where the
+    /// client first subscribed, and while that node is down RabbitMQ closes the connection of a
+    /// client that subscribes again on another node ("home node ... of durable queue ... is down").
+    func mirrorSessionQueues() async throws {
+        let definition = #"{"ha-mode":"all","ha-sync-mode":"automatic","ha-promote-on-shutdown":"always","ha-promote-on-failure":"always"}"#
+        try await rabbitmqctl(["set_policy", "--apply-to", "queues", "mqtt-sessions", "^mqtt-subscription-", definition])
+    }
+
+    /// `rabbitmqctl ARGUMENTS...` against node 1, failing with its output unless it exits 0.
+    func rabbitmqctl(_ arguments: [String]) async throws {
+        let script = BrokerProcess.scripts.appendingPathComponent("rabbitmqctl.sh").path
+        let control = try PeerProcess("rabbitmqctl", executable: "/bin/bash",
+                                      arguments: [script, nodes[0].directory.path, nodeNames[0], String(epmdPort)] + arguments)
+        let status = try await control.exit(within: .seconds(60))
+        guard status == 0 else {
+            throw BrokerUnavailable("rabbitmqctl \(arguments.first ?? "")", "exit status \(status): \(control.transcript.suffix(10).joined(separator: " | "))")
+        }
     }
 
     /// Stops every node still running, then epmd, and removes the data. Idempotent.
