@@ -37,6 +37,7 @@ final class PeerProcess: Sendable {
                 }
                 if !pending.isEmpty { log.lines.withLock { $0.append(String(decoding: pending, as: UTF8.self)) } }
                 close(copy)
+                log.readersDone.withLock { $0 += 1 }
             }
             thread.start()
         }
@@ -87,6 +88,11 @@ final class PeerProcess: Sendable {
             kill(process.pid, SIGKILL)
             throw PeerFailure("\(name) did not exit within \(limit)")
         }
+        // Its last lines: the readers see the end of the output right after the exit.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while log.readersDone.withLock({ $0 }) < 2 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         return status
     }
 
@@ -96,6 +102,8 @@ final class PeerProcess: Sendable {
 /// The lines read so far, shared with the reader threads.
 private final class LineLog: Sendable {
     let lines = Mutex<[String]>([])
+    /// Reader threads that reached the end of their stream (two when all output is in `lines`).
+    let readersDone = Mutex(0)
 }
 
 struct PeerFailure: Error, CustomStringConvertible {
