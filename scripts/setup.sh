@@ -44,4 +44,5 @@ pip_install() {
 }
 python3 -c 'import zmq' 2>/dev/null || { echo "setup: installing pyzmq" >&2; pip_install pyzmq; }
 python3 -c 'import paho.mqtt.client' 2>/dev/null || { echo "setup: installing paho-mqtt" >&2; pip_install paho-mqtt; }
-python3 -c 'import amqtt' 2>/dev/null || { echo "setup: installing amqtt" >&2; pip_install amqtt; }
+# amqtt pinned: docs/MQTT.md's broker table names the version, and CI fails when the table changes.
+python3 -c 'import amqtt' 2>/dev/null || { echo "setup: installing amqtt" >&2; pip_install 'amqtt==0.12.1'; }

@@ -10,9 +10,15 @@ extension BrokerInteropTests {
     /// came out of the bus, and publishes what must reach it, counted there by pyzmq. Node 1 is
     /// stopped mid-stream both ways: the bridge moves to node 2 (`--broker` lists both), resends
     /// what was in flight, and nothing is lost at QoS 1 (duplicates are allowed and counted).
-    @Test("vbus bridge moves from a stopped RabbitMQ node to the other node of its cluster; nothing lost at QoS 1 either way",
-          .timeLimit(.minutes(5)))
-    func clusterFailover() async throws {
+    /// How node 1 goes: stopped by an operator, or crashed.
+    enum NodeStop: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case sigterm, sigkill
+        var testDescription: String { self == .sigterm ? "stopped (SIGTERM)" : "crashed (SIGKILL)" }
+    }
+
+    @Test("vbus bridge moves from a stopped or crashed RabbitMQ node to the other node of its cluster; nothing lost at QoS 1 either way",
+          .timeLimit(.minutes(5)), arguments: NodeStop.allCases)
+    func clusterFailover(stop: NodeStop) async throws {
         let total = Self.clusterMessages
         let cluster = try await RabbitCluster.start(nodeCount: 2)
         defer { cluster.stop() }
@@ -47,7 +53,10 @@ extension BrokerInteropTests {
         // Stop node 1 while both streams are under way.
         try await counter.line(within: .seconds(60)) { Self.count(in: $0).map { $0 >= total / 4 } ?? false }
         let node = cluster.nodes[0]
-        let stopping = ThreadWork(name: "interop-stop-n1") { node.terminate() }
+        let stopping = ThreadWork(name: "interop-stop-n1") {
+            if stop == .sigkill { node.process.send(SIGKILL) }
+            node.terminate()
+        }
         let later = try PeerProcess.peer("pyzmq_numbered_publisher.py", [frontend, "sensors", "\(total / 2)", "\(total)", "--end"])
         #expect(try await later.exit(within: .seconds(60)) == 0, "the bus publisher failed: \(later.transcript)")
         _ = await stopping.value(before: .now + .seconds(30))
@@ -55,14 +64,14 @@ extension BrokerInteropTests {
         // Said on the terminal: the loss, and the move to node 2 with what was resent.
         try await bridge.line(within: .seconds(60)) { $0.contains("lost the connection to 127.0.0.1:\(node1)") }
         let moved = try await bridge.line(within: .seconds(60)) { $0.contains("reconnected after") && $0.contains("127.0.0.1:\(node2)") }
-        print("cluster failover: \(moved)")
+        print("cluster failover (\(stop.rawValue)): \(moved)")
 
         let summary = try await counter.line(within: .seconds(120)) { $0.hasPrefix("summary") }
         #expect(summary.contains("distinct=\(total) ") && summary.contains("missing=0 "), "bus -> MQTT, paho on node 2: \(summary)")
         #expect(try await commands.exit(within: .seconds(90)) == 0, "paho publisher on node 2: \(commands.transcript)")
         let busSummary = try await busCounter.line(within: .seconds(90)) { $0.hasPrefix("summary") }
         #expect(busSummary.contains("missing=0 "), "MQTT -> bus, pyzmq on the bus: \(busSummary)")
-        print("cluster failover: bus -> MQTT \(summary); MQTT -> bus \(busSummary)")
+        print("cluster failover (\(stop.rawValue)): bus -> MQTT \(summary); MQTT -> bus \(busSummary)")
 
         bridge.terminate()
         #expect(try await bridge.exit(within: .seconds(20)) == 0, "vbus bridge: \(bridge.transcript.suffix(10))")

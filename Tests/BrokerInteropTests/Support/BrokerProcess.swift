@@ -74,8 +74,9 @@ final class BrokerProcess: Sendable {
             return broker
         case false?:
             let status = process.waitForExit()
+            let tail = broker.logTail  // before the directory goes
             broker.removeDirectory()
-            throw BrokerUnavailable(name, "exited with status \(status) before listening on 127.0.0.1:\(port)\(broker.logTail)"
+            throw BrokerUnavailable(name, "exited with status \(status) before listening on 127.0.0.1:\(port)\(tail)"
                                     + " (is it installed? run scripts/setup.sh)")
         default:
             let tail = broker.logTail

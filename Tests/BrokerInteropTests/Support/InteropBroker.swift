@@ -55,17 +55,27 @@ enum InteropBroker: String, CaseIterable, Sendable {
             let cluster = try await RabbitCluster.start(nodeCount: 1)
             return (cluster.nodes[0].port, { cluster.stop() })
         case .nats:
-            let port = try BrokerProcess.freePort()
-            let broker = try await BrokerProcess.start(
-                "NATS", script: "nats.sh", directory: try BrokerProcess.makeDirectory("nats"),
-                arguments: [String(port), String(try BrokerProcess.freePort())], port: port, timeout: .seconds(30))
-            return (port, { broker.stop() })
+            let broker = try await Self.startOnFreePorts { port in
+                try await BrokerProcess.start("NATS", script: "nats.sh", directory: try BrokerProcess.makeDirectory("nats"),
+                                              arguments: [String(port), String(try BrokerProcess.freePort())], port: port, timeout: .seconds(30))
+            }
+            return (broker.port, { broker.stop() })
         case .amqtt:
-            let port = try BrokerProcess.freePort()
-            let broker = try await BrokerProcess.start(
-                "amqtt", script: "amqtt.sh", directory: try BrokerProcess.makeDirectory("amqtt"),
-                arguments: [String(port)], port: port, timeout: .seconds(30))
-            return (port, { broker.stop() })
+            let broker = try await Self.startOnFreePorts { port in
+                try await BrokerProcess.start("amqtt", script: "amqtt.sh", directory: try BrokerProcess.makeDirectory("amqtt"),
+                                              arguments: [String(port)], port: port, timeout: .seconds(30))
+            }
+            return (broker.port, { broker.stop() })
         }
+    }
+
+    /// A port free when probed can be taken before the broker binds it (the broker then exits):
+    /// three fresh ports before giving up, with the last failure.
+    private static func startOnFreePorts(_ start: (Int) async throws -> BrokerProcess) async throws -> BrokerProcess {
+        var failure: (any Error)?
+        for _ in 0..<3 {
+            do { return try await start(try BrokerProcess.freePort()) } catch { failure = error }
+        }
+        throw failure!
     }
 }

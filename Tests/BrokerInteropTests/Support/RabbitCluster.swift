@@ -60,30 +60,43 @@ final class RabbitCluster: Sendable {
         let names = (1...nodeCount).map { "n\($0)-\(suffix)@localhost" }
         var started: [Int: BrokerProcess] = [:]
         var failure: (any Error)?
-        await withTaskGroup(of: (Int, Result<BrokerProcess, any Error>).self) { group in
+        var startedNames: [Int: String] = [:]
+        await withTaskGroup(of: (Int, Result<(BrokerProcess, String), any Error>).self) { group in
             for index in names.indices {
                 group.addTask {
-                    do {
-                        let ports = try (0..<3).map { _ in try BrokerProcess.freePort() }
-                        var arguments = [names[index]] + ports.map(String.init) + [String(epmdPort)]
-                        if index > 0 { arguments.append(names[0]) }
-                        let node = try await BrokerProcess.start(
-                            "RabbitMQ node \(names[index])", script: "rabbitmq.sh", directory: home.appendingPathComponent("n\(index + 1)"),
-                            arguments: arguments, port: ports[0], timeout: timeout)
-                        return (index, .success(node))
-                    } catch {
-                        return (index, .failure(error))
+                    // A joining node that fails (a free port taken before it bound it, or a join
+                    // that met the seed mid-boot) tries again under a new name, with fresh ports
+                    // and data; the seed itself does not, the others having named it.
+                    var failure: (any Error)?
+                    for attempt in 1...(index == 0 ? 1 : 3) {
+                        do {
+                            let name = attempt == 1 ? names[index] : names[index].replacingOccurrences(of: "@", with: "-\(attempt)@")
+                            let ports = try (0..<3).map { _ in try BrokerProcess.freePort() }
+                            var arguments = [name] + ports.map(String.init) + [String(epmdPort)]
+                            if index > 0 { arguments.append(names[0]) }
+                            let node = try await BrokerProcess.start(
+                                "RabbitMQ node \(name)", script: "rabbitmq.sh", directory: home.appendingPathComponent("n\(index + 1)-\(attempt)"),
+                                arguments: arguments, port: ports[0], timeout: timeout)
+                            return (index, .success((node, name)))
+                        } catch {
+                            print("RabbitCluster: node \(index + 1), attempt \(attempt): \(error)")
+                            failure = error
+                        }
                     }
+                    return (index, .failure(failure!))
                 }
             }
             for await (index, result) in group {
                 switch result {
-                case .success(let node): started[index] = node
+                case .success(let (node, name)):
+                    started[index] = node
+                    startedNames[index] = name
                 case .failure(let error): failure = failure ?? error
                 }
             }
         }
-        let cluster = RabbitCluster(nodes: names.indices.compactMap { started[$0] }, nodeNames: names, epmd: epmd, epmdPort: epmdPort, home: home)
+        let cluster = RabbitCluster(nodes: names.indices.compactMap { started[$0] }, nodeNames: names.indices.compactMap { startedNames[$0] },
+                                    epmd: epmd, epmdPort: epmdPort, home: home)
         if let failure {
             cluster.stop()
             throw failure
