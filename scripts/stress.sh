@@ -45,8 +45,9 @@ done
 echo "stress: bridge restarts passed $restart_runs runs of $restart_rounds restarts per case"
 
 # The bridge's move between the nodes of a RabbitMQ cluster, in a loop under the same load:
-# BrokerInteropTests' cluster test (a fresh two-node cluster each run, node 1 stopped mid-stream,
-# paho and pyzmq counting both ways) CLUSTER_RUNS times with CLUSTER_MESSAGES messages each way.
+# BrokerInteropTests' cluster test (a fresh two-node cluster per case, node 1 stopped (SIGTERM) in one
+# case and crashed (SIGKILL) in the other, mid-stream, paho and pyzmq counting both ways) CLUSTER_RUNS
+# times with CLUSTER_MESSAGES messages each way. About 90 s a run on 2 cores.
 cluster_runs="${CLUSTER_RUNS:-10}"
 cluster_messages="${CLUSTER_MESSAGES:-2000}"
 for run in $(seq 1 "$cluster_runs"); do
