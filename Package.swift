@@ -203,6 +203,18 @@ let package = Package(
             dependencies: ["ShutdownSuite", "VirtualBus", "ZeroMQ", "TestSupport"],
             swiftSettings: swiftSettings
         ),
+        // Brokers we did not write (RabbitMQ, NATS, amqtt) and a RabbitMQ cluster under the bridge.
+        .testTarget(
+            name: "BrokerInteropTests",
+            dependencies: [
+                "VirtualBusMQTT",
+                "BrokerLauncher",  // PrivateBroker: mosquitto, the reference column
+                "ConcurrencyPrimitives", "ProcessSpawning",  // ThreadWork, SpawnedProcess: the other brokers and the peers
+                "TestSupport",  // deadlines
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VirtualBusMQTTTests",
             dependencies: [

@@ -43,3 +43,15 @@ for run in $(seq 1 "$restart_runs"); do
     VBUS_RESTART_ROUNDS="$restart_rounds" swift test --skip-build --filter CLIBridgeRestartTests
 done
 echo "stress: bridge restarts passed $restart_runs runs of $restart_rounds restarts per case"
+
+# The bridge's move between the nodes of a RabbitMQ cluster, in a loop under the same load:
+# BrokerInteropTests' cluster test (a fresh two-node cluster per case, node 1 stopped (SIGTERM) in one
+# case and crashed (SIGKILL) in the other, mid-stream, paho and pyzmq counting both ways) CLUSTER_RUNS
+# times with CLUSTER_MESSAGES messages each way. About 90 s a run on 2 cores.
+cluster_runs="${CLUSTER_RUNS:-10}"
+cluster_messages="${CLUSTER_MESSAGES:-2000}"
+for run in $(seq 1 "$cluster_runs"); do
+    echo "stress: cluster fail-over, run $run of $cluster_runs ($cluster_messages messages each way, 2 busy-loop CPU hogs beside it)"
+    VBUS_CLUSTER_MESSAGES="$cluster_messages" swift test --skip-build --filter "BrokerInteropTests/clusterFailover"
+done
+echo "stress: cluster fail-over passed $cluster_runs runs"

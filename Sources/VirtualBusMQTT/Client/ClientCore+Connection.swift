@@ -51,7 +51,12 @@ extension ClientCore {
     /// The transport closed: fail or keep session state, end the connection.
     func channelInactive() {
         perform { s in
-            let error = s.closeError ?? (s.isShutdown ? nil : MQTTError(.connectionFailed, "the connection was closed"))
+            // A connection that only reset the session got its CONNACK, though it never got to `.connected`.
+            let reset = s.machine.connectionIsSessionReset && s.machine.sessionResetDone
+            let unanswered = s.machine.state == .connecting && !s.everConnected && configuration.version == .v5 && !reset
+            let error = s.closeError ?? (s.isShutdown ? nil : unanswered ? MQTTError.versionNotAnswered(configuration.version)
+                                                                       : MQTTError(.connectionFailed, "the connection was closed"))
+            if s.closeError == nil && unanswered && !s.isShutdown { s.closeError = error }
             var actions = s.machine.connectionClosed(error: error)
             let orphans = s.pendingQoS0
             s.pendingQoS0 = []
@@ -76,6 +81,7 @@ extension ClientCore {
 
     func connected(sessionPresent: Bool, properties: MQTTProperties, _ s: inout State, _ effects: inout [Effect]) {
         s.wasConnected = true
+        s.everConnected = true
         s.sessionPresent = sessionPresent
         startUnroutedGrace(sessionPresent: sessionPresent, &s)
         for c in s.connectWaiters { effects.append(.resumeConnect(c, nil)) }

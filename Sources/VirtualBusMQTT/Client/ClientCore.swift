@@ -56,6 +56,8 @@ final class ClientCore: Sendable {
         var closeError: MQTTError?
         var connectionEnd: MQTTWaiter<ConnectionEnd>?
         var wasConnected = false
+        /// Some connection of this client reached CONNACK (see `MQTTError.versionNotAnswered`).
+        var everConnected = false
         /// When the last established connection was lost (reported with the next CONNACK).
         var disconnectedAt: ContinuousClock.Instant?
         /// Session Present from the last CONNACK.

@@ -20,8 +20,10 @@ public final class MQTTClient: Service, Sendable {
     /// The configuration the client was made with.
     public let configuration: MQTTClientConfiguration
     let core: ClientCore
-    private let logger: Logger
+    let logger: Logger
     private let started = Atomic<Bool>(false)
+    /// Index into ``MQTTClientConfiguration/endpoints`` of the broker in use (see `moveToNextEndpoint`).
+    let endpointIndex = Atomic<Int>(0)
     /// Waits out a reconnect delay; tests put their own clock here.
     private let reconnectWait: @Sendable (Duration) async -> Void
 
@@ -146,7 +148,7 @@ public final class MQTTClient: Service, Sendable {
             } catch let error as MQTTError {
                 failure = error
             } catch {
-                failure = Self.connectFailure(error, host: configuration.host, port: configuration.port, timeout: configuration.connectTimeout)
+                failure = Self.connectFailure(error, host: currentEndpoint.host, port: currentEndpoint.port, timeout: configuration.connectTimeout)
             }
             if core.isShutdown { break }
             let error = failure ?? MQTTError(.connectionFailed, "the connection ended")
@@ -162,6 +164,7 @@ public final class MQTTClient: Service, Sendable {
                 throw error
             }
             attempt += 1
+            moveToNextEndpoint()
             logger.info("MQTT connection lost, reconnecting", metadata: ["error": "\(error)", "delay": "\(delay)"])
             await reconnectWait(delay)
         }
@@ -177,6 +180,7 @@ public final class MQTTClient: Service, Sendable {
     /// unreadable CA file): retrying would only hide its reason behind a connect timeout. Once
     /// connected, TLS failures are retried like any lost connection.
     private static func isFinal(_ error: MQTTError, everConnected: Bool) -> Bool {
+        if error.code == .unsupportedProtocolVersion { return true }
         if error.code == .connectionRefused { return !(error.reasonCode?.isTransientRefusal ?? false) }
         return error.code == .tls && !everConnected
     }
@@ -191,7 +195,8 @@ public final class MQTTClient: Service, Sendable {
 
     private func connectChannel(end: MQTTWaiter<ClientCore.ConnectionEnd>) async throws {
         let sslContext: NIOSSLContext? = try configuration.tls.map { try Self.makeSSLContext($0) }
-        let hostname = configuration.tls?.serverHostname ?? configuration.host
+        let endpoint = currentEndpoint
+        let hostname = configuration.tls?.serverHostname ?? endpoint.host
         let core = self.core
         let timeout = configuration.connectTimeout
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -213,7 +218,7 @@ public final class MQTTClient: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandler(MQTTChannelHandler(core: core, end: end))
                 }
             }
-        _ = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
+        _ = try await bootstrap.connect(host: endpoint.host, port: endpoint.port).get()
     }
 
     static func makeSSLContext(_ tls: MQTTTLSConfiguration) throws(MQTTError) -> NIOSSLContext {

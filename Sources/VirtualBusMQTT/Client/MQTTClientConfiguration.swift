@@ -57,6 +57,11 @@ public struct MQTTClientConfiguration: Sendable {
     /// MQTT 5 enhanced authentication (AUTH exchange while connecting and on
     /// ``MQTTClient/reauthenticate()``); `nil` uses only ``credentials``.
     public var authentication: MQTTAuthentication?
+    /// Further brokers, tried in order after ``host``:``port`` when an attempt fails or the
+    /// connection is lost (the nodes of a cluster). A move to another node usually means a new
+    /// session there: QoS 1/2 publishes in flight or queued are sent again on it (QoS 1 may then
+    /// arrive twice, as QoS 1 allows), and the client subscribes again. See ``MQTTClient/currentEndpoint``.
+    public var alternateEndpoints: [MQTTBrokerEndpoint] = []
     /// Prefix for the response topic of ``MQTTClient/request(topic:payload:qos:properties:timeout:)``.
     public var responseTopicPrefix: String
 

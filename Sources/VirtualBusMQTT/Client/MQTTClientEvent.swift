@@ -10,7 +10,8 @@ public enum MQTTClientEvent: Sendable, Equatable {
     case connectionLost(MQTTError, retryIn: Duration?)
     /// The broker accepted a connection (CONNACK). `downtime` is the time since the previous
     /// connection was lost (`nil` for the first); `resent` counts the QoS 1/2 publishes and PUBRELs
-    /// sent again because the session was resumed.
+    /// sent again because the session was resumed, or, with no session (another node of a
+    /// cluster), the publishes that were in flight and are sent again as new ones.
     case connected(sessionPresent: Bool, downtime: Duration?, resent: Int)
     /// The publish queue is full and its drop policy started failing publishes with
     /// ``MQTTError/Code/droppedByPolicy``: said once, at the first drop, until the queue has room

@@ -142,6 +142,11 @@ struct MQTTPacketDecoder: Sendable {
             guard let m = mapped[code.rawValue] else { throw .malformed("CONNACK return code \(code.rawValue) reserved [MQTT-3.2.2.3]") }
             code = m
         }
+        if isV5 && code.rawValue == 1 && body.readableBytes == 0 {
+            // A 3.1.1 broker answers a level-5 CONNECT with its own two-byte CONNACK, return
+            // code 1 "unacceptable protocol version" (3.1.1 [MQTT-3.1.2-2]), no properties.
+            return ConnAckPacket(sessionPresent: false, reasonCode: .unsupportedProtocolVersion, properties: [])
+        }
         let sessionPresent = ackFlags & 1 != 0
         if sessionPresent && code.isFailure { throw .malformed("session present with a failure code [MQTT-3.2.2-6]") }
         return ConnAckPacket(sessionPresent: sessionPresent, reasonCode: code, properties: try properties(&body, .connack))

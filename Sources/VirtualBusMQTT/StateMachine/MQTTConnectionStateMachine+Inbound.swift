@@ -145,6 +145,16 @@ extension MQTTConnectionStateMachine {
     }
 
     private mutating func pubAckReceived(_ ack: AckPacket) -> [Action] {
+        if !isV5, let entry = outbound[ack.packetID], entry.stage == .awaitingPubRec {
+            // A 3.1.1 broker without QoS 2 (RabbitMQ 3.x) takes a QoS 2 publish at QoS 1 and says
+            // so with PUBACK; 3.1.1 has no Maximum QoS to announce it earlier. The message is
+            // stored at least once: complete with the QoS it got, a visible downgrade, rather than
+            // closing a connection over a broker's documented behaviour.
+            outbound[ack.packetID] = nil
+            var downgraded = entry
+            downgraded.packet.qos = .atLeastOnce
+            return [complete(downgraded, ack)] + drainQueue()
+        }
         guard let entry = outbound[ack.packetID], entry.stage == .awaitingPubAck else {
             return violation("PUBACK for packet identifier \(ack.packetID) that is not awaiting one [MQTT-4.3.2]")
         }

@@ -88,7 +88,9 @@ extension MQTTConnectionStateMachine {
         switch state {
         case .connecting:
             if let started = connectStarted, now - started >= connectTimeout {
-                return [.close(MQTTError(.connectionFailed, "no CONNACK within \(connectTimeout)"))]
+                // amqtt 0.12, for one, reads an MQTT 5.0 CONNECT as 3.1.1 and waits for bytes that never come.
+                let hint = isV5 ? " in answer to an MQTT 5.0 CONNECT (a broker that does not speak 5.0 may wait like this: try MQTT 3.1.1)" : ""
+                return [.close(MQTTError(.connectionFailed, "no CONNACK within \(connectTimeout)\(hint)"))]
             }
             return []
         case .connected:

@@ -184,7 +184,9 @@ struct MQTTConnectionStateMachine<Completion> {
         guard state == .connecting else { return violation("CONNACK while \(state) [MQTT-3.2.0-2]") }
         if ack.reasonCode.isFailure {
             let meaning = ack.reasonCode.refusalMeaning.map { ": \($0)" } ?? ""
-            let error = MQTTError(.connectionRefused, "broker refused the connection\(meaning)", reasonCode: ack.reasonCode)
+            let error = ack.reasonCode == .unsupportedProtocolVersion
+                ? MQTTError.versionRefused(configuration.version, reasonCode: ack.reasonCode)
+                : MQTTError(.connectionRefused, "broker refused the connection\(meaning)", reasonCode: ack.reasonCode)
             if ack.reasonCode.isTransientRefusal && configuration.keepMessagesWhenDisconnected {
                 // "Not now" with a reconnect to come: the session and what waits in it stay for
                 // the next attempt (the connection ends like a lost one).
@@ -231,6 +233,8 @@ struct MQTTConnectionStateMachine<Completion> {
             // Inbound QoS 2 state went with the session: nothing will be resent to merge with.
             inboundQoS2 = []
             inboundPending = [:]
+            let requeued = outbound.values.filter { $0.stage != .awaitingPubComp }.count
+            if requeued > 0 { actions[0] = .connected(sessionPresent: ack.sessionPresent, properties: p, resent: requeued) }
             for id in outbound.keys.sorted() {
                 let entry = outbound.removeValue(forKey: id)!
                 if entry.stage == .awaitingPubComp {

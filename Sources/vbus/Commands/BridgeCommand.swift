@@ -21,8 +21,8 @@ struct BridgeCommand: AsyncParsableCommand {
     )
 
     @Option(name: .long, help: "YAML file with the broker and the rules (flags add rules and override settings).") var config: String?
-    @Option(name: .long, help: "The broker, mqtt://HOST:PORT or mqtts://HOST:PORT (default: a private mosquitto).") var broker: String?
-    @Option(name: .customLong("mqtt-version"), help: "3.1.1 or 5.") var mqttVersion: String?
+    @Option(name: .long, help: "The broker, mqtt://HOST:PORT or mqtts://HOST:PORT (default: a private mosquitto); several, comma-separated, are the nodes of a cluster, tried in order.") var broker: String?
+    @Option(name: .customLong("mqtt-version"), help: "3.1.1, 5, or auto (5 if the broker speaks it, else 3.1.1).") var mqttVersion: String?
     @Option(name: .long, help: "MQTT user name.") var username: String?
     @Option(name: .customLong("password-file"), help: "File holding the MQTT password.") var passwordFile: String?
     @Option(name: .customLong("tls-ca"), help: "PEM file of the CA that signed the broker's certificate (turns TLS on).") var tlsCA: String?
@@ -47,7 +47,7 @@ struct BridgeCommand: AsyncParsableCommand {
         guard !rules.isEmpty else { throw ValidationError("give at least one rule: --out, --in, --both or --config") }
         file?.rules = []
         let mqttVersion = self.mqttVersion ?? file?.mqttVersion ?? "5"
-        guard ["3.1.1", "5"].contains(mqttVersion) else { throw ValidationError("--mqtt-version must be 3.1.1 or 5") }
+        guard ["3.1.1", "5", "auto"].contains(mqttVersion) else { throw ValidationError("--mqtt-version must be 3.1.1, 5 or auto") }
         var privateBroker: PrivateBroker?
         let (host, port, tls) = try await brokerAddress(broker ?? file?.broker, tlsCA: tlsCA ?? file?.tlsCA, starting: &privateBroker)
         defer { privateBroker?.stop() }
@@ -76,6 +76,11 @@ struct BridgeCommand: AsyncParsableCommand {
         }
         mqttConfiguration.tls = tls
         mqttConfiguration.reconnect = MQTTReconnectPolicy()
+        mqttConfiguration.alternateEndpoints = try BridgeBrokers.alternates(broker ?? file?.broker, tls: tls != nil)
+        if mqttVersion == "auto" {
+            mqttConfiguration.version = try await BridgeBrokers.negotiateVersion(mqttConfiguration)
+            mqttConfiguration.maxInFlight = mqttConfiguration.version == .v5 ? 65_535 : 20  // the defaults of each version
+        }
         let frontends = try frontend + (file?.frontend ?? []).map { try BusEndpoint(parsing: $0) }
         let backends = try backend + (file?.backend ?? []).map { try BusEndpoint(parsing: $0) }
         var logger = Logger(label: "vbus")
@@ -88,7 +93,8 @@ struct BridgeCommand: AsyncParsableCommand {
         if let statsInterval {
             services.append(.init(service: PeriodicStatus(interval: .seconds(statsInterval)) { "vbus bridge: \(describe(bridge.statistics))" }))
         }
-        Output.line("vbus bridge: \(mqttConfiguration.host):\(mqttConfiguration.port) mqtt \(mqttVersion), \(rules.count) rule(s)\(bus.endpoints.frontend.count > 1 ? ", bus frontend=\(bus.endpoints.frontend.dropFirst().joined(separator: ","))" : "")\(bus.endpoints.backend.count > 1 ? " backend=\(bus.endpoints.backend.dropFirst().joined(separator: ","))" : "")")
+        let others = mqttConfiguration.alternateEndpoints.map { " then \($0)" }.joined()
+        Output.line("vbus bridge: \(mqttConfiguration.host):\(mqttConfiguration.port)\(others) mqtt \(mqttConfiguration.version == .v5 ? "5" : "3.1.1"), \(rules.count) rule(s)\(bus.endpoints.frontend.count > 1 ? ", bus frontend=\(bus.endpoints.frontend.dropFirst().joined(separator: ","))" : "")\(bus.endpoints.backend.count > 1 ? " backend=\(bus.endpoints.backend.dropFirst().joined(separator: ","))" : "")")
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await reporting.value  // the client's events end with it
@@ -117,7 +123,7 @@ struct BridgeCommand: AsyncParsableCommand {
             Output.status("vbus bridge: no --broker given; started a private mosquitto at \(started.url) (stopped on exit)")
             return ("127.0.0.1", started.port, nil)
         }
-        let url = try BrokerURL(parsing: broker)
+        let url = try BridgeBrokers.urls(broker)[0]
         let secure = url.isSecure || tlsCA != nil  // a CA file means TLS, even with mqtt://
         let tls = secure ? MQTTTLSConfiguration(trustRoots: tlsCA.map { .pemFile($0) } ?? .system) : nil
         return (url.host, url.port(tls: secure), tls)

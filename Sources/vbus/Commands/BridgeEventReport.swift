@@ -5,7 +5,8 @@ import VirtualBusMQTT
 /// failed attempt (at most one line a second, so a tight retry loop cannot flood the terminal), a
 /// lost connection, a reconnect with what it resent, and the first drop of a full outage buffer.
 struct BridgeEventReport {
-    let address: String
+    /// The broker of the latest connection (with several `--broker` URLs, the node it moved to).
+    private(set) var address: String
     let bufferPolicy: String
     private var lastFailureLine: ContinuousClock.Instant?
     private var unreportedFailures = 0
@@ -19,6 +20,8 @@ struct BridgeEventReport {
     static func run(_ client: MQTTClient, address: String, bufferPolicy: String) async {
         var report = BridgeEventReport(address: address, bufferPolicy: bufferPolicy)
         for await event in client.events() {
+            // Read at CONNACK, when the client is still on the broker that answered.
+            if case .connected = event { report.address = client.currentEndpoint.description }
             if let line = report.line(for: event, now: .now) { Output.status("vbus bridge: \(line)") }
         }
     }
@@ -43,7 +46,7 @@ struct BridgeEventReport {
             unreportedFailures = 0
             guard let downtime else { return "connected to \(address)" }
             let session = sessionPresent ? "session resumed" : "new session (the broker had none for us)"
-            return "reconnected after \(Self.seconds(downtime)), resent \(resent) in-flight; \(session)"
+            return "reconnected after \(Self.seconds(downtime)) to \(address), resent \(resent) in-flight; \(session)"
         case .publishQueueOverflow(let capacity, _):
             let dropping = bufferPolicy == "drop-newest" ? "dropping new messages" : "dropping the oldest messages"
             return "warning: the outage buffer is full (\(capacity) messages) and is \(dropping); "
