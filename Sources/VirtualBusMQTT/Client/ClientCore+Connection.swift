@@ -53,7 +53,7 @@ extension ClientCore {
         perform { s in
             // A connection that only reset the session got its CONNACK, though it never got to `.connected`.
             let reset = s.machine.connectionIsSessionReset && s.machine.sessionResetDone
-            let unanswered = s.machine.state == .connecting && !s.everConnected && configuration.version == .v5 && !reset
+            let unanswered = s.machine.state.isConnecting && !s.everConnected && configuration.version == .v5 && !reset
             let error = s.closeError ?? (s.isShutdown ? nil : unanswered ? MQTTError.versionNotAnswered(configuration.version)
                                                                        : MQTTError(.connectionFailed, "the connection was closed"))
             if s.closeError == nil && unanswered && !s.isShutdown { s.closeError = error }
@@ -106,7 +106,7 @@ extension ClientCore {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
             let immediate: Result<Void, MQTTError>? = state.withLock { s in
                 if s.isShutdown { return .failure(s.closeError ?? MQTTError(.shutdown, "the client is shut down")) }
-                if s.machine.state == .connected { return .success(()) }
+                if s.machine.state.isConnected { return .success(()) }
                 s.connectWaiters.append(c)
                 return nil
             }

@@ -78,7 +78,7 @@ extension ClientCore {
                 let waiter = MQTTWaiter<[MQTTReasonCode]>()
                 s.subscriptions.markPending(added.fresh.map(\.filter), waiter)
                 waits.append(waiter)
-                if s.machine.state == .connected {
+                if s.machine.state.isConnected {
                     apply(s.machine.subscribe(added.fresh, completion: .codes(waiter)), to: &s, effects: &effects)
                 }
                 // Not connected: the filters are subscribed on CONNACK, which completes `waiter`.
@@ -121,7 +121,7 @@ extension ClientCore {
             guard let (local, released) = s.subscriptions.remove(id) else { return nil }
             effects.append(.finish(local.buffer, nil))
             if local.manual { abandoned = local.buffer }
-            guard !released.isEmpty, s.machine.state == .connected else { return nil }
+            guard !released.isEmpty, s.machine.state.isConnected else { return nil }
             let waiter = MQTTWaiter<[MQTTReasonCode]>()
             apply(s.machine.unsubscribe(released, completion: .codes(waiter)), to: &s, effects: &effects)
             return waiter

@@ -111,7 +111,7 @@ extension MQTTClient {
                                  publishesAccepted: counts.accepted, publishesAcknowledged: counts.acknowledged,
                                  publishesFailed: counts.failed, subscriptionDrops: core.metrics.subscriptionDropTotal,
                                  subscriptions: s.subscriptions.count, pendingRequests: s.requests.count,
-                                 isConnected: s.machine.state == .connected)
+                                 isConnected: s.machine.state.isConnected)
         }
     }
 }

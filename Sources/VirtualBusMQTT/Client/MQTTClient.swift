@@ -25,7 +25,7 @@ public final class MQTTClient: Service, Sendable {
     /// Index into ``MQTTClientConfiguration/endpoints`` of the broker in use (see `moveToNextEndpoint`).
     let endpointIndex = Atomic<Int>(0)
     /// Waits out a reconnect delay; tests put their own clock here.
-    private let reconnectWait: @Sendable (Duration) async -> Void
+    let reconnectWait: @Sendable (Duration) async -> Void
 
     /// Creates a client; nothing happens until ``run()``.
     public init(configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT")) {
@@ -121,79 +121,15 @@ public final class MQTTClient: Service, Sendable {
         }
     }
 
-    private func runLoop() async throws {
-        do { try checkConfiguration() } catch {
-            core.failConnectWaiters(error)
-            core.shutdown(error: error)
-            throw error
-        }
-        var attempt = 0
-        var everConnected = false
-        var rng = SystemRandomNumberGenerator()
-        while !core.isShutdown {
-            var failure: MQTTError?
-            var wasConnected = false
-            do {
-                let end = MQTTWaiter<ClientCore.ConnectionEnd>()
-                try await connectChannel(end: end)
-                let result = try await end.value()
-                if result.wasSessionReset && !core.isShutdown { continue }
-                wasConnected = result.wasConnected
-                if result.wasConnected {
-                    attempt = 0
-                    everConnected = true
-                }
-                failure = result.error
-                if failure == nil && !core.isShutdown { failure = MQTTError(.connectionFailed, "the connection was closed") }
-            } catch let error as MQTTError {
-                failure = error
-            } catch {
-                failure = Self.connectFailure(error, host: currentEndpoint.host, port: currentEndpoint.port, timeout: configuration.connectTimeout)
-            }
-            if core.isShutdown { break }
-            let error = failure ?? MQTTError(.connectionFailed, "the connection ended")
-            var delay: Duration?
-            if let policy = configuration.reconnect, (policy.maximumAttempts.map { attempt < $0 } ?? true),
-               !Self.isFinal(error, everConnected: everConnected) {
-                delay = policy.delay(attempt: attempt, using: &rng)
-            }
-            core.events.emit(wasConnected ? .connectionLost(error, retryIn: delay) : .connectFailed(error, retryIn: delay))
-            guard let delay else {
-                core.failConnectWaiters(error)
-                core.shutdown(error: error)
-                throw error
-            }
-            attempt += 1
-            moveToNextEndpoint()
-            logger.info("MQTT connection lost, reconnecting", metadata: ["error": "\(error)", "delay": "\(delay)"])
-            await reconnectWait(delay)
-        }
-    }
-
-    /// Failures that no reconnect can mend, so they end the client even with a reconnect policy.
-    ///
-    /// A refused CONNACK (bad user name or password, not authorised, banned, ...) has already ended
-    /// the session in the state machine, which cannot be connected again (reconnecting it was a
-    /// crash); only "server unavailable", "server busy" and "connection rate exceeded" are retried,
-    /// as a broker that is starting or shedding load says them. A TLS failure before the first
-    /// connection is a configuration error (an untrusted certificate, a wrong host name, an
-    /// unreadable CA file): retrying would only hide its reason behind a connect timeout. Once
-    /// connected, TLS failures are retried like any lost connection.
-    private static func isFinal(_ error: MQTTError, everConnected: Bool) -> Bool {
-        if error.code == .unsupportedProtocolVersion { return true }
-        if error.code == .connectionRefused { return !(error.reasonCode?.isTransientRefusal ?? false) }
-        return error.code == .tls && !everConnected
-    }
-
     /// What can be refused before connecting, with a clearer reason than a broker would give.
-    private func checkConfiguration() throws(MQTTError) {
+    func checkConfiguration() throws(MQTTError) {
         if configuration.authentication != nil && configuration.version != .v5 {
             throw MQTTError(.unsupported, "enhanced authentication needs MQTT 5")
         }
         try configuration.will?.properties.validateOutbound(for: .will)
     }
 
-    private func connectChannel(end: MQTTWaiter<ClientCore.ConnectionEnd>) async throws {
+    func connectChannel(end: MQTTWaiter<ClientCore.ConnectionEnd>) async throws {
         let sslContext: NIOSSLContext? = try configuration.tls.map { try Self.makeSSLContext($0) }
         let endpoint = currentEndpoint
         let hostname = configuration.tls?.serverHostname ?? endpoint.host

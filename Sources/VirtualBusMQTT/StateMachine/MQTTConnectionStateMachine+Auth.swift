@@ -12,11 +12,11 @@ extension MQTTConnectionStateMachine {
             return violation("AUTH with another authentication method than CONNECT's [MQTT-4.12.0-5]")
         }
         switch auth.reasonCode {
-        case .continueAuthentication where state == .connecting || (state == .connected && reauthentication != nil):
+        case .continueAuthentication where state.isConnecting || (state.isConnected && reauthentication != nil):
             return [.authenticate(MQTTAuthenticationChallenge(
-                method: method, data: auth.properties.authenticationData, isReauthentication: state == .connected,
+                method: method, data: auth.properties.authenticationData, isReauthentication: state.isConnected,
                 properties: auth.properties))]
-        case .success where state == .connected && reauthentication != nil:
+        case .success where state.isConnected && reauthentication != nil:
             let completion = reauthentication!
             reauthentication = nil
             return [.reauthenticated(completion, .success(auth.reasonCode))]
@@ -28,7 +28,7 @@ extension MQTTConnectionStateMachine {
     /// The application's answer to a challenge: sends AUTH "continue authentication" with `data`,
     /// if the exchange it belongs to is still going on.
     mutating func answerAuthentication(_ data: [UInt8]?, isReauthentication: Bool) -> [Action] {
-        let stillGoing = isReauthentication ? (state == .connected && reauthentication != nil) : state == .connecting
+        let stillGoing = isReauthentication ? (state.isConnected && reauthentication != nil) : state.isConnecting
         guard stillGoing, let method = configuration.authenticationMethod else { return [] }
         return [.send(.auth(authPacket(.continueAuthentication, method: method, data: data)))]
     }
@@ -39,7 +39,7 @@ extension MQTTConnectionStateMachine {
         guard let method = configuration.authenticationMethod else {
             return [.reauthenticated(completion, .failure(MQTTError(.unsupported, "no authentication method configured")))]
         }
-        guard state == .connected else { return [.reauthenticated(completion, .failure(notConnectedError))] }
+        guard state.isConnected else { return [.reauthenticated(completion, .failure(notConnectedError))] }
         guard reauthentication == nil else {
             return [.reauthenticated(completion, .failure(MQTTError(.unsupported, "a re-authentication is already in progress")))]
         }

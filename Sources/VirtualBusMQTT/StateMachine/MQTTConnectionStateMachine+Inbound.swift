@@ -2,8 +2,8 @@ extension MQTTConnectionStateMachine {
     /// Handles one decoded packet from the broker.
     mutating func received(_ packet: MQTTPacket, now: ContinuousClock.Instant) -> [Action] {
         if case .connack(let ack) = packet { return connAckReceived(ack, now: now) }
-        if case .auth(let auth) = packet, state == .connecting || state == .connected { return authReceived(auth) }
-        guard state == .connected else {
+        if case .auth(let auth) = packet, state.isConnecting || state.isConnected { return authReceived(auth) }
+        guard state.isConnected else {
             if state == .closed { return [] }  // late bytes after a requested close are ignored
             return violation("\(packet.name) before CONNACK [MQTT-3.2.0-1]")
         }
@@ -35,7 +35,7 @@ extension MQTTConnectionStateMachine {
             }
             return [.unsubscribeCompleted(pending.completion, .success(ack.reasonCodes))]
         case .pingresp:
-            pingSent = nil
+            state = .connected(pingSent: nil)  // only routed while connected
             pingResponses += 1
             return []
         case .disconnect(let d):
@@ -126,13 +126,13 @@ extension MQTTConnectionStateMachine {
             inboundPending[id] = entry
             return []
         }
-        if entry.qos == .exactlyOnce && state != .connected {
+        if entry.qos == .exactlyOnce && !state.isConnected {
             inboundPending[id] = entry
             return []
         }
         inboundPending[id] = nil
         if entry.qos == .atLeastOnce {
-            return generation == self.generation && state == .connected ? [.send(.puback(AckPacket(packetID: id)))] : []
+            return generation == self.generation && state.isConnected ? [.send(.puback(AckPacket(packetID: id)))] : []
         }
         inboundQoS2.insert(id)
         return [.send(.pubrec(AckPacket(packetID: id)))]

@@ -12,7 +12,7 @@ extension MQTTConnectionStateMachine {
             return [.publishCompleted(completion, .failure(MQTTError(.brokerRejected,
                 "the broker's Maximum QoS is \(serverMaximumQoS.rawValue)", reasonCode: .qosNotSupported)))]
         }
-        let canSendNow = state == .connected && queue.isEmpty
+        let canSendNow = state.isConnected && queue.isEmpty
             && (packet.qos == .atMostOnce || outbound.count < sendQuota)
         if canSendNow {
             if packet.qos == .atMostOnce { return [.sendQoS0(.publish(packet), completion)] }
@@ -48,7 +48,7 @@ extension MQTTConnectionStateMachine {
     /// Sends SUBSCRIBE; the completion receives one reason code per filter.
     mutating func subscribe(_ subscriptions: [(filter: MQTTTopicFilter, options: MQTTSubscriptionOptions)],
                             properties: MQTTProperties = [], completion: Completion) -> [Action] {
-        guard state == .connected else {
+        guard state.isConnected else {
             return [.subscribeCompleted(completion, .failure(notConnectedError))]
         }
         guard let id = allocatePacketID() else {
@@ -60,7 +60,7 @@ extension MQTTConnectionStateMachine {
 
     /// Sends UNSUBSCRIBE; the completion receives one reason code per filter (empty on 3.1.1).
     mutating func unsubscribe(_ filters: [MQTTTopicFilter], completion: Completion) -> [Action] {
-        guard state == .connected else {
+        guard state.isConnected else {
             return [.unsubscribeCompleted(completion, .failure(notConnectedError))]
         }
         guard let id = allocatePacketID() else {
@@ -86,14 +86,14 @@ extension MQTTConnectionStateMachine {
     /// can take for a dead client with a short keep-alive.
     mutating func tick(now: ContinuousClock.Instant, connectTimeout: Duration, pingTimeout: Duration? = nil) -> [Action] {
         switch state {
-        case .connecting:
-            if let started = connectStarted, now - started >= connectTimeout {
+        case .connecting(let started):
+            if now - started >= connectTimeout {
                 // amqtt 0.12, for one, reads an MQTT 5.0 CONNECT as 3.1.1 and waits for bytes that never come.
                 let hint = isV5 ? " in answer to an MQTT 5.0 CONNECT (a broker that does not speak 5.0 may wait like this: try MQTT 3.1.1)" : ""
                 return [.close(MQTTError(.connectionFailed, "no CONNACK within \(connectTimeout)\(hint)"))]
             }
             return []
-        case .connected:
+        case .connected(let pingSent):
             guard keepAlive > .zero else { return [] }
             if let sent = pingSent {
                 if now - sent >= (pingTimeout ?? keepAlive) {
@@ -103,7 +103,7 @@ extension MQTTConnectionStateMachine {
                 return []
             }
             if let last = lastSent, now - last >= keepAlive * 3 / 4 {
-                pingSent = now
+                state = .connected(pingSent: now)
                 lastSent = now
                 return [.send(.pingreq)]
             }
@@ -140,8 +140,8 @@ extension MQTTConnectionStateMachine {
 
     /// Ends the session for good: DISCONNECT if connected, every waiter fails with `shutdown`.
     mutating func shutdown() -> [Action] {
-        let wasConnected = state == .connected
-        let wasOpen = state == .connecting || wasConnected
+        let wasConnected = state.isConnected
+        let wasOpen = state.isConnecting || wasConnected
         guard state != .closed else { return [] }
         state = .closed
         var actions = failEverything(MQTTError(.shutdown, "the client was shut down"))

@@ -62,12 +62,18 @@ struct MQTTConnectionStateMachine<Completion> {
         case reauthenticated(Completion, Result<MQTTReasonCode, MQTTError>)
     }
 
+    /// Where the connection is, with what belongs to that phase only.
     enum State: Equatable {
         case idle
-        case connecting
-        case connected
+        /// CONNECT went out at `since`; waiting for CONNACK.
+        case connecting(since: ContinuousClock.Instant)
+        /// Established; `pingSent` is when the PINGREQ still unanswered went out, if one is.
+        case connected(pingSent: ContinuousClock.Instant?)
         case disconnected
         case closed
+
+        var isConnecting: Bool { if case .connecting = self { true } else { false } }
+        var isConnected: Bool { if case .connected = self { true } else { false } }
     }
 
     enum Stage { case awaitingPubAck, awaitingPubRec, awaitingPubComp }
@@ -122,8 +128,6 @@ struct MQTTConnectionStateMachine<Completion> {
     var serverMaximumQoS: MQTTQoS = .exactlyOnce
     var keepAlive: Duration
     var lastSent: ContinuousClock.Instant?
-    var connectStarted: ContinuousClock.Instant?
-    var pingSent: ContinuousClock.Instant?
     /// The Clean Start flag of the latest CONNECT.
     var startedClean = true
     /// With resumption and a clean start: the connection that discarded any earlier session is done.
@@ -153,14 +157,12 @@ struct MQTTConnectionStateMachine<Completion> {
     /// Starts a connection attempt on a freshly opened transport: sends CONNECT.
     mutating func connect(now: ContinuousClock.Instant) -> [Action] {
         precondition(state == .idle || state == .disconnected, "connect() while \(state)")
-        state = .connecting
+        state = .connecting(since: now)
         generation += 1
         connectionIsSessionReset = isResettingSession
         startedClean = startsClean
         inboundPending = startedClean ? [:] : inboundPending.filter { $0.value.qos == .exactlyOnce }
-        connectStarted = now
         lastSent = now
-        pingSent = nil
         topicAliases = [:]
         var props: MQTTProperties = []
         if isV5 {
@@ -181,7 +183,7 @@ struct MQTTConnectionStateMachine<Completion> {
     }
 
     mutating func connAckReceived(_ ack: ConnAckPacket, now: ContinuousClock.Instant) -> [Action] {
-        guard state == .connecting else { return violation("CONNACK while \(state) [MQTT-3.2.0-2]") }
+        guard state.isConnecting else { return violation("CONNACK while \(state) [MQTT-3.2.0-2]") }
         if ack.reasonCode.isFailure {
             let meaning = ack.reasonCode.refusalMeaning.map { ": \($0)" } ?? ""
             let error = ack.reasonCode == .unsupportedProtocolVersion
@@ -203,8 +205,7 @@ struct MQTTConnectionStateMachine<Completion> {
             sessionResetDone = true
             return [.send(.disconnect(ReasonPacket())), .close(nil)]
         }
-        state = .connected
-        pingSent = nil
+        state = .connected(pingSent: nil)
         let p = ack.properties
         sendQuota = max(1, min(configuration.maxInFlight, Int(p.receiveMaximum ?? 65_535)))
         if let max = p.maximumPacketSize { serverMaximumPacketSize = Int(max) }
@@ -308,7 +309,7 @@ struct MQTTConnectionStateMachine<Completion> {
 
     /// Sends queued publishes while connected and within the send quota.
     mutating func drainQueue() -> [Action] {
-        guard state == .connected else { return [] }
+        guard state.isConnected else { return [] }
         var actions: [Action] = []
         while let first = queue.first {
             if first.packet.qos == .atMostOnce {

@@ -53,7 +53,7 @@ struct ChannelHandlerTests {
         guard case .connect(let connect) = try h.sent().first else { Issue.record("no CONNECT"); return }
         #expect(connect.clientID == "embedded" && connect.version == version)
         try h.send([.connack(ConnAckPacket(sessionPresent: false, reasonCode: .success))], byteByByte: true)
-        #expect(h.core.state.withLock { $0.machine.state == .connected })
+        #expect(h.core.state.withLock { $0.machine.state.isConnected })
 
         let q1 = h.core.enqueue(PublishPacket(topic: "a", payload: ByteBuffer(bytes: [1]), qos: .atLeastOnce))
         let q2 = h.core.enqueue(PublishPacket(topic: "b", payload: ByteBuffer(bytes: [2]), qos: .exactlyOnce))

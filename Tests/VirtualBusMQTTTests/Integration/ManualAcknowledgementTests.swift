@@ -163,7 +163,7 @@ struct ManualAcknowledgementTests {
     /// Waits until the subscriber is connected again on a later connection than `generation`.
     func reconnected(_ subscriber: MQTTClient, after generation: UInt64) async throws {
         try await waitUntil("reconnected", within: .seconds(20)) {
-            subscriber.core.state.withLock { $0.machine.generation > generation && $0.machine.state == .connected }
+            subscriber.core.state.withLock { $0.machine.generation > generation && $0.machine.state.isConnected }
         }
     }
 

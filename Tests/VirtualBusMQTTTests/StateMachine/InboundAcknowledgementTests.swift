@@ -15,7 +15,7 @@ struct InboundAcknowledgementTests {
         var sm = SM(configuration: config)
         _ = sm.connect(now: t0)
         _ = sm.received(.connack(ConnAckPacket(sessionPresent: sessionPresent, reasonCode: .success)), now: t0)
-        #expect(sm.state == .connected)
+        #expect(sm.state.isConnected)
         return sm
     }
 

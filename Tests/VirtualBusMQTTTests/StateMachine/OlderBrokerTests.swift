@@ -41,7 +41,7 @@ struct OlderBrokerTests {
         guard let (completion, result) = actions.first?.publishOutcome, case .success(let outcome) = result else {
             Issue.record("not completed: \(actions)"); return
         }
-        #expect(completion == 7 && outcome.qos == .atLeastOnce && sm.state == .connected && sm.inFlightCount == 0)
+        #expect(completion == 7 && outcome.qos == .atLeastOnce && sm.state.isConnected && sm.inFlightCount == 0)
     }
 
     @Test("5.0: the same PUBACK stays a protocol violation (a 5.0 broker announces Maximum QoS in CONNACK)")

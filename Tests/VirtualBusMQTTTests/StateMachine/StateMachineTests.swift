@@ -37,7 +37,7 @@ struct StateMachineTests {
         guard case .connect = a.first?.sent else { Issue.record("no CONNECT"); return sm }
         let props: MQTTProperties = receiveMaximum.map { [.receiveMaximum($0)] } ?? []
         let b = sm.received(.connack(ConnAckPacket(sessionPresent: false, reasonCode: .success, properties: props)), now: t0)
-        #expect(sm.state == .connected)
+        #expect(sm.state.isConnected)
         guard case .connected = b.first else { Issue.record("no connected action"); return sm }
         return sm
     }
