@@ -120,6 +120,26 @@ package enum LibZMQ {
         }
     }
 
+    /// Sends one frame whose bytes libzmq uses where they are, without copying: `owner` is retained
+    /// until libzmq lets go of them (possibly on another thread, after a subscriber in this process
+    /// released the frame). Returns `false` on `EAGAIN`; the retain is then undone at once.
+    static func send(_ socket: UnsafeMutableRawPointer, _ bytes: UnsafeRawBufferPointer, owner: AnyObject, flags: Int32) throws(ZMQError) -> Bool {
+        var message = zmq_msg_t()
+        let retained = Unmanaged.passRetained(owner).toOpaque()
+        // Cannot fail for a non-null data pointer; libzmq then owns the retain.
+        _ = zmq_msg_init_data(&message, UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count, { _, owner in
+            Unmanaged<AnyObject>.fromOpaque(owner!).release()
+        }, retained)
+        while true {
+            if zmq_msg_send(&message, socket, flags) >= 0 { return true }
+            let error = zmq_errno()
+            if error == EINTR { continue }
+            _ = zmq_msg_close(&message)  // not sent: libzmq calls the free function, the retain goes
+            if error == EAGAIN { return false }
+            throw ZMQError(code: error, call: "zmq_msg_send")
+        }
+    }
+
     static func messageInit(_ message: UnsafeMutablePointer<zmq_msg_t>) {
         // zmq_msg_init cannot fail.
         _ = zmq_msg_init(message)

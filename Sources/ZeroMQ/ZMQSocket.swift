@@ -129,6 +129,15 @@ package struct ZMQSocket: ~Copyable {
         return try LibZMQ.send(handle, bytes, flags: flags)
     }
 
+    /// Sends one frame without copying its bytes: `owner` keeps them alive and unchanged until
+    /// libzmq is done with them (see ``LibZMQ``'s owner-retaining send).
+    package func send(_ bytes: UnsafeRawBufferPointer, owner: AnyObject, more: Bool = false, dontWait: Bool = false) throws(ZMQError) -> Bool {
+        var flags: Int32 = 0
+        if more { flags |= ZMQ_SNDMORE }
+        if dontWait { flags |= ZMQ_DONTWAIT }
+        return try LibZMQ.send(handle, bytes, owner: owner, flags: flags)
+    }
+
     /// Sends a whole message, one frame per element.
     package func send(frames: [[UInt8]], dontWait: Bool = false) throws(ZMQError) -> Bool {
         for (index, frame) in frames.enumerated() {

@@ -31,4 +31,37 @@ struct PayloadSizeTests {
             #expect(message.payload == BusPayload(bytes) && message.payload.hashValue == BusPayload(bytes).hashValue)
         }
     }
+
+    @Test("a large array sent without a copy is the publisher's to change at once: the message keeps what was published")
+    func publisherKeepsItsArray() async throws {
+        let bus = try VirtualBus()
+        let subscription = try await bus.subscribe(to: ["big"])
+        let publisher = try bus.makePublisher()
+        var bytes = Self.pattern(SharedPayloadBytes.threshold * 4, seed: 9)
+        let original = bytes
+        try publisher.publish(topic: "big", payload: bytes)
+        bytes[0] &+= 1  // copy-on-write: the shared storage stays as sent
+        bytes.removeAll()
+        let received = try await subscription.first(1)
+        #expect(Array(received[0].payload) == original)
+        #expect(await bus.shutdown().isComplete)
+    }
+
+    @Test("large arrays refused at the high-water mark are released and counted; the queued ones all arrive intact")
+    func refusedLargePayloads() async throws {
+        var configuration = BusConfiguration()
+        configuration.highWaterMark = 10
+        let bus = try VirtualBus(configuration: configuration)
+        // A subscriber that does not read yet: its buffer, its socket and the proxy fill, then the publisher's queue.
+        let subscription = try await bus.subscribe(to: ["big"], bufferCapacity: 4)
+        let publisher = try bus.makePublisher(policy: .drop)
+        let payload = Self.pattern(SharedPayloadBytes.threshold, seed: 3)
+        for _ in 0..<5_000 { try publisher.publish(topic: "big", payload: payload) }
+        let statistics = publisher.statistics
+        #expect(statistics.dropped > 0, "the queue never filled")
+        #expect(statistics.published + statistics.dropped == 5_000)
+        let received = try await subscription.first(statistics.published)
+        #expect(received.allSatisfy { Array($0.payload) == payload })
+        #expect(await bus.shutdown().isComplete)
+    }
 }

@@ -56,11 +56,16 @@ public final class BusPublisher: Sendable {
 
     /// Publishes `payload` on `topic`, applying the publisher's ``policy`` at the high-water mark.
     public func publish(topic: String, payload: UnsafeRawBufferPointer) throws(BusError) {
+        try publish(topic: topic, payload: payload, owner: nil)
+    }
+
+    /// With an `owner`, libzmq sends the bytes where they are (no copy) and keeps the owner.
+    private func publish(topic: String, payload: UnsafeRawBufferPointer, owner: SharedPayloadBytes?) throws(BusError) {
         try countingFailure { () throws(BusError) in
             try checkSize(payload)
             try topic.withUTF8Bytes { topicBytes throws(BusError) in
                 try validate(topicBytes, topic)
-                try applyPolicy(topic: topicBytes, payload: payload)
+                try applyPolicy(topic: topicBytes, payload: payload, owner: owner)
             }
         }
     }
@@ -85,18 +90,18 @@ public final class BusPublisher: Sendable {
         registration.unregister()
     }
 
-    private func applyPolicy(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) throws(BusError) {
+    private func applyPolicy(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, owner: SharedPayloadBytes?) throws(BusError) {
         switch policy {
         case .block:
-            guard try socket.send(topic: topic, payload: payload, dontWait: false) else {
+            guard try socket.send(topic: topic, payload: payload, payloadOwner: owner, dontWait: false) else {
                 throw BusError(.highWaterMark, "the bus queue stayed full for the whole send timeout")
             }
         case .failFast:
-            guard try socket.send(topic: topic, payload: payload, dontWait: true) else {
+            guard try socket.send(topic: topic, payload: payload, payloadOwner: owner, dontWait: true) else {
                 throw BusError(.highWaterMark, "the bus queue is full")
             }
         case .drop:
-            if try !socket.send(topic: topic, payload: payload, dontWait: true) { socket.recordDrop() }
+            if try !socket.send(topic: topic, payload: payload, payloadOwner: owner, dontWait: true) { socket.recordDrop() }
         }
     }
 
@@ -129,9 +134,15 @@ public final class BusPublisher: Sendable {
 // MARK: - Convenience payloads
 
 extension BusPublisher {
-    /// Publishes a byte array.
+    /// Publishes a byte array. From ``SharedPayloadBytes/threshold`` bytes on the array is not
+    /// copied: libzmq sends it where it is and holds a reference to it until every subscriber in
+    /// this process has let the message go (an array is never changed in place while shared).
     public func publish(topic: String, payload: [UInt8]) throws(BusError) {
-        try payload.withBytes { bytes throws(BusError) in try publish(topic: topic, payload: bytes) }
+        guard payload.count >= SharedPayloadBytes.threshold else {
+            return try payload.withBytes { bytes throws(BusError) in try publish(topic: topic, payload: bytes) }
+        }
+        let shared = SharedPayloadBytes(payload)
+        try publish(topic: topic, payload: shared.bytes, owner: shared)
     }
 
     /// Publishes a string as UTF-8.

@@ -56,7 +56,11 @@ final class PublisherSocket: Sendable {
 
     /// Sends `[topic, payload]`. Returns `false` when the high-water mark refused the message
     /// (at once with `dontWait`, otherwise after the socket's send timeout).
-    func send(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, dontWait: Bool) throws(BusError) -> Bool {
+    ///
+    /// With `payloadOwner`, the payload is not copied: libzmq sends the bytes where they are and
+    /// keeps `payloadOwner` alive until it is done with them.
+    func send(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, payloadOwner: SharedPayloadBytes? = nil,
+              dontWait: Bool) throws(BusError) -> Bool {
         let topic = BorrowedBytes(topic), payload = BorrowedBytes(payload)
         return try state.withLock { state throws(BusError) -> Bool in
             guard !state.socket.isClosed else { throw BusError.shutDown }
@@ -74,7 +78,11 @@ final class PublisherSocket: Sendable {
                     metrics?.recordRefused()
                     return false
                 }
-                _ = try state.socket.send(payload.buffer, more: false)
+                if let payloadOwner {
+                    _ = try state.socket.send(payload.buffer, owner: payloadOwner, more: false)
+                } else {
+                    _ = try state.socket.send(payload.buffer, more: false)
+                }
                 state.counters.published += 1
                 metrics?.recordPublished()
                 state.sendsSinceDrain += 1
