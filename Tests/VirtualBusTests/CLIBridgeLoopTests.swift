@@ -44,7 +44,8 @@ struct CLIBridgeLoopTests {
         let echoesFromBroker = mqttVersion == "3.1.1"
         let settledLine = try? await bridge.firstLine(\.errorLines, within: .seconds(20)) { line in
             guard let counters = RuleCounters(line) else { return false }
-            return counters.out >= outSeen && counters.in >= inSeen
+            // The last publish's acknowledgement, too, may still be on its way when a line prints.
+            return counters.out >= outSeen && counters.in >= inSeen && counters.acknowledged + counters.failed == counters.out
                 && counters.loopsPrevented == counters.in + (echoesFromBroker ? counters.out : 0)
         }
         guard let settledLine, let settled = RuleCounters(settledLine) else {
