@@ -18,7 +18,16 @@ SANITIZE_SUITES ?= ShutdownSuiteTests SharedPublisherTests
 SANITIZE_LATENESS_MS ?= 2000
 FUZZ_SEEDS ?= 20
 
-.PHONY: stress sanitize sanitize-thread sanitize-address fuzz
+.PHONY: stress sanitize sanitize-thread sanitize-address fuzz format lint
+
+# The layout is swift-format's (.swift-format: 4 spaces, 120 columns; layout only, no rewriting
+# rules). `make format` rewrites in place; `make lint` (run by scripts/test.sh) fails on any drift.
+# String literals longer than a line are left as they are: the formatter does not split them.
+SWIFT_SOURCES = Sources Tests Benchmarks Examples Package.swift
+format:
+	swift format --in-place --recursive --parallel $(SWIFT_SOURCES)
+lint:
+	swift format lint --strict --recursive --parallel $(SWIFT_SOURCES)
 
 stress:
 	BRIDGE_ITERATIONS=$(STRESS_BRIDGE_ITERATIONS) bash scripts/stress.sh $(STRESS_ITERATIONS)

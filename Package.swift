@@ -209,7 +209,8 @@ let package = Package(
             dependencies: [
                 "VirtualBusMQTT",
                 "BrokerLauncher",  // PrivateBroker: mosquitto, the reference column
-                "ConcurrencyPrimitives", "ProcessSpawning",  // ThreadWork, SpawnedProcess: the other brokers and the peers
+                // ThreadWork, SpawnedProcess: the other brokers and the peers
+                "ConcurrencyPrimitives", "ProcessSpawning",
                 "TestSupport",  // deadlines
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

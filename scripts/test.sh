@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The formatter's layout (make format fixes it); seconds, so before the long build.
+make lint
 swift build --build-tests
 # Three runs, not one: the shutdown-correctness suite (200 randomized iterations per scenario,
 # every shutdown held to its deadline) and the decoder fuzz (3,000,000 inputs, one core for about

@@ -8,6 +8,9 @@ struct VBusBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vbus-bench",
         abstract: "Benchmarks next to their reference programs, and long stress runs, for release checks.",
-        subcommands: [BenchBusCommand.self, BenchMQTTCommand.self, BenchBridgeCommand.self, BenchShutdownCommand.self, StressCommand.self]
+        subcommands: [
+            BenchBusCommand.self, BenchMQTTCommand.self, BenchBridgeCommand.self, BenchShutdownCommand.self,
+            StressCommand.self,
+        ]
     )
 }

@@ -70,7 +70,8 @@ struct CloudController: Service {
                     if (value > threshold) != fanOn {
                         fanOn = value > threshold
                         print("cloud: \(reading.topic.name) = \(value) -> fan \(fanOn ? "on" : "off")")
-                        _ = try? await client.publish(topic: "demo/cmd/fan", string: fanOn ? "on" : "off", qos: .atLeastOnce)
+                        _ = try? await client.publish(
+                            topic: "demo/cmd/fan", string: fanOn ? "on" : "off", qos: .atLeastOnce)
                     }
                 }
             } catch {

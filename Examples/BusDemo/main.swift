@@ -22,13 +22,17 @@ if arguments.contains("--help") {
     print("usage: BusDemo [--seconds N] [--broker HOST:PORT]   (runs until Ctrl-C without --seconds)")
     exit(0)
 }
-func option(_ name: String) -> String? { arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
+func option(_ name: String) -> String? {
+    arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+}
 let seconds = option("--seconds").flatMap(Int.init)
 
 // The broker: the one given, or a private mosquitto.
 var privateBroker: PrivateBroker?
 let (host, port): (String, Int)
-if let broker = option("--broker"), let colon = broker.lastIndex(of: ":"), let brokerPort = Int(broker[broker.index(after: colon)...]) {
+if let broker = option("--broker"), let colon = broker.lastIndex(of: ":"),
+    let brokerPort = Int(broker[broker.index(after: colon)...])
+{
     (host, port) = (String(broker[..<colon]), brokerPort)
 } else {
     let started = try await PrivateBroker.started()
@@ -58,13 +62,19 @@ var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
     .init(service: SensorComponent(bus: bus, name: "boiler", base: 60)),
     .init(service: SensorComponent(bus: bus, name: "attic", base: 25)),
 ]
-if let seconds { services.append(.init(service: StopAfter(duration: .seconds(seconds)), successTerminationBehavior: .gracefullyShutdownGroup)) }
+if let seconds {
+    services.append(
+        .init(service: StopAfter(duration: .seconds(seconds)), successTerminationBehavior: .gracefullyShutdownGroup))
+}
 var logger = Logger(label: "BusDemo")
 logger.logLevel = .warning
 // A ServiceGroup stops services in reverse order: sensors first, the bridge (and with it the bus) last.
-let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigint, .sigterm], logger: logger))
+let group = ServiceGroup(
+    configuration: .init(services: services, gracefulShutdownSignals: [.sigint, .sigterm], logger: logger))
 print("demo: running\(seconds.map { " for \($0) s" } ?? " until Ctrl-C"), broker \(host):\(port)")
 try await group.run()
 let report = await bus.shutdown()
-print("demo: bridge \(bridge.statistics.map { "out \($0.forwardedOut) acked \($0.acknowledgedOut), in \($0.forwardedIn)" }.joined(separator: "; "))")
+print(
+    "demo: bridge \(bridge.statistics.map { "out \($0.forwardedOut) acked \($0.acknowledgedOut), in \($0.forwardedIn)" }.joined(separator: "; "))"
+)
 print("demo: \(report)")

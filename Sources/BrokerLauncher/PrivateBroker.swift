@@ -31,9 +31,13 @@ package final class PrivateBroker: Sendable {
     ///     `set_tcp_nodelay true` for benchmarks.
     ///   - persistence: keep sessions and queued messages in the broker's private directory, saved
     ///     on every change, so that they survive ``restart()``.
-    package init(extraConfiguration: String = "", persistence: Bool = false, timeout: Duration = .seconds(10)) throws(PrivateBrokerError) {
+    package init(extraConfiguration: String = "", persistence: Bool = false, timeout: Duration = .seconds(10))
+        throws(PrivateBrokerError)
+    {
         guard let executable = Self.candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
-            throw PrivateBrokerError("mosquitto not found (looked in \(Self.candidates.joined(separator: ", "))): install the mosquitto package")
+            throw PrivateBrokerError(
+                "mosquitto not found (looked in \(Self.candidates.joined(separator: ", "))): install the mosquitto package"
+            )
         }
         self.executable = executable
         self.timeout = timeout
@@ -42,8 +46,10 @@ package final class PrivateBroker: Sendable {
         var failure = PrivateBrokerError("mosquitto did not start")
         for _ in 0..<3 {
             let candidate = try Self.freePort()
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vbus-broker-\(getpid())-\(candidate)")
-            try Self.writeConfiguration(port: candidate, directory: directory, persistence: persistence, extra: extraConfiguration)
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "vbus-broker-\(getpid())-\(candidate)")
+            try Self.writeConfiguration(
+                port: candidate, directory: directory, persistence: persistence, extra: extraConfiguration)
             do {
                 let started = try Self.spawn(executable, in: directory, port: candidate, timeout: timeout)
                 port = candidate
@@ -62,8 +68,10 @@ package final class PrivateBroker: Sendable {
     /// waiting until the broker listens (up to `timeout`, for each of up to three ports) happens
     /// on a thread of its own, so it never holds one of Swift's cooperative threads, which on a
     /// small machine the rest of the program needs meanwhile.
-    package static func started(extraConfiguration: String = "", persistence: Bool = false,
-                               timeout: Duration = .seconds(10)) async throws(PrivateBrokerError) -> PrivateBroker {
+    package static func started(
+        extraConfiguration: String = "", persistence: Bool = false,
+        timeout: Duration = .seconds(10)
+    ) async throws(PrivateBrokerError) -> PrivateBroker {
         // Three ports at most, each bounded by `timeout`.
         try await onThreadOfItsOwn("vbus-broker-start", bound: timeout * 3) { () throws(PrivateBrokerError) in
             try PrivateBroker(extraConfiguration: extraConfiguration, persistence: persistence, timeout: timeout)
@@ -83,7 +91,9 @@ package final class PrivateBroker: Sendable {
         return try result.get()
     }
 
-    private static func writeConfiguration(port: Int, directory: URL, persistence: Bool, extra: String) throws(PrivateBrokerError) {
+    private static func writeConfiguration(port: Int, directory: URL, persistence: Bool, extra: String)
+        throws(PrivateBrokerError)
+    {
         var configuration = """
             listener \(port) 127.0.0.1
             allow_anonymous true
@@ -98,13 +108,15 @@ package final class PrivateBroker: Sendable {
             // QoS 2 ones it had already released (PUBREL): duplicates no client can detect, since
             // their packet identifiers were free again. With the default (20) a subscriber that
             // is a little behind at shutdown gets some; 1,000 covers any window we keep.
-            configuration += "\nmax_inflight_messages 1000\npersistence true\npersistence_location \(directory.path)/\nautosave_on_changes true\nautosave_interval 1"
+            configuration +=
+                "\nmax_inflight_messages 1000\npersistence true\npersistence_location \(directory.path)/\nautosave_on_changes true\nautosave_interval 1"
         }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             // mosquitto started as root drops to its own user, which must be able to write here.
             try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path)
-            try (configuration + "\n\(extra)\n").write(to: configurationFile(in: directory), atomically: true, encoding: .utf8)
+            try (configuration + "\n\(extra)\n").write(
+                to: configurationFile(in: directory), atomically: true, encoding: .utf8)
         } catch {
             throw PrivateBrokerError("cannot write the mosquitto configuration: \(error)")
         }
@@ -115,7 +127,9 @@ package final class PrivateBroker: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    private static func configurationFile(in directory: URL) -> URL { directory.appendingPathComponent("mosquitto.conf") }
+    private static func configurationFile(in directory: URL) -> URL {
+        directory.appendingPathComponent("mosquitto.conf")
+    }
 
     /// mosquitto's errors: a file, not a pipe, which a long-lived broker could fill and block on.
     private static func logFile(in directory: URL) -> URL { directory.appendingPathComponent("mosquitto.log") }
@@ -123,7 +137,9 @@ package final class PrivateBroker: Sendable {
     /// The end of mosquitto's error log, for failure messages ("Address already in use", a bad
     /// configuration line).
     private static func logTail(in directory: URL) -> String {
-        guard let log = try? String(contentsOf: logFile(in: directory), encoding: .utf8), !log.isEmpty else { return "" }
+        guard let log = try? String(contentsOf: logFile(in: directory), encoding: .utf8), !log.isEmpty else {
+            return ""
+        }
         return ": " + log.suffix(1_000).split(separator: "\n").joined(separator: "; ")
     }
 
@@ -141,9 +157,9 @@ package final class PrivateBroker: Sendable {
                 let started = try Self.spawn(executable, in: directory, port: port, timeout: timeout)
                 process.withLock { $0 = started }
                 return
-            } catch where error.message.contains("in use") && attempt < 5 && ContinuousClock.now < deadline {
+            } catch  where error.message.contains("in use") && attempt < 5 && ContinuousClock.now < deadline {
                 attempt += 1
-                usleep(50_000) // a pause before the next try, not synchronisation
+                usleep(50_000)  // a pause before the next try, not synchronisation
             }
         }
     }
@@ -151,12 +167,15 @@ package final class PrivateBroker: Sendable {
     /// Starts mosquitto and waits until it listens on `port` itself: a port that merely accepts
     /// connections may belong to another program that took it first (see
     /// `SpawnedProcess.isListening(onPort:)`).
-    private static func spawn(_ executable: String, in directory: URL, port: Int, timeout: Duration) throws(PrivateBrokerError) -> SpawnedProcess {
+    private static func spawn(_ executable: String, in directory: URL, port: Int, timeout: Duration)
+        throws(PrivateBrokerError) -> SpawnedProcess
+    {
         // posix_spawn, not Foundation's Process: see SpawnedProcess for why.
         let started: SpawnedProcess
         try? FileManager.default.removeItem(at: logFile(in: directory))  // this start's errors only
         do {
-            started = try SpawnedProcess(executable: executable, arguments: ["-c", configurationFile(in: directory).path], captureOutput: false)
+            started = try SpawnedProcess(
+                executable: executable, arguments: ["-c", configurationFile(in: directory).path], captureOutput: false)
         } catch {
             throw PrivateBrokerError("cannot start mosquitto: \(error)")
         }
@@ -166,11 +185,13 @@ package final class PrivateBroker: Sendable {
                 let stillRunning = started.isRunning
                 started.send(SIGKILL)
                 let status = started.waitForExit()
-                let what = stillRunning ? "did not listen on 127.0.0.1:\(port) within \(timeout)"
+                let what =
+                    stillRunning
+                    ? "did not listen on 127.0.0.1:\(port) within \(timeout)"
                     : "exited (status \(status)\(status > 128 ? ", signal \(status - 128)" : "")) before listening on 127.0.0.1:\(port)"
                 throw PrivateBrokerError("mosquitto \(what)\(logTail(in: directory))")
             }
-            usleep(5_000) // between checks, not as synchronisation
+            usleep(5_000)  // between checks, not as synchronisation
         }
         return started
     }
@@ -188,7 +209,8 @@ package final class PrivateBroker: Sendable {
     /// configuration; with `persistence`, sessions and queued messages survive.
     /// Stopping and waiting for the new broker happen on a thread of their own.
     package func restart(graceful: Bool = true) async throws(PrivateBrokerError) {
-        try await Self.onThreadOfItsOwn("vbus-broker-restart", bound: timeout + .seconds(5)) { () throws(PrivateBrokerError) in
+        try await Self.onThreadOfItsOwn("vbus-broker-restart", bound: timeout + .seconds(5)) {
+            () throws(PrivateBrokerError) in
             self.kill(graceful: graceful)
             try self.launch()
         }
@@ -201,11 +223,15 @@ package final class PrivateBroker: Sendable {
     ///   five seconds if it is still running); otherwise SIGKILL at once, an outage in which the broker
     ///   loses what it had not saved yet.
     package func kill(graceful: Bool = false) {
-        guard let running = process.withLock({ process in defer { process = nil }; return process }) else { return }
+        guard
+            let running = process.withLock({ process in
+                defer { process = nil }; return process
+            })
+        else { return }
         if graceful && running.isRunning {
             running.send(SIGTERM)
             let deadline = ContinuousClock.now + .seconds(5)
-            while running.isRunning && ContinuousClock.now < deadline { usleep(2_000) } // bounded wait for the exit
+            while running.isRunning && ContinuousClock.now < deadline { usleep(2_000) }  // bounded wait for the exit
         }
         running.send(SIGKILL)
         running.waitForExit()
@@ -215,7 +241,9 @@ package final class PrivateBroker: Sendable {
     /// until it listens. Does nothing if it is running.
     package func start() async throws(PrivateBrokerError) {
         guard process.withLock({ $0 == nil }) else { return }
-        try await Self.onThreadOfItsOwn("vbus-broker-start", bound: timeout) { () throws(PrivateBrokerError) in try self.launch() }
+        try await Self.onThreadOfItsOwn("vbus-broker-start", bound: timeout) { () throws(PrivateBrokerError) in
+            try self.launch()
+        }
     }
 
     /// Suspends (SIGSTOP) or resumes (SIGCONT) the broker: connected but silent, as a hung broker

@@ -31,11 +31,13 @@ package final class DedicatedThread: Sendable {
         let dedicatedThread = DedicatedThread(name: name)
         let box = Unmanaged.passRetained(ThreadStart(body: body, owner: dedicatedThread))
         var handle = pthread_t()
-        let result = pthread_create(&handle, nil, { argument in
-            let start = Unmanaged<ThreadStart>.fromOpaque(argument!).takeRetainedValue()
-            start.run()
-            return nil
-        }, box.toOpaque())
+        let result = pthread_create(
+            &handle, nil,
+            { argument in
+                let start = Unmanaged<ThreadStart>.fromOpaque(argument!).takeRetainedValue()
+                start.run()
+                return nil
+            }, box.toOpaque())
         precondition(result == 0, "pthread_create failed (\(result)): the process is out of threads")
         dedicatedThread.thread.withLock { $0 = handle }
         return dedicatedThread

@@ -24,7 +24,8 @@ package final class OneShotEvent: Sendable {
 
     /// Fires the event and wakes every waiter. Later calls do nothing.
     package func fire() {
-        let (waiters, semaphores) = state.withLock { state -> ([CheckedContinuation<Void, Never>], [DispatchSemaphore]) in
+        let (waiters, semaphores) = state.withLock {
+            state -> ([CheckedContinuation<Void, Never>], [DispatchSemaphore]) in
             guard !state.fired else { return ([], []) }
             state.fired = true
             defer {
@@ -91,7 +92,8 @@ package final class OneShotEvent: Sendable {
             return false
         }
         if alreadyFired { return true }
-        let nanoseconds = max(0, timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        let nanoseconds = max(
+            0, timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
         _ = semaphore.wait(timeout: .now() + .nanoseconds(Int(nanoseconds)))
         // A timed-out semaphore stays in the list until fire(); signalling it then is harmless.
         return hasFired

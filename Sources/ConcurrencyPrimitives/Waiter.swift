@@ -41,7 +41,8 @@ package final class Waiter<Value: Sendable, Failure: Error>: Sendable {
         // A known outcome is returned without suspending: awaiting the tickets of a burst that
         // is already written (MQTT QoS 0) would otherwise cost a continuation and a resume each.
         if let known = result { return try known.get() }
-        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, Failure>, Never>) in
+        let outcome = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<Value, Failure>, Never>) in
             let ready: Result<Value, Failure>? = state.withLock { state in
                 if let result = state.result { return result }
                 state.continuations.append(continuation)

@@ -17,7 +17,9 @@ extension SpawnedProcess {
         defer { closedir(directory) }
         var target = [CChar](repeating: 0, count: 64)
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
             let count = readlink("/proc/\(pid)/fd/\(name)", &target, target.count - 1)
             guard count > 0 else { continue }
             let link = String(decoding: target[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -36,8 +38,9 @@ extension SpawnedProcess {
                 // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
                 guard fields.count > 9, fields[3] == "0A",
-                      let portText = fields[1].split(separator: ":").last, Int(portText, radix: 16) == port,
-                      let inode = UInt64(fields[9]) else { continue }
+                    let portText = fields[1].split(separator: ":").last, Int(portText, radix: 16) == port,
+                    let inode = UInt64(fields[9])
+                else { continue }
                 inodes.insert(inode)
             }
         }

@@ -36,7 +36,9 @@ package final class SpawnedProcess: Sendable {
     /// Starts `executable` (a path) with `arguments`; `standardInput` is written to the child and
     /// closed; with `captureOutput`, standard output and error are pipes to read from, otherwise
     /// they go to /dev/null.
-    package init(executable: String, arguments: [String], standardInput: [UInt8]? = nil, captureOutput: Bool = true) throws(Failure) {
+    package init(executable: String, arguments: [String], standardInput: [UInt8]? = nil, captureOutput: Bool = true)
+        throws(Failure)
+    {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -21,8 +21,11 @@ public enum ProcessThreads {
         let program = read("/proc/self/comm")
         var names: [String] = []
         while let entry = readdir(directory) {
-            let task = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard !task.hasPrefix("."), let name = read("/proc/self/task/\(task)/comm"), name.hasPrefix(prefix), name != program
+            let task = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard !task.hasPrefix("."), let name = read("/proc/self/task/\(task)/comm"), name.hasPrefix(prefix),
+                name != program
             else { continue }
             names.append(name)
         }

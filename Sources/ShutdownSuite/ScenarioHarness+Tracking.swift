@@ -24,7 +24,8 @@ extension ScenarioHarness {
         counted: Bool = true
     ) async throws(BusError) -> TrackedSubscription {
         let bus = self.bus
-        let subscription = try await bus.subscribe(to: prefixes, bufferCapacity: bufferCapacity, bufferPolicy: bufferPolicy)
+        let subscription = try await bus.subscribe(
+            to: prefixes, bufferCapacity: bufferCapacity, bufferPolicy: bufferPolicy)
         recordIntrospection(of: bus)
         return track(subscription, prefixes: prefixes, counted: counted)
     }
@@ -40,7 +41,8 @@ extension ScenarioHarness {
     ) async throws(BusError) -> TrackedSubscription {
         let bus = self.bus
         let tracked = Locked<TrackedSubscription?>(nil)
-        let handle = try await bus.subscribe(to: prefixes, bufferCapacity: bufferCapacity, bufferPolicy: bufferPolicy) { message in
+        let handle = try await bus.subscribe(to: prefixes, bufferCapacity: bufferCapacity, bufferPolicy: bufferPolicy) {
+            message in
             tracked.value?.observe(message)
             await body(message)
         }
@@ -48,14 +50,21 @@ extension ScenarioHarness {
         let subscription = track(handle.subscription, prefixes: prefixes, counted: counted)
         tracked.value = subscription
         // Cancelling this watcher (the watchdog does after a failure) cancels the handler too.
-        let watcher = Task { await withTaskCancellationHandler { await handle.finished() } onCancel: { handle.cancel() } }
+        let watcher = Task {
+            await withTaskCancellationHandler {
+                await handle.finished()
+            } onCancel: {
+                handle.cancel()
+            }
+        }
         state.withLock { $0.consumers.append(watcher) }
         return subscription
     }
 
     private func track(_ subscription: BusSubscription, prefixes: [String], counted: Bool) -> TrackedSubscription {
         state.withLock { state in
-            let tracked = TrackedSubscription(subscription: subscription, prefixes: prefixes, isCounted: counted, position: state.subscriptions.count)
+            let tracked = TrackedSubscription(
+                subscription: subscription, prefixes: prefixes, isCounted: counted, position: state.subscriptions.count)
             state.subscriptions.append(tracked)
             return tracked
         }
@@ -133,11 +142,14 @@ extension ScenarioHarness {
         let accepted = acceptedTotal.value
         let (subscriptions, publishers) = state.withLock { ($0.subscriptions, $0.publishers) }
         let deadline = ContinuousClock.now + limit
-        for subscription in subscriptions where subscription.isCounted && !excluded.contains(where: { $0 === subscription }) {
+        for subscription in subscriptions
+        where subscription.isCounted && !excluded.contains(where: { $0 === subscription }) {
             let expected = Self.expected(for: subscription, publishers: publishers)
             while subscription.reached < expected {
                 if ContinuousClock.now >= deadline {
-                    fail("barrier: subscription \(subscription.position) took in \(subscription.reached) of \(expected) messages accepted before shutdown within \(limit)")
+                    fail(
+                        "barrier: subscription \(subscription.position) took in \(subscription.reached) of \(expected) messages accepted before shutdown within \(limit)"
+                    )
                     return
                 }
                 await Task.yield()

@@ -65,7 +65,10 @@ public final class ScenarioHarness: Sendable {
         var componentBudget = Duration.zero
     }
 
-    init(scenarioName: String, seed: UInt64, configuration: BusConfiguration, shutdownDeadline: Duration, lateness: Duration, random: SplitMix64) throws {
+    init(
+        scenarioName: String, seed: UInt64, configuration: BusConfiguration, shutdownDeadline: Duration,
+        lateness: Duration, random: SplitMix64
+    ) throws {
         self.scenarioName = scenarioName
         self.seed = seed
         self.shutdownDeadline = shutdownDeadline

@@ -28,11 +28,15 @@ extension ShutdownScenario {
     ) { h in
         h.consume(try await h.subscribe(to: ["x/"], counted: false))
         // Counted subscriptions must not match the foreign publisher's `x/ext`.
-        for _ in 0..<h.random(in: 1...2) { h.consume(try await h.subscribe(to: h.pick([["t/"], ["u/"], ["t/a"], ["t/b", "u/c"]]))) }
+        for _ in 0..<h.random(in: 1...2) {
+            h.consume(try await h.subscribe(to: h.pick([["t/"], ["u/"], ["t/a"], ["t/b", "u/c"]])))
+        }
         let endpoints = h.bus.endpoints
         // libzmq leaves the socket files of closed ipc binds behind: remove them at the end.
         defer {
-            for url in endpoints.frontend + endpoints.backend where url.hasPrefix("ipc://") { unlink(String(url.dropFirst(6))) }
+            for url in endpoints.frontend + endpoints.backend where url.hasPrefix("ipc://") {
+                unlink(String(url.dropFirst(6)))
+            }
         }
         let release = OneShotEvent()
         let peers = ForeignPeers(
@@ -61,7 +65,8 @@ extension ShutdownScenario {
             if h.random(in: 0...3) > 0 { h.consume(subscription) }
         }
         if h.random(in: 0...1) == 0 {
-            let burst = h.burst(try h.makePublisher(policy: h.pick([.failFast, .drop])), limit: h.random(in: 0...2_000))
+            let burst = h.burst(
+                try h.makePublisher(policy: h.pick([.failFast, .drop])), limit: h.random(in: 0...2_000))
             if h.random(in: 0...1) == 0 {
                 _ = await burst.value(before: .now + .seconds(10))
                 await h.barrier()

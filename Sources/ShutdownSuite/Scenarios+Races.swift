@@ -10,7 +10,8 @@ extension ShutdownScenario {
     ) { h in
         var consumers: [Task<Void, Never>] = []
         for _ in 0..<h.random(in: 1...3) {
-            consumers.append(h.consume(try await h.subscribe(to: h.randomPrefixes(), bufferPolicy: h.randomBufferPolicy())))
+            consumers.append(
+                h.consume(try await h.subscribe(to: h.randomPrefixes(), bufferPolicy: h.randomBufferPolicy())))
         }
         let publisher = try h.makePublisher(policy: h.randomPolicy())
         _ = await h.burst(publisher, limit: h.random(in: 1...500)).value(before: .now + .seconds(10))
@@ -78,7 +79,9 @@ extension ShutdownScenario {
                         h.consume(try await h.subscribe(to: h.randomPrefixes(), counted: false))
                     } catch {
                         // `shutDown` is expected when shutdown won the race; anything else is a bug.
-                        if (error as? BusError)?.code != .shutDown { h.fail("subscribe racing shutdown failed with \(error) instead of shutDown") }
+                        if (error as? BusError)?.code != .shutDown {
+                            h.fail("subscribe racing shutdown failed with \(error) instead of shutDown")
+                        }
                     }
                 }
             }
@@ -129,5 +132,3 @@ extension ShutdownScenario {
         }
     }
 }
-
-

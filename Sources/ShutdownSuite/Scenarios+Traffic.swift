@@ -19,7 +19,9 @@ extension ShutdownScenario {
     ) { h in
         for _ in 0..<h.random(in: 1...4) {
             let policy = h.randomBufferPolicy()
-            h.consume(try await h.subscribe(to: h.randomPrefixes(), bufferCapacity: h.pick([64, 1024, 8192]), bufferPolicy: policy))
+            h.consume(
+                try await h.subscribe(
+                    to: h.randomPrefixes(), bufferCapacity: h.pick([64, 1024, 8192]), bufferPolicy: policy))
         }
         var publishers: [TrackedPublisher] = []
         for _ in 0..<h.random(in: 2...4) { publishers.append(try h.makePublisher(policy: h.randomPolicy())) }
@@ -36,12 +38,14 @@ extension ShutdownScenario {
     public static let slowConsumer = ShutdownScenario(
         name: "slow-consumer",
         summary: "small buffers filled by a faster publisher; slow or absent consumers",
-        configure: { configuration, random in configuration.highWaterMark = Int32.random(in: 16...2_000, using: &random) }
+        configure: { configuration, random in configuration.highWaterMark = Int32.random(in: 16...2_000, using: &random)
+        }
     ) { h in
         var stalled: [TrackedSubscription] = []
         for _ in 0..<h.random(in: 1...3) {
             let policy = h.randomBufferPolicy()
-            let subscription = try await h.subscribe(to: h.randomPrefixes(), bufferCapacity: h.random(in: 1...32), bufferPolicy: policy)
+            let subscription = try await h.subscribe(
+                to: h.randomPrefixes(), bufferCapacity: h.random(in: 1...32), bufferPolicy: policy)
             if h.random(in: 0...1) == 0 {
                 h.consume(subscription, style: .slow)
             } else if policy == .backpressure {
@@ -54,7 +58,8 @@ extension ShutdownScenario {
         // A `.block` publisher may be waiting at the high-water mark: shut down under it. A stalled
         // backpressure subscriber with small high-water marks stalls the proxy for every subscriber
         // (the documented backpressure chain), so only a bus without one can confirm a barrier.
-        if case .block = policy {} else if stalled.isEmpty && h.random(in: 0...1) == 0 {
+        if case .block = policy {
+        } else if stalled.isEmpty && h.random(in: 0...1) == 0 {
             _ = await burst.value(before: .now + .seconds(10))
             await h.barrier()
         }
@@ -70,7 +75,8 @@ extension ShutdownScenario {
         var stopped: [TrackedSubscription] = []
         for _ in 0..<h.random(in: 1...3) {
             let policy = h.randomBufferPolicy()
-            let subscription = try await h.subscribe(to: [""], bufferCapacity: h.random(in: 4...256), bufferPolicy: policy)
+            let subscription = try await h.subscribe(
+                to: [""], bufferCapacity: h.random(in: 4...256), bufferPolicy: policy)
             h.consume(subscription, style: .stopAfter(h.random(in: 1...50)))
             if policy == .backpressure { stopped.append(subscription) }
         }

@@ -19,10 +19,13 @@ public struct ShutdownFailure: Error, Sendable, CustomStringConvertible {
     public var report: ShutdownReport?
 
     public var description: String {
-        var lines = ["shutdown suite FAILURE: scenario \(scenario), seed \(seed), blocked phase \(blockedPhase?.rawValue ?? "none")\(isHang ? " (HANG)" : "")"]
+        var lines = [
+            "shutdown suite FAILURE: scenario \(scenario), seed \(seed), blocked phase \(blockedPhase?.rawValue ?? "none")\(isHang ? " (HANG)" : "")"
+        ]
         lines += problems.map { "  - \($0)" }
         if let report { lines.append("  report: \(report)") }
-        lines.append("  reproduce: swift run vbus-bench stress shutdown --scenario \(scenario) --seed \(seed) --iterations 1")
+        lines.append(
+            "  reproduce: swift run vbus-bench stress shutdown --scenario \(scenario) --seed \(seed) --iterations 1")
         return lines.joined(separator: "\n")
     }
 }

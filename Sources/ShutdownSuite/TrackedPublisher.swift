@@ -40,7 +40,7 @@ public final class TrackedPublisher: Sendable {
             do {
                 try publisher.publish(topic: topic, payload: payload)
                 accepted = true
-            } catch where error.code == .highWaterMark {
+            } catch  where error.code == .highWaterMark {
                 accepted = false
             }
         }
@@ -55,15 +55,18 @@ public final class TrackedPublisher: Sendable {
     public var accepted: [String: Int] { state.withLock { $0.accepted } }
 
     static func payload(index: Int, sequence: UInt64) -> [UInt8] {
-        withUnsafeBytes(of: UInt64(index).littleEndian, Array.init) + withUnsafeBytes(of: sequence.littleEndian, Array.init)
+        withUnsafeBytes(of: UInt64(index).littleEndian, Array.init)
+            + withUnsafeBytes(of: sequence.littleEndian, Array.init)
     }
 
     /// `(publisher index, sequence)` from a payload, or `nil` if it was not made by ``payload(index:sequence:)``.
     static func decode(_ payload: [UInt8]) -> (index: Int, sequence: UInt64)? {
         guard payload.count == 16 else { return nil }
         return payload.withUnsafeBytes { bytes in
-            (Int(UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))),
-             UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            (
+                Int(UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))),
+                UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            )
         }
     }
 }

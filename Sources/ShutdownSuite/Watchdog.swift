@@ -32,7 +32,9 @@ struct Watchdog {
                 shutdownDeadline: shutdownDeadline, lateness: lateness, random: random.split()
             )
         } catch {
-            result.failure = ShutdownFailure(scenario: scenario.name, seed: seed, isHang: false, problems: ["the bus could not be created: \(error)"])
+            result.failure = ShutdownFailure(
+                scenario: scenario.name, seed: seed, isHang: false, problems: ["the bus could not be created: \(error)"]
+            )
             return result
         }
         let finished = OneShotEvent()
@@ -47,14 +49,16 @@ struct Watchdog {
         var ended = finished.hasFired
         if !ended, let shutdownStart {
             let budget = harness.state.withLock { $0.componentBudget }
-            ended = await finished.wait(until: shutdownStart + max(shutdownDeadline, Self.releaseDeadline) + budget + grace)
+            ended = await finished.wait(
+                until: shutdownStart + max(shutdownDeadline, Self.releaseDeadline) + budget + grace)
         }
         if !ended {
             body.cancel()
             var failure = ShutdownFailure(scenario: scenario.name, seed: seed, isHang: true, problems: [])
-            failure.problems.append(shutdownStart == nil
-                ? "the scenario did not reach shutdown within \(setupLimit)"
-                : "shutdown did not return within its deadline (\(shutdownDeadline)) plus \(grace)")
+            failure.problems.append(
+                shutdownStart == nil
+                    ? "the scenario did not reach shutdown within \(setupLimit)"
+                    : "shutdown did not return within its deadline (\(shutdownDeadline)) plus \(grace)")
             let findings = await inspect(harness)
             failure.problems += findings.problems
             failure.blockedPhase = findings.blocked
@@ -66,7 +70,8 @@ struct Watchdog {
         var findings = await inspect(harness)
         if let error = bodyError.value { findings.problems.insert(error, at: 0) }
         let calls = harness.state.withLock { $0.calls }
-        result.shutdownDuration = harness.state.withLock { $0.releaseDuration ?? $0.componentShutdownDuration }
+        result.shutdownDuration =
+            harness.state.withLock { $0.releaseDuration ?? $0.componentShutdownDuration }
             ?? calls.first.map { $0.returned - $0.started }
         result.accounting = findings.accounting
         if !findings.problems.isEmpty {
@@ -91,7 +96,8 @@ struct Watchdog {
         var findings = Findings(problems: state.problems)
         if let release = state.releaseDuration {
             if release > Self.releaseDeadline + lateness {
-                findings.problems.append("releasing the bus (deinit shutdown) took \(release), deadline \(Self.releaseDeadline)")
+                findings.problems.append(
+                    "releasing the bus (deinit shutdown) took \(release), deadline \(Self.releaseDeadline)")
             }
         } else if state.calls.isEmpty {
             findings.problems.append("no shutdown call returned and the bus was not released")
@@ -99,15 +105,18 @@ struct Watchdog {
         for call in state.calls {
             let elapsed = call.returned - call.started
             if elapsed > shutdownDeadline + lateness {
-                findings.problems.append("shutdown returned \(elapsed) after it was called; its deadline was \(shutdownDeadline)")
+                findings.problems.append(
+                    "shutdown returned \(elapsed) after it was called; its deadline was \(shutdownDeadline)")
             }
             if !call.report.isComplete {
                 findings.blocked = findings.blocked ?? call.report.blockedPhase
-                findings.problems.append("shutdown incomplete, blocked in \(call.report.blockedPhase?.rawValue ?? "?"): \(call.report)")
+                findings.problems.append(
+                    "shutdown incomplete, blocked in \(call.report.blockedPhase?.rawValue ?? "?"): \(call.report)")
             }
         }
         if Set(state.calls.map(\.report.duration)).count > 1 {
-            findings.problems.append("\(state.calls.count) shutdown callers got different reports (more than one sequence ran)")
+            findings.problems.append(
+                "\(state.calls.count) shutdown callers got different reports (more than one sequence ran)")
         }
         let after = ContinuousClock.now + grace
         for (index, consumer) in state.consumers.enumerated() where !(await Self.ends(consumer, before: after)) {
@@ -120,7 +129,8 @@ struct Watchdog {
             findings.problems.append("subscription \(subscription.position) (\(subscription.prefixes)) did not finish")
         }
         checkThreads(state, into: &findings)
-        for thread in state.runLoopThreadsDuring.values where !(await thread.exited.wait(until: .now + .milliseconds(500))) {
+        for thread in state.runLoopThreadsDuring.values
+        where !(await thread.exited.wait(until: .now + .milliseconds(500))) {
             findings.problems.append("run-loop thread \(thread.name) (subscribed during shutdown) still running")
             findings.blocked = findings.blocked ?? .stopRunLoops
         }
@@ -134,7 +144,8 @@ struct Watchdog {
     private func checkThreads(_ state: ScenarioHarness.State, into findings: inout Findings) {
         let running = state.runLoopThreadsBefore.values.filter { !$0.exited.hasFired }
         if !running.isEmpty {
-            findings.problems.append("run-loop threads still running after shutdown returned: \(running.map(\.name).sorted())")
+            findings.problems.append(
+                "run-loop threads still running after shutdown returned: \(running.map(\.name).sorted())")
             findings.blocked = findings.blocked ?? .stopRunLoops
         }
         if let proxy = state.proxyThread, !proxy.exited.hasFired {
@@ -143,44 +154,59 @@ struct Watchdog {
         }
         let servers = state.serverThreads.filter { !$0.exited.hasFired }
         if !servers.isEmpty {
-            findings.problems.append("helper threads still running after shutdown returned: \(servers.map(\.name).sorted())")
+            findings.problems.append(
+                "helper threads still running after shutdown returned: \(servers.map(\.name).sorted())")
             findings.blocked = findings.blocked ?? .stopProxy
         }
         if let context = state.context, !context.isTerminated {
-            findings.problems.append("the ZeroMQ context is not terminated\(context.isTerminating ? " (zmq_ctx_term still blocked)" : "")")
+            findings.problems.append(
+                "the ZeroMQ context is not terminated\(context.isTerminating ? " (zmq_ctx_term still blocked)" : "")")
             findings.blocked = findings.blocked ?? .terminateContext
         }
     }
 
-    private func checkAccounting(_ harness: ScenarioHarness, _ state: ScenarioHarness.State, into findings: inout Findings) {
+    private func checkAccounting(
+        _ harness: ScenarioHarness, _ state: ScenarioHarness.State, into findings: inout Findings
+    ) {
         findings.accounting.add(state.componentAccounting)
         let quiescent = state.acceptedAtBarrier == harness.acceptedTotal.value
         for subscription in state.subscriptions {
             findings.problems += subscription.violations
             let statistics = subscription.subscription.statistics
             if subscription.seen > statistics.delivered {
-                findings.problems.append("subscription \(subscription.position): consumer saw \(subscription.seen) messages but \(statistics.delivered) were delivered")
+                findings.problems.append(
+                    "subscription \(subscription.position): consumer saw \(subscription.seen) messages but \(statistics.delivered) were delivered"
+                )
             }
             if statistics.buffered != 0 {
-                findings.problems.append("subscription \(subscription.position) still buffers \(statistics.buffered) messages after it finished")
+                findings.problems.append(
+                    "subscription \(subscription.position) still buffers \(statistics.buffered) messages after it finished"
+                )
             }
             guard subscription.isCounted else { continue }
             let expected = ScenarioHarness.expected(for: subscription, publishers: state.publishers)
             let accounted = statistics.delivered + statistics.dropped
             let name = "subscription \(subscription.position) (\(subscription.prefixes))"
             if accounted < subscription.confirmed {
-                findings.problems.append("\(name): \(subscription.confirmed - accounted) of \(subscription.confirmed) messages that reached it before shutdown are neither delivered nor counted dropped (\(statistics))")
+                findings.problems.append(
+                    "\(name): \(subscription.confirmed - accounted) of \(subscription.confirmed) messages that reached it before shutdown are neither delivered nor counted dropped (\(statistics))"
+                )
             }
             if accounted > expected {
-                findings.problems.append("\(name): \(accounted) messages delivered or dropped but only \(expected) published (\(statistics))")
+                findings.problems.append(
+                    "\(name): \(accounted) messages delivered or dropped but only \(expected) published (\(statistics))"
+                )
             }
             if quiescent && subscription.confirmed == expected && accounted != expected {
-                findings.problems.append("\(name): nothing was in flight, yet \(expected - accounted) of \(expected) messages are unaccounted (\(statistics))")
+                findings.problems.append(
+                    "\(name): nothing was in flight, yet \(expected - accounted) of \(expected) messages are unaccounted (\(statistics))"
+                )
             }
-            findings.accounting.add(Accounting(
-                expected: expected, confirmed: subscription.confirmed, delivered: statistics.delivered,
-                dropped: statistics.dropped, lostInFlight: max(0, expected - accounted)
-            ))
+            findings.accounting.add(
+                Accounting(
+                    expected: expected, confirmed: subscription.confirmed, delivered: statistics.delivered,
+                    dropped: statistics.dropped, lostInFlight: max(0, expected - accounted)
+                ))
         }
     }
 
@@ -204,7 +230,9 @@ struct Watchdog {
     }
 
     /// Waits until either event fires or `deadline` passes; `true` if one fired.
-    static func firstOf(_ first: OneShotEvent, _ second: OneShotEvent, until deadline: ContinuousClock.Instant) async -> Bool {
+    static func firstOf(_ first: OneShotEvent, _ second: OneShotEvent, until deadline: ContinuousClock.Instant) async
+        -> Bool
+    {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask { await first.wait(until: deadline) }
             group.addTask { await second.wait(until: deadline) }

@@ -50,28 +50,37 @@ public struct BrokerSecrets: Sendable {
 
     /// A new self-signed certificate authority (P-256: quick to make).
     public func authority(_ name: String) async throws -> Authority {
-        try await Self.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                            "-keyout", path("\(name).key"), "-out", path("\(name).crt"), "-days", "2", "-subj", "/CN=\(name)"])
+        try await Self.run([
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", path("\(name).key"), "-out", path("\(name).crt"), "-days", "2", "-subj", "/CN=\(name)",
+        ])
         return Authority(certificate: try readable("\(name).crt"), key: try readable("\(name).key"))
     }
 
     /// mosquitto configuration turning its listener into TLS with a certificate for 127.0.0.1
     /// that `authority` signs; with `requireClientCertificate`, clients must present one that
     /// `authority` signed too.
-    public func tlsListener(signedBy authority: Authority, requireClientCertificate: Bool = false) async throws -> String {
-        try await Self.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                            "-keyout", path("broker.key"), "-out", path("broker.crt"), "-days", "2", "-subj", "/CN=localhost",
-                            "-CA", authority.certificate, "-CAkey", authority.key,
-                            "-addext", "subjectAltName=IP:127.0.0.1", "-addext", "basicConstraints=CA:FALSE"])
-        return "cafile \(authority.certificate)\ncertfile \(try readable("broker.crt"))\nkeyfile \(try readable("broker.key"))"
+    public func tlsListener(signedBy authority: Authority, requireClientCertificate: Bool = false) async throws
+        -> String
+    {
+        try await Self.run([
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", path("broker.key"), "-out", path("broker.crt"), "-days", "2", "-subj", "/CN=localhost",
+            "-CA", authority.certificate, "-CAkey", authority.key,
+            "-addext", "subjectAltName=IP:127.0.0.1", "-addext", "basicConstraints=CA:FALSE",
+        ])
+        return
+            "cafile \(authority.certificate)\ncertfile \(try readable("broker.crt"))\nkeyfile \(try readable("broker.key"))"
             + "\nrequire_certificate \(requireClientCertificate)"
     }
 
     /// A client certificate that `authority` signs.
     public func clientIdentity(signedBy authority: Authority) async throws -> ClientIdentity {
-        try await Self.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                            "-keyout", path("client.key"), "-out", path("client.crt"), "-days", "2", "-subj", "/CN=vbus-client",
-                            "-CA", authority.certificate, "-CAkey", authority.key, "-addext", "basicConstraints=CA:FALSE"])
+        try await Self.run([
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", path("client.key"), "-out", path("client.crt"), "-days", "2", "-subj", "/CN=vbus-client",
+            "-CA", authority.certificate, "-CAkey", authority.key, "-addext", "basicConstraints=CA:FALSE",
+        ])
         return ClientIdentity(certificate: try readable("client.crt"), key: try readable("client.key"))
     }
 
@@ -92,7 +101,8 @@ public struct BrokerSecrets: Sendable {
     private static func run(_ argv: [String]) async throws {
         // One pipe for both streams (the shell merges them), read to its end before the exit
         // status: a full pipe can never stall the tool.
-        let tool = try SpawnedProcess(executable: "/bin/sh", arguments: ["-c", "exec \"$@\" 2>&1", "sh", "/usr/bin/env"] + argv)
+        let tool = try SpawnedProcess(
+            executable: "/bin/sh", arguments: ["-c", "exec \"$@\" 2>&1", "sh", "/usr/bin/env"] + argv)
         let finished = await ThreadWork(name: "test-tool") {
             let output = String(decoding: SpawnedProcess.readAll(tool.standardOutput!), as: UTF8.self)
             return (status: tool.waitForExit(), output: output)
@@ -101,6 +111,8 @@ public struct BrokerSecrets: Sendable {
             kill(tool.pid, SIGKILL)  // not tool.send: the waiting thread may hold the process's lock
             throw ToolFailed(description: "\(argv.joined(separator: " ")) did not end within 60 s")
         }
-        guard status == 0 else { throw ToolFailed(description: "\(argv.joined(separator: " ")) exited with \(status): \(output)") }
+        guard status == 0 else {
+            throw ToolFailed(description: "\(argv.joined(separator: " ")) exited with \(status): \(output)")
+        }
     }
 }

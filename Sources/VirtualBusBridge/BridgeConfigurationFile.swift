@@ -35,8 +35,12 @@ public struct BridgeConfigurationFile: Sendable {
     public var backend: [String] = []
     public var rules: [BridgeRule] = []
 
-    private static let topKeys: Set<String> = ["broker", "mqttVersion", "username", "passwordFile", "tlsCA", "qos", "frontend", "backend", "rules"]
-    private static let ruleKeys: Set<String> = ["direction", "filter", "localPrefix", "remotePrefix", "qos", "retain", "allow", "deny"]
+    private static let topKeys: Set<String> = [
+        "broker", "mqttVersion", "username", "passwordFile", "tlsCA", "qos", "frontend", "backend", "rules",
+    ]
+    private static let ruleKeys: Set<String> = [
+        "direction", "filter", "localPrefix", "remotePrefix", "qos", "retain", "allow", "deny",
+    ]
 
     /// Parses YAML text.
     public init(yaml: String) throws(BridgeError) {
@@ -51,12 +55,15 @@ public struct BridgeConfigurationFile: Sendable {
         }
         let fields = try Self.fields(of: top, allowed: Self.topKeys, at: "configuration")
         broker = try fields["broker"].map { node throws(BridgeError) in try Self.string(node, "broker") }
-        mqttVersion = try fields["mqttVersion"].map { node throws(BridgeError) in try Self.string(node, "mqttVersion") } ?? "5"
+        mqttVersion =
+            try fields["mqttVersion"].map { node throws(BridgeError) in try Self.string(node, "mqttVersion") } ?? "5"
         guard ["5", "3.1.1"].contains(mqttVersion) else {
             throw BridgeError(.invalidConfiguration, "mqttVersion must be \"5\" or \"3.1.1\", got \"\(mqttVersion)\"")
         }
         username = try fields["username"].map { node throws(BridgeError) in try Self.string(node, "username") }
-        passwordFile = try fields["passwordFile"].map { node throws(BridgeError) in try Self.string(node, "passwordFile") }
+        passwordFile = try fields["passwordFile"].map { node throws(BridgeError) in
+            try Self.string(node, "passwordFile")
+        }
         tlsCA = try fields["tlsCA"].map { node throws(BridgeError) in try Self.string(node, "tlsCA") }
         frontend = try fields["frontend"].map { node throws(BridgeError) in try Self.strings(node, "frontend") } ?? []
         backend = try fields["backend"].map { node throws(BridgeError) in try Self.strings(node, "backend") } ?? []
@@ -78,20 +85,27 @@ public struct BridgeConfigurationFile: Sendable {
         }
         let directionText = try string(directionNode, "\(place).direction")
         guard let direction = BridgeRule.Direction(rawValue: directionText) else {
-            throw BridgeError(.invalidConfiguration, "\(place).direction must be out, in or both, got '\(directionText)'")
+            throw BridgeError(
+                .invalidConfiguration, "\(place).direction must be out, in or both, got '\(directionText)'")
         }
-        let retainText = try fields["retain"].map { node throws(BridgeError) in try string(node, "\(place).retain") } ?? "never"
+        let retainText =
+            try fields["retain"].map { node throws(BridgeError) in try string(node, "\(place).retain") } ?? "never"
         guard let retain = BridgeRule.Retain(rawValue: retainText) else {
             throw BridgeError(.invalidConfiguration, "\(place).retain must be never or always, got '\(retainText)'")
         }
         do {
             return try BridgeRule(
                 direction, try string(filterNode, "\(place).filter"),
-                localPrefix: try fields["localPrefix"].map { node throws(BridgeError) in try string(node, "\(place).localPrefix") } ?? "",
-                remotePrefix: try fields["remotePrefix"].map { node throws(BridgeError) in try string(node, "\(place).remotePrefix") } ?? "",
+                localPrefix: try fields["localPrefix"].map { node throws(BridgeError) in
+                    try string(node, "\(place).localPrefix")
+                } ?? "",
+                remotePrefix: try fields["remotePrefix"].map { node throws(BridgeError) in
+                    try string(node, "\(place).remotePrefix")
+                } ?? "",
                 qos: try fields["qos"].map { node throws(BridgeError) in try qos(node, "\(place).qos") } ?? defaultQoS,
                 retain: retain,
-                allow: try fields["allow"].map { node throws(BridgeError) in try strings(node, "\(place).allow") } ?? [],
+                allow: try fields["allow"].map { node throws(BridgeError) in try strings(node, "\(place).allow") }
+                    ?? [],
                 deny: try fields["deny"].map { node throws(BridgeError) in try strings(node, "\(place).deny") } ?? []
             )
         } catch {
@@ -99,12 +113,18 @@ public struct BridgeConfigurationFile: Sendable {
         }
     }
 
-    private static func fields(of mapping: Node.Mapping, allowed: Set<String>, at place: String) throws(BridgeError) -> [String: Node] {
+    private static func fields(of mapping: Node.Mapping, allowed: Set<String>, at place: String) throws(BridgeError)
+        -> [String: Node]
+    {
         var fields: [String: Node] = [:]
         for (key, value) in mapping {
-            guard let name = key.string else { throw BridgeError(.invalidConfiguration, "\(place) has a key that is not text") }
+            guard let name = key.string else {
+                throw BridgeError(.invalidConfiguration, "\(place) has a key that is not text")
+            }
             guard allowed.contains(name) else {
-                throw BridgeError(.invalidConfiguration, "unknown key '\(name)' in \(place) (known: \(allowed.sorted().joined(separator: ", ")))")
+                throw BridgeError(
+                    .invalidConfiguration,
+                    "unknown key '\(name)' in \(place) (known: \(allowed.sorted().joined(separator: ", ")))")
             }
             fields[name] = value
         }
@@ -117,7 +137,9 @@ public struct BridgeConfigurationFile: Sendable {
     }
 
     private static func qos(_ node: Node, _ place: String) throws(BridgeError) -> MQTTQoS {
-        guard let value = node.int else { throw BridgeError(.invalidConfiguration, "'\(place)' must be a whole number") }
+        guard let value = node.int else {
+            throw BridgeError(.invalidConfiguration, "'\(place)' must be a whole number")
+        }
         guard let qos = UInt8(exactly: value).flatMap(MQTTQoS.init(rawValue:)) else {
             throw BridgeError(.invalidConfiguration, "'\(place)': QoS must be 0, 1 or 2, got \(value)")
         }
@@ -125,7 +147,9 @@ public struct BridgeConfigurationFile: Sendable {
     }
 
     private static func strings(_ node: Node, _ place: String) throws(BridgeError) -> [String] {
-        guard let sequence = node.sequence else { throw BridgeError(.invalidConfiguration, "'\(place)' must be a list") }
+        guard let sequence = node.sequence else {
+            throw BridgeError(.invalidConfiguration, "'\(place)' must be a list")
+        }
         return try sequence.map { item throws(BridgeError) in try string(item, place) }
     }
 }

@@ -14,12 +14,13 @@ import VirtualBusMQTT
 /// `vbus_bridge_duplicates_in_total` and `vbus_bridge_loops_prevented_total`.
 ///
 /// Per bridge: the gauge `vbus_bridge_outage_buffer_depth` (publishes waiting in the MQTT
-/// session's queue, recorded at each hand-over to the session and each outcome), the gauge `vbus_bridge_connected` (1 while
-/// the broker has accepted the connection, else 0) and `vbus_bridge_connection_events_total{event}`
+/// session's queue, recorded at each hand-over to the session and each outcome), the gauge
+/// `vbus_bridge_connected` (1 while the broker has accepted the connection, else 0) and
+/// `vbus_bridge_connection_events_total{event}`
 /// (`connected`, `connectionLost`, `connectFailed`, as ``MQTTClientEvent`` names them).
 ///
-/// The factory is the one given to ``MQTTBridge/init(bus:mqtt:rules:id:connectTimeout:shutdownTimeout:logger:metricsFactory:)``,
-/// or the process-wide `MetricsSystem.factory`.
+/// The factory is the one given to ``MQTTBridge``'s initializer (`metricsFactory:`), or the
+/// process-wide `MetricsSystem.factory`.
 final class BridgeMetrics: Sendable {
     private let rules: [RuleInstruments]
     private let outageBufferDepth: Gauge
@@ -31,12 +32,20 @@ final class BridgeMetrics: Sendable {
     init(bridge: String, ruleCount: Int, factory: (any MetricsFactory)?, queueDepth: @escaping @Sendable () -> Int) {
         let factory = factory ?? MetricsSystem.factory
         let dimensions = [("bridge", bridge)]
-        rules = (0..<ruleCount).map { RuleInstruments(factory: factory, dimensions: dimensions + [("rule", String($0))]) }
+        rules = (0..<ruleCount).map {
+            RuleInstruments(factory: factory, dimensions: dimensions + [("rule", String($0))])
+        }
         outageBufferDepth = Gauge(label: "vbus_bridge_outage_buffer_depth", dimensions: dimensions, factory: factory)
         connected = Gauge(label: "vbus_bridge_connected", dimensions: dimensions, factory: factory)
-        connectionEvents = Dictionary(uniqueKeysWithValues: ["connected", "connectionLost", "connectFailed"].map { event in
-            (event, Counter(label: "vbus_bridge_connection_events_total", dimensions: dimensions + [("event", event)], factory: factory))
-        })
+        connectionEvents = Dictionary(
+            uniqueKeysWithValues: ["connected", "connectionLost", "connectFailed"].map { event in
+                (
+                    event,
+                    Counter(
+                        label: "vbus_bridge_connection_events_total", dimensions: dimensions + [("event", event)],
+                        factory: factory)
+                )
+            })
         self.queueDepth = queueDepth
     }
 
@@ -115,10 +124,14 @@ private final class RuleInstruments: Sendable {
         Self.increment(duplicatesIn, after.duplicatesIn - before.duplicatesIn)
         Self.increment(loopsPrevented, after.loopsPrevented - before.loopsPrevented)
         for (reason, count) in after.failedOut where count != before.failedOut[reason] {
-            Self.increment(counter(failedOut, "vbus_bridge_failed_out_total", reason), count - before.failedOut[reason, default: 0])
+            Self.increment(
+                counter(failedOut, "vbus_bridge_failed_out_total", reason), count - before.failedOut[reason, default: 0]
+            )
         }
         for (reason, count) in after.droppedIn where count != before.droppedIn[reason] {
-            Self.increment(counter(droppedIn, "vbus_bridge_dropped_in_total", reason), count - before.droppedIn[reason, default: 0])
+            Self.increment(
+                counter(droppedIn, "vbus_bridge_dropped_in_total", reason), count - before.droppedIn[reason, default: 0]
+            )
         }
     }
 

@@ -54,7 +54,8 @@ public struct BridgeRule: Sendable, Hashable, CustomStringConvertible {
         localPrefix: String = "", remotePrefix: String = "", qos: MQTTQoS = .atLeastOnce, retain: Retain = .never,
         allow: [String] = [], deny: [String] = []
     ) throws(BridgeError) {
-        for prefix in [localPrefix, remotePrefix] where prefix.contains("+") || prefix.contains("#") || prefix.contains("\u{0}") {
+        for prefix in [localPrefix, remotePrefix]
+        where prefix.contains("+") || prefix.contains("#") || prefix.contains("\u{0}") {
             throw BridgeError(.invalidRule, "prefix '\(prefix)' of rule '\(pattern)' must not contain wildcards or NUL")
         }
         self.direction = direction
@@ -92,13 +93,17 @@ public struct BridgeRule: Sendable, Hashable, CustomStringConvertible {
 
     /// The MQTT topic for a bus topic, or `nil` when this rule does not carry it out.
     public func mqttTopic(forBusTopic topic: String) -> String? {
-        guard direction.carriesOut, let relative = topic.dropping(prefix: localPrefix), admits(relative) else { return nil }
+        guard direction.carriesOut, let relative = topic.dropping(prefix: localPrefix), admits(relative) else {
+            return nil
+        }
         return remotePrefix + relative
     }
 
     /// The bus topic for an MQTT topic, or `nil` when this rule does not carry it in.
     public func busTopic(forMQTTTopic topic: String) -> String? {
-        guard direction.carriesIn, let relative = topic.dropping(prefix: remotePrefix), admits(relative) else { return nil }
+        guard direction.carriesIn, let relative = topic.dropping(prefix: remotePrefix), admits(relative) else {
+            return nil
+        }
         return localPrefix + relative
     }
 

@@ -35,7 +35,11 @@ final class EchoFilter: Sendable {
             state.order.append(key)
             if state.order.count > capacity {
                 let oldest = state.order.removeFirst()
-                if let count = state.expected[oldest], count > 1 { state.expected[oldest] = count - 1 } else { state.expected[oldest] = nil }
+                if let count = state.expected[oldest], count > 1 {
+                    state.expected[oldest] = count - 1
+                } else {
+                    state.expected[oldest] = nil
+                }
             }
         }
     }

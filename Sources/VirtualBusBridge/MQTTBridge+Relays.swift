@@ -15,7 +15,7 @@ extension MQTTBridge {
         let (outcomes, pending) = AsyncStream.makeStream(of: OutboundPublish.self)
         async let collected: Void = collectOutcomes(outcomes)
         for await message in subscription {
-            if Task.isCancelled { break } // the drain timed out: what is left was never taken
+            if Task.isCancelled { break }  // the drain timed out: what is left was never taken
             let payload = Array(message.payload)
             let route = route(outbound: message.topic)
             if busEchoes.consume(topic: message.topic, payload: payload) {
@@ -34,9 +34,13 @@ extension MQTTBridge {
                 if let echo { echoes.expect(topic: echo.0, payload: echo.1) }
                 do throws(MQTTError) {
                     do throws(MQTTError) {
-                        pending.yield(OutboundPublish(rule: index, ticket: try mqtt.tryPublish(topic: mqttTopic, payload: payload, qos: qos, retain: retain), echo: echo))
+                        pending.yield(
+                            OutboundPublish(
+                                rule: index,
+                                ticket: try mqtt.tryPublish(
+                                    topic: mqttTopic, payload: payload, qos: qos, retain: retain), echo: echo))
                         metrics.recordOutageBufferDepth()
-                    } catch where error.code == .queueFull {
+                    } catch  where error.code == .queueFull {
                         // Full under a waiting policy: wait here (under fail fast this fails at once too).
                         _ = try await mqtt.publish(topic: mqttTopic, payload: payload, qos: qos, retain: retain)
                         counters.update(index) { $0.acknowledgedOut += 1 }
@@ -76,7 +80,10 @@ extension MQTTBridge {
     /// echo would otherwise swallow a foreign message identical to it. (A publish that failed
     /// later, with the session lost or at shutdown, may have reached it: its expectation stays.)
     private func withdrawEcho(_ echo: (topic: String, payload: [UInt8])?, after error: MQTTError) {
-        guard let echo, [.queueFull, .droppedByPolicy, .timeout, .invalidTopic, .packetTooLarge, .brokerRejected].contains(error.code) else { return }
+        guard let echo,
+            [.queueFull, .droppedByPolicy, .timeout, .invalidTopic, .packetTooLarge, .brokerRejected].contains(
+                error.code)
+        else { return }
         echoes.consume(topic: echo.topic, payload: echo.payload)
     }
 
@@ -99,7 +106,8 @@ extension MQTTBridge {
                 if echoes.consume(topic: message.topic.name, payload: message.payload) {
                     counters.update(index) { $0.loopsPrevented += 1 }
                 } else if let topic = rule.busTopic(forMQTTTopic: message.topic.name) {
-                    guard await deliverIn(message, as: topic, rule: index, publisher: publisher, retained: retained) else { return }
+                    guard await deliverIn(message, as: topic, rule: index, publisher: publisher, retained: retained)
+                    else { return }
                 }
                 message.acknowledge()
             }
@@ -110,7 +118,9 @@ extension MQTTBridge {
 
     /// Publishes one inbound message on the bus, waiting while the bus is full. Returns `false`
     /// when the bus is shutting down or the relay was cancelled: the message was not taken.
-    private func deliverIn(_ message: MQTTMessage, as topic: String, rule index: Int, publisher: BusPublisher, retained: BusLastValueCache?) async -> Bool {
+    private func deliverIn(
+        _ message: MQTTMessage, as topic: String, rule index: Int, publisher: BusPublisher, retained: BusLastValueCache?
+    ) async -> Bool {
         var pause = Duration.milliseconds(1)
         var waiting = false
         while true {
@@ -118,16 +128,18 @@ extension MQTTBridge {
                 if message.retain, let retained {
                     // The cache tells `busEchoes` itself (see `observeCache`): it also replays.
                     try retained.publish(topic: topic, payload: message.payload)
-                    counters.update(index) { $0.forwardedIn += 1; $0.retainedIn += 1 }
+                    counters.update(index) {
+                        $0.forwardedIn += 1; $0.retainedIn += 1
+                    }
                 } else {
                     try publishExpectingEcho(topic: topic, payload: message.payload, on: publisher)
                     counters.update(index) { $0.forwardedIn += 1 }
                 }
                 return true
-            } catch where error.code == .highWaterMark {
+            } catch  where error.code == .highWaterMark {
                 if !waiting { counters.update(index) { $0.busFullWaits += 1 } }
                 waiting = true
-            } catch where error.code == .shutDown {
+            } catch  where error.code == .shutDown {
                 return false
             } catch {
                 // Never acceptable (too large for this bus): acknowledged, and counted as dropped.

@@ -67,9 +67,12 @@ public final class MQTTBridge: Service, Sendable {
     /// `metricsFactory` is where the bridge's swift-metrics instruments come from (`nil`: the
     /// process-wide `MetricsSystem.factory`; tests inject their own, since `MetricsSystem.bootstrap`
     /// can run only once per process). Their labels and dimensions are in docs/bridge.md.
-    public init(bus: VirtualBus, mqtt: MQTTClient, rules: [BridgeRule], id: String? = nil,
-                connectTimeout: Duration = .seconds(10), shutdownTimeout: Duration = .seconds(5), composition: Composition = .standalone,
-                logger: Logger = Logger(label: "VirtualBusBridge"), metricsFactory: (any MetricsFactory)? = nil) {
+    public init(
+        bus: VirtualBus, mqtt: MQTTClient, rules: [BridgeRule], id: String? = nil,
+        connectTimeout: Duration = .seconds(10), shutdownTimeout: Duration = .seconds(5),
+        composition: Composition = .standalone,
+        logger: Logger = Logger(label: "VirtualBusBridge"), metricsFactory: (any MetricsFactory)? = nil
+    ) {
         self.connectTimeout = connectTimeout
         self.composition = composition
         self.bus = bus
@@ -77,11 +80,15 @@ public final class MQTTBridge: Service, Sendable {
         self.rules = rules
         let id = id ?? "bridge-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         self.id = id
-        let metrics = BridgeMetrics(bridge: id, ruleCount: rules.count, factory: metricsFactory) { [mqtt] in mqtt.publishQueueDepth }
+        let metrics = BridgeMetrics(bridge: id, ruleCount: rules.count, factory: metricsFactory) { [mqtt] in
+            mqtt.publishQueueDepth
+        }
         self.metrics = metrics
         self.counters = BridgeCounters(ruleCount: rules.count, metrics: metrics)
         self.outboundPrefixes = Set(rules.filter { $0.direction != .in }.map(\.busSubscriptionPrefix)).sorted()
-        self.inboundFilters = rules.filter(\.direction.carriesIn).compactMap { try? MQTTTopicFilter($0.mqttSubscriptionFilter) }
+        self.inboundFilters = rules.filter(\.direction.carriesIn).compactMap {
+            try? MQTTTopicFilter($0.mqttSubscriptionFilter)
+        }
         self.shutdownTimeout = shutdownTimeout
         self.logger = logger
     }
@@ -126,12 +133,19 @@ public final class MQTTBridge: Service, Sendable {
         Task {
             let result = await session.result
             if case .failure(let error) = result, lifecycle.withLock({ $0.phase }) == .relaying {
-                logger.error("bridge: the MQTT session ended (\(error)); stopping the bridge", metadata: ["id": "\(id)"])
+                logger.error(
+                    "bridge: the MQTT session ended (\(error)); stopping the bridge", metadata: ["id": "\(id)"])
             }
             perform(lifecycle.withLock { $0.sessionEnded() }, stopped)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await withTaskCancellationHandler { try await session.value } onCancel: { session.cancel() } }
+            group.addTask {
+                try await withTaskCancellationHandler {
+                    try await session.value
+                } onCancel: {
+                    session.cancel()
+                }
+            }
             group.addTask { await self.recordConnectionEvents(connectionEvents) }
             try await withGracefulShutdownHandler {
                 try await startThenRelay(inbound, until: stopped, firstConnection: firstConnection)
@@ -158,14 +172,18 @@ public final class MQTTBridge: Service, Sendable {
 
     /// Waits for the first connection and the subscriptions, relays until `stopped` fires (or the
     /// task is cancelled), then stops in order.
-    private func startThenRelay(_ inbound: [(Int, MQTTSubscriptionRegistration)], until stopped: OneShotEvent,
-                                firstConnection: AsyncStream<MQTTClientEvent>) async throws {
+    private func startThenRelay(
+        _ inbound: [(Int, MQTTSubscriptionRegistration)], until stopped: OneShotEvent,
+        firstConnection: AsyncStream<MQTTClientEvent>
+    ) async throws {
         let outbound: BusSubscription?, retained: BusLastValueCache?, subscriptions: [(Int, MQTTSubscription)]
         do {
             try await waitForFirstConnection(firstConnection)
             outbound = try await subscribeOnBus()
             // Retained messages from MQTT: late bus subscribers get the latest value per topic.
-            retained = rules.contains { $0.direction.carriesIn } ? try bus.makeLastValueCache { [weak self] in self?.observeCache($0) } : nil
+            retained =
+                rules.contains { $0.direction.carriesIn }
+                ? try bus.makeLastValueCache { [weak self] in self?.observeCache($0) } : nil
             retainedCache.withLock { $0 = retained }
             var subscribed: [(Int, MQTTSubscription)] = []
             for (rule, registration) in inbound { subscribed.append((rule, try await registration.subscribed())) }
@@ -190,7 +208,9 @@ public final class MQTTBridge: Service, Sendable {
         let outboundRelay = Task { if let outbound { await self.relayOut(outbound) } }
         let inboundRelays = Task {
             await withTaskGroup(of: Void.self) { relays in
-                for (rule, subscription) in subscriptions { relays.addTask { await self.relayIn(subscription, rule: rule, retained: retained) } }
+                for (rule, subscription) in subscriptions {
+                    relays.addTask { await self.relayIn(subscription, rule: rule, retained: retained) }
+                }
             }
         }
         // Returns on a stop, on the session's end, or when this task is cancelled.
@@ -238,7 +258,9 @@ public final class MQTTBridge: Service, Sendable {
         let connected = try await withThrowingTaskGroup(of: Bool.self) { waiting in
             switch composition {
             case .standalone:
-                waiting.addTask { try await self.mqtt.waitUntilConnected(); return true }
+                waiting.addTask {
+                    try await self.mqtt.waitUntilConnected(); return true
+                }
             case .serviceGroup:
                 // The group runs the client: it is not the bridge's to shut down, so the wait is
                 // one that cancellation ends. `events` was made before this check.
@@ -248,7 +270,9 @@ public final class MQTTBridge: Service, Sendable {
                     return false  // the client ended
                 }
             }
-            waiting.addTask { try await Task.sleep(for: self.connectTimeout); return false }
+            waiting.addTask {
+                try await Task.sleep(for: self.connectTimeout); return false
+            }
             let connected = try await waiting.next() ?? false
             // Standalone, shutting the client down is what ends a wait for a connection that
             // never comes (the group waits for its children before it returns).

@@ -9,9 +9,10 @@ extension MQTTError.Code {
 extension MQTTError {
     /// The broker refused `version` in CONNACK.
     static func versionRefused(_ version: MQTTProtocolVersion, reasonCode: MQTTReasonCode) -> MQTTError {
-        MQTTError(.unsupportedProtocolVersion,
-                  "the broker refused MQTT \(version) (CONNACK: unsupported protocol version)\(Self.olderVersionAdvice(version))",
-                  reasonCode: reasonCode)
+        MQTTError(
+            .unsupportedProtocolVersion,
+            "the broker refused MQTT \(version) (CONNACK: unsupported protocol version)\(Self.olderVersionAdvice(version))",
+            reasonCode: reasonCode)
     }
 
     /// The broker closed the connection in answer to the first CONNECT at `version`, with no CONNACK.
@@ -20,8 +21,10 @@ extension MQTTError {
     /// 3.x) end such a connection without a word, and a broker that once accepted this version
     /// and now closes while starting up is a lost connection like any other.
     static func versionNotAnswered(_ version: MQTTProtocolVersion) -> MQTTError {
-        MQTTError(.unsupportedProtocolVersion,
-                  "the broker closed the connection in answer to an MQTT \(version) CONNECT, before CONNACK: it does not speak MQTT \(version)\(Self.olderVersionAdvice(version))")
+        MQTTError(
+            .unsupportedProtocolVersion,
+            "the broker closed the connection in answer to an MQTT \(version) CONNECT, before CONNACK: it does not speak MQTT \(version)\(Self.olderVersionAdvice(version))"
+        )
     }
 
     private static func olderVersionAdvice(_ version: MQTTProtocolVersion) -> String {

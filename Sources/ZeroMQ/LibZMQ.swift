@@ -99,7 +99,9 @@ package enum LibZMQ {
 
     /// Sends one frame. Returns `false` when the socket would block (`EAGAIN`): with `ZMQ_DONTWAIT`,
     /// or when a send timeout expired.
-    static func send(_ socket: UnsafeMutableRawPointer, _ bytes: UnsafeRawBufferPointer, flags: Int32) throws(ZMQError) -> Bool {
+    static func send(_ socket: UnsafeMutableRawPointer, _ bytes: UnsafeRawBufferPointer, flags: Int32) throws(ZMQError)
+        -> Bool
+    {
         while true {
             if zmq_send(socket, bytes.baseAddress, bytes.count, flags) >= 0 { return true }
             let error = zmq_errno()
@@ -123,13 +125,17 @@ package enum LibZMQ {
     /// Sends one frame whose bytes libzmq uses where they are, without copying: `owner` is retained
     /// until libzmq lets go of them (possibly on another thread, after a subscriber in this process
     /// released the frame). Returns `false` on `EAGAIN`; the retain is then undone at once.
-    static func send(_ socket: UnsafeMutableRawPointer, _ bytes: UnsafeRawBufferPointer, owner: AnyObject, flags: Int32) throws(ZMQError) -> Bool {
+    static func send(_ socket: UnsafeMutableRawPointer, _ bytes: UnsafeRawBufferPointer, owner: AnyObject, flags: Int32)
+        throws(ZMQError) -> Bool
+    {
         var message = zmq_msg_t()
         let retained = Unmanaged.passRetained(owner).toOpaque()
         // Cannot fail for a non-null data pointer; libzmq then owns the retain.
-        _ = zmq_msg_init_data(&message, UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count, { _, owner in
-            Unmanaged<AnyObject>.fromOpaque(owner!).release()
-        }, retained)
+        _ = zmq_msg_init_data(
+            &message, UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count,
+            { _, owner in
+                Unmanaged<AnyObject>.fromOpaque(owner!).release()
+            }, retained)
         while true {
             if zmq_msg_send(&message, socket, flags) >= 0 { return true }
             let error = zmq_errno()
@@ -150,13 +156,17 @@ package enum LibZMQ {
     }
 
     /// Moves `source`'s content into `destination` (both initialized), leaving `source` empty.
-    static func messageMove(_ destination: UnsafeMutablePointer<zmq_msg_t>, from source: UnsafeMutablePointer<zmq_msg_t>) {
+    static func messageMove(
+        _ destination: UnsafeMutablePointer<zmq_msg_t>, from source: UnsafeMutablePointer<zmq_msg_t>
+    ) {
         // zmq_msg_move fails only on invalid messages, which these are not.
         _ = zmq_msg_move(destination, source)
     }
 
     /// Receives one frame into `message`, releasing its previous content. Returns `false` on `EAGAIN`.
-    static func receive(_ socket: UnsafeMutableRawPointer, into message: UnsafeMutablePointer<zmq_msg_t>, flags: Int32) throws(ZMQError) -> Bool {
+    static func receive(_ socket: UnsafeMutableRawPointer, into message: UnsafeMutablePointer<zmq_msg_t>, flags: Int32)
+        throws(ZMQError) -> Bool
+    {
         while true {
             if zmq_msg_recv(message, socket, flags) >= 0 { return true }
             let error = zmq_errno()
@@ -177,7 +187,9 @@ package enum LibZMQ {
     // MARK: Polling and proxying
 
     /// Polls; returns the number of ready items (0 on timeout). `EINTR` is retried.
-    static func poll(_ items: UnsafeMutablePointer<zmq_pollitem_t>, count: Int, timeoutMilliseconds: Int) throws(ZMQError) -> Int {
+    static func poll(_ items: UnsafeMutablePointer<zmq_pollitem_t>, count: Int, timeoutMilliseconds: Int)
+        throws(ZMQError) -> Int
+    {
         while true {
             let ready = zmq_poll(items, Int32(count), timeoutMilliseconds)
             if ready >= 0 { return Int(ready) }
@@ -189,7 +201,9 @@ package enum LibZMQ {
 
     /// Runs the built-in steerable proxy until `TERMINATE` arrives on `control` (returns normally) or
     /// the context is terminated (throws `ETERM`).
-    static func proxySteerable(frontend: UnsafeMutableRawPointer, backend: UnsafeMutableRawPointer, control: UnsafeMutableRawPointer) throws(ZMQError) {
+    static func proxySteerable(
+        frontend: UnsafeMutableRawPointer, backend: UnsafeMutableRawPointer, control: UnsafeMutableRawPointer
+    ) throws(ZMQError) {
         while true {
             if zmq_proxy_steerable(frontend, backend, nil, control) == 0 { return }
             let error = zmq_errno()

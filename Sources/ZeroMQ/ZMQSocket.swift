@@ -74,18 +74,34 @@ package struct ZMQSocket: ~Copyable {
 
     // MARK: Options
 
-    package func setLinger(milliseconds: Int32) throws(ZMQError) { try LibZMQ.setOption(handle, ZMQ_LINGER, milliseconds) }
-    package func setSendHighWaterMark(_ value: Int32) throws(ZMQError) { try LibZMQ.setOption(handle, ZMQ_SNDHWM, value) }
-    package func setReceiveHighWaterMark(_ value: Int32) throws(ZMQError) { try LibZMQ.setOption(handle, ZMQ_RCVHWM, value) }
-    package func setSendTimeout(milliseconds: Int32) throws(ZMQError) { try LibZMQ.setOption(handle, ZMQ_SNDTIMEO, milliseconds) }
-    package func setReceiveTimeout(milliseconds: Int32) throws(ZMQError) { try LibZMQ.setOption(handle, ZMQ_RCVTIMEO, milliseconds) }
+    package func setLinger(milliseconds: Int32) throws(ZMQError) {
+        try LibZMQ.setOption(handle, ZMQ_LINGER, milliseconds)
+    }
+    package func setSendHighWaterMark(_ value: Int32) throws(ZMQError) {
+        try LibZMQ.setOption(handle, ZMQ_SNDHWM, value)
+    }
+    package func setReceiveHighWaterMark(_ value: Int32) throws(ZMQError) {
+        try LibZMQ.setOption(handle, ZMQ_RCVHWM, value)
+    }
+    package func setSendTimeout(milliseconds: Int32) throws(ZMQError) {
+        try LibZMQ.setOption(handle, ZMQ_SNDTIMEO, milliseconds)
+    }
+    package func setReceiveTimeout(milliseconds: Int32) throws(ZMQError) {
+        try LibZMQ.setOption(handle, ZMQ_RCVTIMEO, milliseconds)
+    }
     /// Largest inbound message a tcp/ipc peer may send; a larger one disconnects the peer (`-1`: no limit).
-    package func setMaximumMessageSize(_ bytes: Int64) throws(ZMQError) { try LibZMQ.setOption(handle, ZMQ_MAXMSGSIZE, bytes) }
+    package func setMaximumMessageSize(_ bytes: Int64) throws(ZMQError) {
+        try LibZMQ.setOption(handle, ZMQ_MAXMSGSIZE, bytes)
+    }
     /// On PUB/XPUB: fail a send with `EAGAIN` at the high-water mark instead of dropping it silently.
-    package func setNoDrop(_ enabled: Bool) throws(ZMQError) { try LibZMQ.setOption(handle, ZMQ_XPUB_NODROP, Int32(enabled ? 1 : 0)) }
+    package func setNoDrop(_ enabled: Bool) throws(ZMQError) {
+        try LibZMQ.setOption(handle, ZMQ_XPUB_NODROP, Int32(enabled ? 1 : 0))
+    }
 
     /// On XPUB: pass every subscription upstream, not only the first one for each prefix.
-    package func setVerbose(_ enabled: Bool) throws(ZMQError) { try LibZMQ.setOption(handle, ZMQ_XPUB_VERBOSE, Int32(enabled ? 1 : 0)) }
+    package func setVerbose(_ enabled: Bool) throws(ZMQError) {
+        try LibZMQ.setOption(handle, ZMQ_XPUB_VERBOSE, Int32(enabled ? 1 : 0))
+    }
 
     /// Makes this socket a CURVE server with a Z85 secret key (for its tcp/ipc connections).
     package func setCurveServer(secretKey: String) throws(ZMQError) {
@@ -122,7 +138,9 @@ package struct ZMQSocket: ~Copyable {
 
     /// Sends one frame; `more` marks that another frame of the same message follows. Returns `false`
     /// if the socket would block (non-blocking send, or the send timeout expired).
-    package func send(_ bytes: UnsafeRawBufferPointer, more: Bool = false, dontWait: Bool = false) throws(ZMQError) -> Bool {
+    package func send(_ bytes: UnsafeRawBufferPointer, more: Bool = false, dontWait: Bool = false) throws(ZMQError)
+        -> Bool
+    {
         var flags: Int32 = 0
         if more { flags |= ZMQ_SNDMORE }
         if dontWait { flags |= ZMQ_DONTWAIT }
@@ -131,7 +149,9 @@ package struct ZMQSocket: ~Copyable {
 
     /// Sends one frame without copying its bytes: `owner` keeps them alive and unchanged until
     /// libzmq is done with them (see ``LibZMQ``'s owner-retaining send).
-    package func send(_ bytes: UnsafeRawBufferPointer, owner: AnyObject, more: Bool = false, dontWait: Bool = false) throws(ZMQError) -> Bool {
+    package func send(_ bytes: UnsafeRawBufferPointer, owner: AnyObject, more: Bool = false, dontWait: Bool = false)
+        throws(ZMQError) -> Bool
+    {
         var flags: Int32 = 0
         if more { flags |= ZMQ_SNDMORE }
         if dontWait { flags |= ZMQ_DONTWAIT }
@@ -191,7 +211,9 @@ package struct ZMQSocketEvent: Sendable, Hashable {
 package enum ZMQProxy {
     /// Forwards between `frontend` and `backend` on the calling thread until `TERMINATE` arrives on
     /// `control` (returns) or the context is terminated (throws `ETERM`).
-    package static func runSteerable(frontend: borrowing ZMQSocket, backend: borrowing ZMQSocket, control: borrowing ZMQSocket) throws(ZMQError) {
+    package static func runSteerable(
+        frontend: borrowing ZMQSocket, backend: borrowing ZMQSocket, control: borrowing ZMQSocket
+    ) throws(ZMQError) {
         try LibZMQ.proxySteerable(frontend: frontend.handle, backend: backend.handle, control: control.handle)
     }
 }

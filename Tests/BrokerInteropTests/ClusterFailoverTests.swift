@@ -16,8 +16,9 @@ extension BrokerInteropTests {
         var testDescription: String { self == .sigterm ? "stopped (SIGTERM)" : "crashed (SIGKILL)" }
     }
 
-    @Test("vbus bridge moves from a stopped or crashed RabbitMQ node to the other node of its cluster; nothing lost at QoS 1 either way",
-          .timeLimit(.minutes(5)), arguments: NodeStop.allCases)
+    @Test(
+        "vbus bridge moves from a stopped or crashed RabbitMQ node to the other node of its cluster; nothing lost at QoS 1 either way",
+        .timeLimit(.minutes(5)), arguments: NodeStop.allCases)
     func clusterFailover(stop: NodeStop) async throws {
         let total = Self.clusterMessages
         let cluster = try await RabbitCluster.start(nodeCount: 2)
@@ -26,18 +27,21 @@ extension BrokerInteropTests {
         let (node1, node2) = (cluster.nodes[0].port, cluster.nodes[1].port)
 
         // bus -> MQTT, counted by paho on node 2 (a persistent session of its own).
-        let counter = try PeerProcess.peer("paho_counting_subscriber.py",
-                                           ["\(node2)", "3.1.1", "1", "counter-\(UInt32.random(in: 0...UInt32.max))", "sensors", "\(total)"])
+        let counter = try PeerProcess.peer(
+            "paho_counting_subscriber.py",
+            ["\(node2)", "3.1.1", "1", "counter-\(UInt32.random(in: 0...UInt32.max))", "sensors", "\(total)"])
         try await counter.line { $0 == "subscribed" }
         let bridge = try PeerProcess.vbus([
-            "bridge", "--broker", "mqtt://127.0.0.1:\(node1),mqtt://127.0.0.1:\(node2)", "--mqtt-version", "3.1.1", "--qos", "1",
+            "bridge", "--broker", "mqtt://127.0.0.1:\(node1),mqtt://127.0.0.1:\(node2)", "--mqtt-version", "3.1.1",
+            "--qos", "1",
             "--out", "sensors/#", "--in", "commands/#", "--client-id", "bridge-\(UInt32.random(in: 0...UInt32.max))",
             "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*",
         ])
         defer { bridge.terminate() }
         try await bridge.line { $0.contains("connected to 127.0.0.1:\(node1)") }
         let banner = try await bridge.line { $0.hasPrefix("vbus bridge:") && $0.contains("frontend=") }
-        let frontend = try #require(Self.field("frontend", in: banner)), backend = try #require(Self.field("backend", in: banner))
+        let frontend = try #require(Self.field("frontend", in: banner)),
+            backend = try #require(Self.field("backend", in: banner))
 
         // MQTT -> bus, counted by pyzmq; paho publishes on node 2 once the bus subscriber is reached.
         let busCounter = try PeerProcess.peer("pyzmq_counting_subscriber.py", [backend, "commands", "\(total)"])
@@ -46,7 +50,8 @@ extension BrokerInteropTests {
         try await busCounter.line { $0 == "synced" }
         sync.terminate()
         // Paced (about 4 s in all), so node 1 stops while commands flow through the bridge's session.
-        let commands = try PeerProcess.peer("paho_numbered_publisher.py", ["\(node2)", "commands", "0", "\(total)", "--pace", "0.002"])
+        let commands = try PeerProcess.peer(
+            "paho_numbered_publisher.py", ["\(node2)", "commands", "0", "\(total)", "--pace", "0.002"])
         let sensors = try PeerProcess.peer("pyzmq_numbered_publisher.py", [frontend, "sensors", "0", "\(total / 2)"])
         #expect(try await sensors.exit(within: .seconds(60)) == 0, "the bus publisher failed: \(sensors.transcript)")
 
@@ -57,17 +62,22 @@ extension BrokerInteropTests {
             if stop == .sigkill { node.process.send(SIGKILL) }
             node.terminate()
         }
-        let later = try PeerProcess.peer("pyzmq_numbered_publisher.py", [frontend, "sensors", "\(total / 2)", "\(total)", "--end"])
+        let later = try PeerProcess.peer(
+            "pyzmq_numbered_publisher.py", [frontend, "sensors", "\(total / 2)", "\(total)", "--end"])
         #expect(try await later.exit(within: .seconds(60)) == 0, "the bus publisher failed: \(later.transcript)")
         _ = await stopping.value(before: .now + .seconds(30))
 
         // Said on the terminal: the loss, and the move to node 2 with what was resent.
         try await bridge.line(within: .seconds(60)) { $0.contains("lost the connection to 127.0.0.1:\(node1)") }
-        let moved = try await bridge.line(within: .seconds(60)) { $0.contains("reconnected after") && $0.contains("127.0.0.1:\(node2)") }
+        let moved = try await bridge.line(within: .seconds(60)) {
+            $0.contains("reconnected after") && $0.contains("127.0.0.1:\(node2)")
+        }
         print("cluster failover (\(stop.rawValue)): \(moved)")
 
         let summary = try await counter.line(within: .seconds(120)) { $0.hasPrefix("summary") }
-        #expect(summary.contains("distinct=\(total) ") && summary.contains("missing=0 "), "bus -> MQTT, paho on node 2: \(summary)")
+        #expect(
+            summary.contains("distinct=\(total) ") && summary.contains("missing=0 "),
+            "bus -> MQTT, paho on node 2: \(summary)")
         #expect(try await commands.exit(within: .seconds(90)) == 0, "paho publisher on node 2: \(commands.transcript)")
         let busSummary = try await busCounter.line(within: .seconds(90)) { $0.hasPrefix("summary") }
         #expect(busSummary.contains("missing=0 "), "MQTT -> bus, pyzmq on the bus: \(busSummary)")

@@ -3,8 +3,9 @@ import Testing
 import VirtualBusMQTT
 
 extension BrokerInteropTests {
-    @Test("MQTTClient tries alternateEndpoints in order, stays where it connected, and moves on when that broker goes; QoS 1 publishes made meanwhile all complete",
-          .timeLimit(.minutes(2)))
+    @Test(
+        "MQTTClient tries alternateEndpoints in order, stays where it connected, and moves on when that broker goes; QoS 1 publishes made meanwhile all complete",
+        .timeLimit(.minutes(2)))
     func alternateEndpoints() async throws {
         let first = try await PrivateBroker.started(timeout: .seconds(30))
         let second = try await PrivateBroker.started(timeout: .seconds(30))
@@ -13,10 +14,13 @@ extension BrokerInteropTests {
             second.stop()
         }
         let nobody = try BrokerProcess.freePort()
-        var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: nobody, version: .v3_1_1,
-                                                    clientID: "endpoints-\(UInt32.random(in: 0...UInt32.max))")
-        configuration.alternateEndpoints = [MQTTBrokerEndpoint(host: "127.0.0.1", port: first.port),
-                                            MQTTBrokerEndpoint(host: "127.0.0.1", port: second.port)]
+        var configuration = MQTTClientConfiguration(
+            host: "127.0.0.1", port: nobody, version: .v3_1_1,
+            clientID: "endpoints-\(UInt32.random(in: 0...UInt32.max))")
+        configuration.alternateEndpoints = [
+            MQTTBrokerEndpoint(host: "127.0.0.1", port: first.port),
+            MQTTBrokerEndpoint(host: "127.0.0.1", port: second.port),
+        ]
         configuration.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
         let client = MQTTClient(configuration: configuration)
         let running = Task { try await client.run() }

@@ -8,8 +8,9 @@ import VirtualBusMQTT
 struct BrokerInteropTests {}
 
 extension BrokerInteropTests {
-    @Test("the matrix: MQTTClient against mosquitto, RabbitMQ, NATS and amqtt at 3.1.1 and 5.0; refusals are typed errors, never hangs; docs/MQTT.md shows the table",
-          .timeLimit(.minutes(10)))
+    @Test(
+        "the matrix: MQTTClient against mosquitto, RabbitMQ, NATS and amqtt at 3.1.1 and 5.0; refusals are typed errors, never hangs; docs/MQTT.md shows the table",
+        .timeLimit(.minutes(10)))
     func matrix() async throws {
         var table = InteropTable()
         for broker in InteropBroker.selected {
@@ -33,22 +34,30 @@ extension BrokerInteropTests {
         print(table.markdown)
         for (column, cells) in table.cells {
             for (feature, outcome) in cells {
-                #expect(!outcome.isFailure, "\(column.broker.title) \(column.version) \(feature.rawValue): \(outcome.cell)")
+                #expect(
+                    !outcome.isFailure, "\(column.broker.title) \(column.version) \(feature.rawValue): \(outcome.cell)")
             }
             if column.broker.versions.contains(column.version) {
-                #expect(cells[.connect] == .works, "\(column.broker.title) speaks \(column.version): \(cells[.connect]?.cell ?? "")")
+                #expect(
+                    cells[.connect] == .works,
+                    "\(column.broker.title) speaks \(column.version): \(cells[.connect]?.cell ?? "")")
             } else if case .refused(let code, let message)? = cells[.connect] {
                 // The refusal names the version, so a user knows what to change. A broker that never
                 // answers (amqtt) ends in the connect timeout, whose error says the same.
-                #expect(code == .unsupportedProtocolVersion || code == .connectionFailed, "\(column.broker.title): \(code)")
+                #expect(
+                    code == .unsupportedProtocolVersion || code == .connectionFailed, "\(column.broker.title): \(code)")
                 #expect(message.contains("5.0") && message.contains("3.1.1"), "\(column.broker.title): \(message)")
             } else {
-                Issue.record("\(column.broker.title) does not speak \(column.version), yet connect gave \(cells[.connect]?.cell ?? "")")
+                Issue.record(
+                    "\(column.broker.title) does not speak \(column.version), yet connect gave \(cells[.connect]?.cell ?? "")"
+                )
             }
         }
         for version in [MQTTProtocolVersion.v3_1_1, .v5] {
             let mosquitto = table.cells[InteropTable.Column(broker: .mosquitto, version: version)] ?? [:]
-            #expect(mosquitto.values.allSatisfy { $0 == .works }, "mosquitto \(version) is the reference: every feature works")
+            #expect(
+                mosquitto.values.allSatisfy { $0 == .works },
+                "mosquitto \(version) is the reference: every feature works")
         }
         guard InteropBroker.selected == InteropBroker.allCases else { return }  // a partial run documents nothing
         if let complaint = try table.updateDocument() { Issue.record(Comment(rawValue: complaint)) }

@@ -6,8 +6,9 @@ extension BrokerInteropTests {
     /// (return code 1), RabbitMQ by closing the connection, amqtt by never answering.
     static let olderBrokers: [InteropBroker] = [.nats, .rabbitmq, .amqtt]
 
-    @Test("vbus bridge --mqtt-version 5 against a 3.1.1-only broker ends with an error naming the version, never hangs; auto falls back to 3.1.1 and says so",
-          .timeLimit(.minutes(5)), arguments: olderBrokers)
+    @Test(
+        "vbus bridge --mqtt-version 5 against a 3.1.1-only broker ends with an error naming the version, never hangs; auto falls back to 3.1.1 and says so",
+        .timeLimit(.minutes(5)), arguments: olderBrokers)
     func versionFallback(broker: InteropBroker) async throws {
         let (port, stop) = try await broker.start()
         defer { stop() }
@@ -40,10 +41,14 @@ extension BrokerInteropTests {
     func versionAutoKeepsFive() async throws {
         let broker = try await PrivateBroker.started(timeout: .seconds(30))
         defer { broker.stop() }
-        let auto = try PeerProcess.vbus(["bridge", "--broker", broker.url, "--mqtt-version", "auto", "--out", "sensors/#"])
+        let auto = try PeerProcess.vbus([
+            "bridge", "--broker", broker.url, "--mqtt-version", "auto", "--out", "sensors/#",
+        ])
         defer { auto.terminate() }
         try await auto.line { $0.contains("connected to 127.0.0.1:\(broker.port)") }
-        #expect(auto.transcript.contains { $0.hasPrefix("vbus bridge: 127.0.0.1:\(broker.port) mqtt 5,") }, "\(auto.transcript)")
+        #expect(
+            auto.transcript.contains { $0.hasPrefix("vbus bridge: 127.0.0.1:\(broker.port) mqtt 5,") },
+            "\(auto.transcript)")
         #expect(!auto.transcript.contains { $0.contains("does not speak") })
         auto.terminate()
         #expect(try await auto.exit() == 0, "\(auto.transcript)")

@@ -30,16 +30,20 @@ let bridgeIterations = environment("SHUTDOWN_SUITE_BRIDGE_ITERATIONS").flatMap(I
 /// end (the sanitizer runs, where everything is several times slower).
 func makeRunner() -> ShutdownSuiteRunner {
     var runner = ShutdownSuiteRunner()
-    if let milliseconds = environment("SHUTDOWN_SUITE_LATENESS_MS").flatMap(Int.init) { runner.lateness = .milliseconds(milliseconds) }
+    if let milliseconds = environment("SHUTDOWN_SUITE_LATENESS_MS").flatMap(Int.init) {
+        runner.lateness = .milliseconds(milliseconds)
+    }
     return runner
 }
 
 // One serialized suite for the bus and the bridge scenarios: run side by side they would measure
 // each other's load, not shutdown.
-@Suite("Shutdown-correctness suite: every scenario, randomized, under the watchdog", .serialized, .timeLimit(.minutes(8)))
+@Suite(
+    "Shutdown-correctness suite: every scenario, randomized, under the watchdog", .serialized, .timeLimit(.minutes(8)))
 struct ShutdownScenarioTests {
-    @Test("the scenario shuts down in order, in time, finishing every sequence, thread and context, with every message accounted for",
-          arguments: ShutdownScenario.all.map(\.name))
+    @Test(
+        "the scenario shuts down in order, in time, finishing every sequence, thread and context, with every message accounted for",
+        arguments: ShutdownScenario.all.map(\.name))
     func scenario(name: String) async throws {
         let scenario = try #require(ShutdownScenario.named(name))
         let summary = await makeRunner().run(scenario, iterations: iterationsPerScenario, seed: suiteSeed)
@@ -48,8 +52,9 @@ struct ShutdownScenarioTests {
         for failure in summary.failures { Issue.record("\(failure)") }
     }
 
-    @Test("the MQTT bridge (real mosquitto) stops taking bus messages, drains, disconnects and shuts the bus down in time, with every message it took accounted for",
-          arguments: ShutdownScenario.bridgeScenarios(broker: BridgeBroker()).map(\.name))
+    @Test(
+        "the MQTT bridge (real mosquitto) stops taking bus messages, drains, disconnects and shuts the bus down in time, with every message it took accounted for",
+        arguments: ShutdownScenario.bridgeScenarios(broker: BridgeBroker()).map(\.name))
     func bridgeScenario(name: String) async throws {
         // One mosquitto per scenario, shared by its iterations (bridge-broker-lost kills its own).
         let broker = BridgeBroker()
@@ -66,8 +71,9 @@ struct ShutdownScenarioTests {
 
 @Suite("The suite can fail: it catches the seed's wrong shutdown order", .serialized, .timeLimit(.minutes(2)))
 struct SelfTests {
-    @Test("with the context terminated first, the suite reports a hang in terminateContext within the watchdog time",
-          arguments: ["idle", "publishers-mid-burst", "slow-consumer", "shutdown-from-handler"])
+    @Test(
+        "with the context terminated first, the suite reports a hang in terminateContext within the watchdog time",
+        arguments: ["idle", "publishers-mid-burst", "slow-consumer", "shutdown-from-handler"])
     func wrongOrderIsReported(name: String) async throws {
         var runner = ShutdownSuiteRunner()
         runner.shutdownOrder = .terminateContextFirst

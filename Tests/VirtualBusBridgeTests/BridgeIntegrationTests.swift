@@ -22,7 +22,9 @@ struct BridgeIntegrationTests {
         try await BridgeHarness.withBridge(BridgeHarness.configuration(broker, version), rules: rules, body)
     }
 
-    private func peer(_ broker: PrivateBroker, _ version: MQTTProtocolVersion, _ body: (MQTTClient) async throws -> Void) async throws {
+    private func peer(
+        _ broker: PrivateBroker, _ version: MQTTProtocolVersion, _ body: (MQTTClient) async throws -> Void
+    ) async throws {
         try await BridgeHarness.peer(broker, version, body)
     }
 
@@ -30,7 +32,9 @@ struct BridgeIntegrationTests {
     func outbound(version: MQTTProtocolVersion) async throws {
         let broker = try await PrivateBroker.started()
         defer { broker.stop() }
-        let statistics = try await withBridge(broker, version: version, rules: [try BridgeRule(.out, "sensors/#", remotePrefix: "site1/")]) { bus, _ in
+        let statistics = try await withBridge(
+            broker, version: version, rules: [try BridgeRule(.out, "sensors/#", remotePrefix: "site1/")]
+        ) { bus, _ in
             try await peer(broker, version) { client in
                 let subscription = try await client.subscribe(to: ["site1/#"])
                 let publisher = try bus.makePublisher()
@@ -49,11 +53,16 @@ struct BridgeIntegrationTests {
         #expect(statistics[0].acknowledgedOut == 2)
     }
 
-    @Test("in: an MQTT message reaches bus subscribers as the mapped topic and payload, nothing else", arguments: versions)
+    @Test(
+        "in: an MQTT message reaches bus subscribers as the mapped topic and payload, nothing else", arguments: versions
+    )
     func inbound(version: MQTTProtocolVersion) async throws {
         let broker = try await PrivateBroker.started()
         defer { broker.stop() }
-        let statistics = try await withBridge(broker, version: version, rules: [try BridgeRule(.in, "cmd/#", localPrefix: "local/", remotePrefix: "site1/")]) { bus, _ in
+        let statistics = try await withBridge(
+            broker, version: version,
+            rules: [try BridgeRule(.in, "cmd/#", localPrefix: "local/", remotePrefix: "site1/")]
+        ) { bus, _ in
             let subscription = try await bus.subscribe(to: ["local/cmd/"])
             try await peer(broker, version) { client in
                 try await client.publish(topic: "site1/cmd/fan", string: "on", qos: .atLeastOnce)
@@ -70,7 +79,8 @@ struct BridgeIntegrationTests {
     func bothWithoutLoops(version: MQTTProtocolVersion) async throws {
         let broker = try await PrivateBroker.started()
         defer { broker.stop() }
-        let statistics = try await withBridge(broker, version: version, rules: [try BridgeRule(.both, "chat/#")]) { bus, _ in
+        let statistics = try await withBridge(broker, version: version, rules: [try BridgeRule(.both, "chat/#")]) {
+            bus, _ in
             let busSide = try await bus.subscribe(to: ["chat/"])
             try await peer(broker, version) { client in
                 let mqttSide = try await client.subscribe(to: ["chat/#"])
@@ -94,14 +104,17 @@ struct BridgeIntegrationTests {
         }
         #expect(statistics[0].forwardedOut == 2)
         #expect(statistics[0].forwardedIn == 1)
-        if version == .v3_1_1 { #expect(statistics[0].loopsPrevented >= 1, "3.1.1 brokers echo our publishes; the echo filter drops them") }
+        if version == .v3_1_1 {
+            #expect(statistics[0].loopsPrevented >= 1, "3.1.1 brokers echo our publishes; the echo filter drops them")
+        }
     }
 
     @Test("an unreachable broker fails the bridge with a clear error naming it, and the bus is shut down")
     func unreachableBroker() async throws {
         let (port, mqtt) = try BridgeHarness.clientOfUnreachableBroker("unreachable")
         let bus = try VirtualBus()
-        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "#")], connectTimeout: .milliseconds(300))
+        let bridge = MQTTBridge(
+            bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "#")], connectTimeout: .milliseconds(300))
         await #expect { try await bridge.run() } throws: { error in
             guard let error = error as? BridgeError else { return false }
             return error.code == .brokerUnavailable && error.message.contains("127.0.0.1:\(port)")
@@ -109,12 +122,16 @@ struct BridgeIntegrationTests {
         #expect(bus.isShutDown)
     }
 
-    @Test("a bridge without a reconnect policy that loses its broker stops in order and throws the session's error", arguments: versions)
+    @Test(
+        "a bridge without a reconnect policy that loses its broker stops in order and throws the session's error",
+        arguments: versions)
     func lostBrokerWithoutReconnect(version: MQTTProtocolVersion) async throws {
         let broker = try await PrivateBroker.started()
         defer { broker.stop() }
         let bus = try VirtualBus()
-        let mqtt = MQTTClient(configuration: MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: version, clientID: "no-reconnect"))
+        let mqtt = MQTTClient(
+            configuration: MQTTClientConfiguration(
+                host: "127.0.0.1", port: broker.port, version: version, clientID: "no-reconnect"))
         let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "data/#")])
         // The README's way to run it: a service group; the bridge ends the group when it ends.
         let group = ServiceGroup(services: [bridge], logger: Logger(label: "test"))
@@ -126,7 +143,9 @@ struct BridgeIntegrationTests {
         }
         try await BridgeHarness.waitUntilRelaying(bridge)
         broker.kill()
-        try await waitUntil("the bridge to end after its broker went away", within: .seconds(20)) { ended.load(ordering: .acquiring) }
+        try await waitUntil("the bridge to end after its broker went away", within: .seconds(20)) {
+            ended.load(ordering: .acquiring)
+        }
         let error = await running.value
         #expect((error as? MQTTError)?.code == .connectionFailed, "ended with \(String(describing: error))")
         #expect(bus.isShutDown)

@@ -31,26 +31,34 @@ struct BridgeMetricsTests {
         for (index, rule) in statistics.enumerated() {
             let dims = [("bridge", bridge), ("rule", String(index))]
             let fields: [(String, Int)] = [
-                ("vbus_bridge_forwarded_out_total", rule.forwardedOut), ("vbus_bridge_acknowledged_out_total", rule.acknowledgedOut),
-                ("vbus_bridge_forwarded_in_total", rule.forwardedIn), ("vbus_bridge_retained_in_total", rule.retainedIn),
-                ("vbus_bridge_bus_full_waits_total", rule.busFullWaits), ("vbus_bridge_duplicates_in_total", rule.duplicatesIn),
+                ("vbus_bridge_forwarded_out_total", rule.forwardedOut),
+                ("vbus_bridge_acknowledged_out_total", rule.acknowledgedOut),
+                ("vbus_bridge_forwarded_in_total", rule.forwardedIn),
+                ("vbus_bridge_retained_in_total", rule.retainedIn),
+                ("vbus_bridge_bus_full_waits_total", rule.busFullWaits),
+                ("vbus_bridge_duplicates_in_total", rule.duplicatesIn),
                 ("vbus_bridge_loops_prevented_total", rule.loopsPrevented),
             ]
             for (label, value) in fields where total(metrics, label, dims) != value {
                 found.append("rule \(index) \(label): \(total(metrics, label, dims)), statistics \(value)")
             }
-            for (label, byReason) in [("vbus_bridge_failed_out_total", rule.failedOut), ("vbus_bridge_dropped_in_total", rule.droppedIn)] {
+            for (label, byReason) in [
+                ("vbus_bridge_failed_out_total", rule.failedOut), ("vbus_bridge_dropped_in_total", rule.droppedIn),
+            ] {
                 let counters = metrics.counters(label: label, dimensions: dims)
-                let recorded = Dictionary(uniqueKeysWithValues: counters.compactMap { counter in
-                    counter.dimensions.first { $0.0 == "reason" }.map { ($0.1, Int(counter.totalValue)) }
-                })
+                let recorded = Dictionary(
+                    uniqueKeysWithValues: counters.compactMap { counter in
+                        counter.dimensions.first { $0.0 == "reason" }.map { ($0.1, Int(counter.totalValue)) }
+                    })
                 if recorded != byReason { found.append("rule \(index) \(label): \(recorded), statistics \(byReason)") }
             }
         }
         return found
     }
 
-    @Test("per rule: out, in, retained, dropped and failed by reason, loops prevented — equal to the statistics", arguments: versions)
+    @Test(
+        "per rule: out, in, retained, dropped and failed by reason, loops prevented — equal to the statistics",
+        arguments: versions)
     func perRule(version: MQTTProtocolVersion) async throws {
         let broker = try await PrivateBroker.started()
         defer { broker.stop() }
@@ -64,7 +72,8 @@ struct BridgeMetricsTests {
         busConfiguration.maximumMessageSize = 64
         let bridgeID = Locked("")
         let statistics = try await BridgeHarness.withBridge(
-            BridgeHarness.configuration(broker, version), rules: rules, busConfiguration: busConfiguration, metrics: metrics
+            BridgeHarness.configuration(broker, version), rules: rules, busConfiguration: busConfiguration,
+            metrics: metrics
         ) { bus, bridge in
             bridgeID.withLock { $0 = bridge.id }
             let arrived = try await bus.subscribe(to: ["local/b/"])
@@ -73,12 +82,21 @@ struct BridgeMetricsTests {
                 for index in 0..<20 { try publisher.publish(topic: "a/\(index)", payload: "\(index)") }
                 try publisher.publish(topic: "a/+", payload: "not an MQTT topic name")
                 for index in 0..<5 { try publisher.publish(topic: "c/bus-\(index)", payload: "\(index)") }
-                for index in 0..<10 { try await peer.publish(topic: try MQTTTopic("site/b/\(index)"), string: "\(index)", qos: .atLeastOnce) }
-                for index in 0..<3 {
-                    try await peer.publish(topic: try MQTTTopic("site/b/retained/\(index)"), string: "\(index)", qos: .atLeastOnce, retain: true)
+                for index in 0..<10 {
+                    try await peer.publish(
+                        topic: try MQTTTopic("site/b/\(index)"), string: "\(index)", qos: .atLeastOnce)
                 }
-                try await peer.publish(topic: "site/b/big", payload: [UInt8](repeating: 7, count: 100), qos: .atLeastOnce)
-                for index in 0..<4 { try await peer.publish(topic: try MQTTTopic("c/peer-\(index)"), string: "\(index)", qos: .atLeastOnce) }
+                for index in 0..<3 {
+                    try await peer.publish(
+                        topic: try MQTTTopic("site/b/retained/\(index)"), string: "\(index)", qos: .atLeastOnce,
+                        retain: true)
+                }
+                try await peer.publish(
+                    topic: "site/b/big", payload: [UInt8](repeating: 7, count: 100), qos: .atLeastOnce)
+                for index in 0..<4 {
+                    try await peer.publish(
+                        topic: try MQTTTopic("c/peer-\(index)"), string: "\(index)", qos: .atLeastOnce)
+                }
 
                 // Rule 2 carries both ways: what it brings in comes back on its own bus subscription
                 // (4), and a 3.1.1 broker also echoes what it sends out (5). A 3.1.1 broker keeps
@@ -88,11 +106,15 @@ struct BridgeMetricsTests {
                 try await waitUntil("every message accounted for: \(bridge.statistics)", within: .seconds(20)) {
                     let s = bridge.statistics
                     return s[0].acknowledgedOut == 20 && s[0].failedOut["invalidTopic"] == 1
-                        && s[1].forwardedIn == 13 && s[1].retainedIn == retained && s[1].droppedIn["messageTooLarge"] == 1
+                        && s[1].forwardedIn == 13 && s[1].retainedIn == retained
+                        && s[1].droppedIn["messageTooLarge"] == 1
                         && s[2].acknowledgedOut == 5 && s[2].forwardedIn == 4 && s[2].loopsPrevented == loops
                 }
                 // While running, too (each update is recorded just after its lock is released).
-                try await waitUntil("metrics equal to the statistics while running: \(mismatches(bridge.statistics, metrics, bridge: bridge.id))", within: .seconds(5)) {
+                try await waitUntil(
+                    "metrics equal to the statistics while running: \(mismatches(bridge.statistics, metrics, bridge: bridge.id))",
+                    within: .seconds(5)
+                ) {
                     mismatches(bridge.statistics, metrics, bridge: bridge.id).isEmpty
                 }
             }
@@ -119,12 +141,18 @@ struct BridgeMetricsTests {
         ) { bus, bridge in
             let id = bridge.id
             bridgeID.withLock { $0 = id }
-            func events(_ event: String) -> Int { total(metrics, "vbus_bridge_connection_events_total", [("bridge", id), ("event", event)]) }
-            try await waitUntil("connected recorded", within: .seconds(5)) { gauge(metrics, "vbus_bridge_connected", id).last == 1 }
+            func events(_ event: String) -> Int {
+                total(metrics, "vbus_bridge_connection_events_total", [("bridge", id), ("event", event)])
+            }
+            try await waitUntil("connected recorded", within: .seconds(5)) {
+                gauge(metrics, "vbus_bridge_connected", id).last == 1
+            }
             #expect(events("connected") == 1)
 
             broker.kill(graceful: true)
-            try await waitUntil("the loss recorded", within: .seconds(10)) { gauge(metrics, "vbus_bridge_connected", id).last == 0 }
+            try await waitUntil("the loss recorded", within: .seconds(10)) {
+                gauge(metrics, "vbus_bridge_connected", id).last == 0
+            }
             #expect(events("connectionLost") == 1)
             let publisher = try bus.makePublisher()
             for index in 0..<30 { try publisher.publish(topic: "data/\(index)", payload: "\(index)") }
@@ -136,7 +164,9 @@ struct BridgeMetricsTests {
             try await waitUntil("a failed reconnect recorded", within: .seconds(10)) { events("connectFailed") >= 1 }
 
             try await broker.start()
-            try await waitUntil("all 30 acknowledged", within: .seconds(30)) { bridge.statistics[0].acknowledgedOut == 30 }
+            try await waitUntil("all 30 acknowledged", within: .seconds(30)) {
+                bridge.statistics[0].acknowledgedOut == 30
+            }
             try await waitUntil("the outage buffer drained", within: .seconds(5)) {
                 gauge(metrics, "vbus_bridge_outage_buffer_depth", id).last == 0
             }

@@ -16,14 +16,19 @@ import VirtualBusMQTT
 /// to hold while it is down; its connections are cut as abruptly either way.
 @Suite("Bridge across a broker restart", .timeLimit(.minutes(3)))
 struct BridgeRestartTests {
-    static let cases: [(MQTTProtocolVersion, MQTTQoS)] = [(.v5, .atLeastOnce), (.v5, .exactlyOnce), (.v3_1_1, .atLeastOnce), (.v3_1_1, .exactlyOnce)]
+    static let cases: [(MQTTProtocolVersion, MQTTQoS)] = [
+        (.v5, .atLeastOnce), (.v5, .exactlyOnce), (.v3_1_1, .atLeastOnce), (.v3_1_1, .exactlyOnce),
+    ]
     static let total = 2_000
 
-    @Test("out: bus -> bridge -> broker restarted mid-stream -> MQTT subscriber: none lost, no duplicates at QoS 2", arguments: cases)
+    @Test(
+        "out: bus -> bridge -> broker restarted mid-stream -> MQTT subscriber: none lost, no duplicates at QoS 2",
+        arguments: cases)
     func outbound(version: MQTTProtocolVersion, qos: MQTTQoS) async throws {
         let broker = try await PrivateBroker.started(persistence: true)
         defer { broker.stop() }
-        let receiver = MQTTClient(configuration: BridgeHarness.configuration(broker, version, name: "receiver", persistent: true))
+        let receiver = MQTTClient(
+            configuration: BridgeHarness.configuration(broker, version, name: "receiver", persistent: true))
         let receiving = Task { try await receiver.run() }
         defer { receiver.shutdown() }
         try await receiver.waitUntilConnected()
@@ -32,15 +37,24 @@ struct BridgeRestartTests {
         let counting = Task { try await tally.count(subscription) { $0.topic.name == "site/data/end" } }
 
         let rule = try BridgeRule(.out, "data/#", remotePrefix: "site/", qos: qos)
-        let statistics = try await BridgeHarness.withBridge(BridgeHarness.configuration(broker, version, persistent: true), rules: [rule]) { bus, bridge in
+        let statistics = try await BridgeHarness.withBridge(
+            BridgeHarness.configuration(broker, version, persistent: true), rules: [rule]
+        ) { bus, bridge in
             let publisher = try bus.makePublisher()
             for index in 0..<Self.total / 2 { try publisher.publish(topic: "data/\(index)", payload: "\(index)") }
-            try await waitUntil("the first quarter to arrive (\(tally.distinct) so far; bridge \(bridge.statistics[0]); receiver \(receiver.statistics))", within: .seconds(10)) { tally.distinct >= Self.total / 4 }
+            try await waitUntil(
+                "the first quarter to arrive (\(tally.distinct) so far; bridge \(bridge.statistics[0]); receiver \(receiver.statistics))",
+                within: .seconds(10)
+            ) { tally.distinct >= Self.total / 4 }
             broker.kill(graceful: true)
             // Accepted by the bridge while the broker is down: held in the session's bounded queue.
-            for index in Self.total / 2..<Self.total { try publisher.publish(topic: "data/\(index)", payload: "\(index)") }
+            for index in Self.total / 2..<Self.total {
+                try publisher.publish(topic: "data/\(index)", payload: "\(index)")
+            }
             try await broker.start()
-            try await waitUntil("every publish acknowledged", within: .seconds(60)) { bridge.statistics[0].acknowledgedOut == Self.total }
+            try await waitUntil("every publish acknowledged", within: .seconds(60)) {
+                bridge.statistics[0].acknowledgedOut == Self.total
+            }
             // Behind everything else in the receiver's session queue, so any redelivery is counted.
             try publisher.publish(topic: "data/end", payload: "")
             try await counting.value
@@ -51,25 +65,40 @@ struct BridgeRestartTests {
         try await receiving.value
     }
 
-    @Test("in: MQTT publisher -> broker restarted mid-stream -> bridge -> bus subscriber: none lost, no duplicates at QoS 2", arguments: cases)
+    @Test(
+        "in: MQTT publisher -> broker restarted mid-stream -> bridge -> bus subscriber: none lost, no duplicates at QoS 2",
+        arguments: cases)
     func inbound(version: MQTTProtocolVersion, qos: MQTTQoS) async throws {
         let broker = try await PrivateBroker.started(persistence: true)
         defer { broker.stop() }
-        let sender = MQTTClient(configuration: BridgeHarness.configuration(broker, version, name: "sender", persistent: true))
+        let sender = MQTTClient(
+            configuration: BridgeHarness.configuration(broker, version, name: "sender", persistent: true))
         let sending = Task { try await sender.run() }
         defer { sender.shutdown() }
         try await sender.waitUntilConnected()
         let tally = Tally(total: Self.total)
 
         let rule = try BridgeRule(.in, "cmd/#", localPrefix: "local/", remotePrefix: "site/", qos: qos)
-        let statistics = try await BridgeHarness.withBridge(BridgeHarness.configuration(broker, version, persistent: true), rules: [rule]) { bus, _ in
+        let statistics = try await BridgeHarness.withBridge(
+            BridgeHarness.configuration(broker, version, persistent: true), rules: [rule]
+        ) { bus, _ in
             let subscription = try await bus.subscribe(to: ["local/cmd/"])
             let counting = Task { try await tally.count(subscription) { $0.topic == "local/cmd/end" } }
             var tickets: [MQTTPublishTicket] = []
-            for index in 0..<Self.total / 2 { tickets.append(try sender.tryPublish(topic: try MQTTTopic("site/cmd/\(index)"), payload: Array("\(index)".utf8), qos: qos)) }
-            try await waitUntil("the first quarter to arrive (\(tally.distinct) so far)", within: .seconds(30)) { tally.distinct >= Self.total / 4 }
+            for index in 0..<Self.total / 2 {
+                tickets.append(
+                    try sender.tryPublish(
+                        topic: try MQTTTopic("site/cmd/\(index)"), payload: Array("\(index)".utf8), qos: qos))
+            }
+            try await waitUntil("the first quarter to arrive (\(tally.distinct) so far)", within: .seconds(30)) {
+                tally.distinct >= Self.total / 4
+            }
             broker.kill(graceful: true)
-            for index in Self.total / 2..<Self.total { tickets.append(try sender.tryPublish(topic: try MQTTTopic("site/cmd/\(index)"), payload: Array("\(index)".utf8), qos: qos)) }
+            for index in Self.total / 2..<Self.total {
+                tickets.append(
+                    try sender.tryPublish(
+                        topic: try MQTTTopic("site/cmd/\(index)"), payload: Array("\(index)".utf8), qos: qos))
+            }
             try await broker.start()
             for ticket in tickets { _ = try await ticket.result() }
             try await sender.publish(topic: "site/cmd/end", payload: [], qos: qos)

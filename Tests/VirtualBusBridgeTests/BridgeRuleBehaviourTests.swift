@@ -16,12 +16,16 @@ struct BridgeRuleBehaviourTests {
         let broker = try await PrivateBroker.started()
         defer { broker.stop() }
         let rules = [
-            try BridgeRule(.out, "data/#", remotePrefix: "site/", qos: .atMostOnce, allow: ["data/a/#", "data/b/#"], deny: ["data/b/secret"]),
+            try BridgeRule(
+                .out, "data/#", remotePrefix: "site/", qos: .atMostOnce, allow: ["data/a/#", "data/b/#"],
+                deny: ["data/b/secret"]),
             try BridgeRule(.out, "alarm/#", remotePrefix: "site/", qos: .exactlyOnce),
         ]
         try await BridgeHarness.peer(broker, version) { peer in
-            let subscription = try await peer.subscribe(to: ["site/#"], options: MQTTSubscriptionOptions(qos: .exactlyOnce))
-            _ = try await BridgeHarness.withBridge(BridgeHarness.configuration(broker, version), rules: rules) { bus, _ in
+            let subscription = try await peer.subscribe(
+                to: ["site/#"], options: MQTTSubscriptionOptions(qos: .exactlyOnce))
+            _ = try await BridgeHarness.withBridge(BridgeHarness.configuration(broker, version), rules: rules) {
+                bus, _ in
                 let publisher = try bus.makePublisher()
                 for topic in ["data/a/1", "data/b/1", "data/b/secret", "data/c/1", "alarm/fire", "alarm/end"] {
                     try publisher.publish(topic: topic, payload: topic)
@@ -34,7 +38,10 @@ struct BridgeRuleBehaviourTests {
                     received.append("\(message.topic.name) qos\(message.qos.rawValue)")
                     if message.topic.name == "site/alarm/end" { break }
                 }
-                #expect(received == ["site/data/a/1 qos0", "site/data/b/1 qos0", "site/alarm/fire qos2", "site/alarm/end qos2"])
+                #expect(
+                    received == [
+                        "site/data/a/1 qos0", "site/data/b/1 qos0", "site/alarm/fire qos2", "site/alarm/end qos2",
+                    ])
             }
         }
     }
@@ -44,21 +51,27 @@ struct BridgeRuleBehaviourTests {
         let broker = try await PrivateBroker.started()
         defer { broker.stop() }
         let rule = try BridgeRule(.out, "state/#", remotePrefix: "site/", qos: .atLeastOnce, retain: .always)
-        _ = try await BridgeHarness.withBridge(BridgeHarness.configuration(broker, version), rules: [rule]) { bus, bridge in
+        _ = try await BridgeHarness.withBridge(BridgeHarness.configuration(broker, version), rules: [rule]) {
+            bus, bridge in
             let publisher = try bus.makePublisher()
             try publisher.publish(topic: "state/door", payload: "open")
             try publisher.publish(topic: "state/lamp", payload: "on")
             try publisher.publish(topic: "state/lamp", payload: "")
-            try await waitUntil("three acknowledged (\(bridge.statistics[0]))", within: .seconds(10)) { bridge.statistics[0].acknowledgedOut == 3 }
+            try await waitUntil("three acknowledged (\(bridge.statistics[0]))", within: .seconds(10)) {
+                bridge.statistics[0].acknowledgedOut == 3
+            }
         }
         // A subscriber that comes later gets the retained values. Its one SUBSCRIBE names the
         // deleted topic first: mosquitto sends retained values filter by filter, so a lamp value
         // left behind would come before the door's.
         try await BridgeHarness.peer(broker, version) { late in
-            let subscription = try await late.subscribe(to: ["site/state/lamp", "site/state/door"], options: MQTTSubscriptionOptions(qos: .atLeastOnce))
+            let subscription = try await late.subscribe(
+                to: ["site/state/lamp", "site/state/door"], options: MQTTSubscriptionOptions(qos: .atLeastOnce))
             var iterator = subscription.makeAsyncIterator()
             let first = try #require(try await iterator.next())
-            #expect(first.topic.name == "site/state/door" && first.payload == Array("open".utf8) && first.retain, "\(first.topic.name)")
+            #expect(
+                first.topic.name == "site/state/door" && first.payload == Array("open".utf8) && first.retain,
+                "\(first.topic.name)")
         }
     }
 }

@@ -15,14 +15,17 @@ import VirtualBusMQTT
 /// burst's in-flight publishes with `shutdown`, and this test with them.
 @Suite("Bridge in a ServiceGroup with its bus and client", .timeLimit(.minutes(2)))
 struct BridgeServiceGroupTests {
-    @Test("the group stops bridge, then client, then bus; everything taken is acknowledged and reaches the peer", arguments: [MQTTProtocolVersion.v5, .v3_1_1])
+    @Test(
+        "the group stops bridge, then client, then bus; everything taken is acknowledged and reaches the peer",
+        arguments: [MQTTProtocolVersion.v5, .v3_1_1])
     func composedShutdownOrder(version: MQTTProtocolVersion) async throws {
         let broker = try await PrivateBroker.started()
         defer { broker.stop() }
         let bus = try VirtualBus()
         let mqtt = MQTTClient(configuration: BridgeHarness.configuration(broker, version))
-        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "data/#"), try BridgeRule(.in, "cmd/#")],
-                                shutdownTimeout: .seconds(20), composition: .serviceGroup)
+        let bridge = MQTTBridge(
+            bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "data/#"), try BridgeRule(.in, "cmd/#")],
+            shutdownTimeout: .seconds(20), composition: .serviceGroup)
         let group = ServiceGroup(services: [bus, mqtt, bridge], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
         try await BridgeHarness.waitUntilRelaying(bridge)
@@ -41,7 +44,9 @@ struct BridgeServiceGroupTests {
             try await withDeadline(.seconds(60), "the group to stop") { try await running.value }
             let statistics = bridge.statistics[0]
             #expect(statistics.forwardedOut > 0, "the burst was relayed before the stop")
-            #expect(statistics.failedOut.isEmpty, "in-flight publishes failed: the client stopped before the bridge drained")
+            #expect(
+                statistics.failedOut.isEmpty, "in-flight publishes failed: the client stopped before the bridge drained"
+            )
             #expect(statistics.acknowledgedOut == statistics.forwardedOut)
             #expect(bus.isShutDown && !mqtt.statistics.isConnected)
             // The peer, still connected, receives each acknowledged message.
@@ -62,10 +67,12 @@ struct BridgeServiceGroupTests {
     func composedUnreachableBroker() async throws {
         let (_, mqtt) = try BridgeHarness.clientOfUnreachableBroker("composed-unreachable")
         let bus = try VirtualBus()
-        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "#")], connectTimeout: .milliseconds(300),
-                                composition: .serviceGroup)
+        let bridge = MQTTBridge(
+            bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "#")], connectTimeout: .milliseconds(300),
+            composition: .serviceGroup)
         let group = ServiceGroup(services: [bus, mqtt, bridge], logger: Logger(label: "test"))
-        await #expect { try await withDeadline(.seconds(20), "the group to end") { try await group.run() } } throws: { error in
+        await #expect { try await withDeadline(.seconds(20), "the group to end") { try await group.run() } } throws: {
+            error in
             (error as? BridgeError)?.code == .brokerUnavailable
         }
         #expect(bus.isShutDown, "the group shut the bus down after the bridge failed")

@@ -6,40 +6,48 @@ import VirtualBusMQTT
 
 @Suite("Topic mapping: MQTT filters to bus prefixes, checked against a reference matcher")
 struct TopicMappingTests {
-    @Test("spec examples [MQTT-4.7.1]", arguments: [
-        ("sport/tennis/player1/#", "sport/tennis/player1", true),
-        ("sport/tennis/player1/#", "sport/tennis/player1/ranking", true),
-        ("sport/tennis/player1/#", "sport/tennis/player1/score/wimbledon", true),
-        ("sport/#", "sport", true),
-        ("sport/tennis/+", "sport/tennis/player1", true),
-        ("sport/tennis/+", "sport/tennis/player1/ranking", false),
-        ("sport/+", "sport", false),
-        ("sport/+", "sport/", true),
-        ("+/+", "/finance", true),
-        ("/+", "/finance", true),
-        ("+", "/finance", false),
-        ("#", "$SYS/broker", false),
-        ("+/monitor/Clients", "$SYS/monitor/Clients", false),
-        ("$SYS/#", "$SYS/broker", true),
-        ("$SYS/monitor/+", "$SYS/monitor/Clients", true),
-        ("a//b", "a//b", true),
-        ("a/+/b", "a//b", true),
-    ])
+    @Test(
+        "spec examples [MQTT-4.7.1]",
+        arguments: [
+            ("sport/tennis/player1/#", "sport/tennis/player1", true),
+            ("sport/tennis/player1/#", "sport/tennis/player1/ranking", true),
+            ("sport/tennis/player1/#", "sport/tennis/player1/score/wimbledon", true),
+            ("sport/#", "sport", true),
+            ("sport/tennis/+", "sport/tennis/player1", true),
+            ("sport/tennis/+", "sport/tennis/player1/ranking", false),
+            ("sport/+", "sport", false),
+            ("sport/+", "sport/", true),
+            ("+/+", "/finance", true),
+            ("/+", "/finance", true),
+            ("+", "/finance", false),
+            ("#", "$SYS/broker", false),
+            ("+/monitor/Clients", "$SYS/monitor/Clients", false),
+            ("$SYS/#", "$SYS/broker", true),
+            ("$SYS/monitor/+", "$SYS/monitor/Clients", true),
+            ("a//b", "a//b", true),
+            ("a/+/b", "a//b", true),
+        ])
     func specExamples(filter: String, topic: String, matches: Bool) throws {
         #expect(try MQTTTopicFilter(filter).matches(MQTTTopic(topic)) == matches)
     }
 
-    @Test("bus prefixes are the widest safe prefix", arguments: [
-        ("sensors/+/temp", "sensors/"), ("sport/#", "sport"), ("#", ""), ("+/x", ""), ("a/b", "a/b"), ("a/b/+", "a/b/"),
-    ])
+    @Test(
+        "bus prefixes are the widest safe prefix",
+        arguments: [
+            ("sensors/+/temp", "sensors/"), ("sport/#", "sport"), ("#", ""), ("+/x", ""), ("a/b", "a/b"),
+            ("a/b/+", "a/b/"),
+        ])
     func busPrefixes(filter: String, prefix: String) throws {
         #expect(try MQTTTopicFilter(filter).busPrefix == prefix)
     }
 
-    @Test("invalid filters are refused by a rule with the rule of the spec they break", arguments: [
-        ("", "[MQTT-4.7.3-1]"), ("a/#/b", "[MQTT-4.7.1-1]"), ("a/b#", "[MQTT-4.7.1-1]"), ("a+/b", "[MQTT-4.7.1-2]"), ("x\u{0}", "[MQTT-4.7.3-2]"),
-        (String(repeating: "a", count: 65_536), "[MQTT-4.7.3-3]"), ("$share/group/a", "shared subscription"),
-    ])
+    @Test(
+        "invalid filters are refused by a rule with the rule of the spec they break",
+        arguments: [
+            ("", "[MQTT-4.7.3-1]"), ("a/#/b", "[MQTT-4.7.1-1]"), ("a/b#", "[MQTT-4.7.1-1]"), ("a+/b", "[MQTT-4.7.1-2]"),
+            ("x\u{0}", "[MQTT-4.7.3-2]"),
+            (String(repeating: "a", count: 65_536), "[MQTT-4.7.3-3]"), ("$share/group/a", "shared subscription"),
+        ])
     func invalidFilters(filter: String, rule: String) {
         #expect { try BridgeRule(.out, filter) } throws: { error in
             (error as? BridgeError)?.code == .invalidRule && (error as? BridgeError)?.message.contains(rule) == true
@@ -64,7 +72,8 @@ struct TopicMappingTests {
 
     @Test("rules rewrite prefixes both ways and honour allow/deny lists")
     func ruleRewriting() throws {
-        let rule = try BridgeRule(.both, "sensors/+/temp", localPrefix: "local/", remotePrefix: "site1/", deny: ["sensors/secret/#"])
+        let rule = try BridgeRule(
+            .both, "sensors/+/temp", localPrefix: "local/", remotePrefix: "site1/", deny: ["sensors/secret/#"])
         #expect(rule.busSubscriptionPrefix == "local/sensors/")
         #expect(rule.mqttSubscriptionFilter == "site1/sensors/+/temp")
         #expect(rule.mqttTopic(forBusTopic: "local/sensors/a/temp") == "site1/sensors/a/temp")

@@ -52,7 +52,9 @@ struct BackpressureTests {
         await bus.shutdown()
     }
 
-    @Test("backpressure holds at most the buffer's capacity, even when a burst is queued before the first read", arguments: [1, 4])
+    @Test(
+        "backpressure holds at most the buffer's capacity, even when a burst is queued before the first read",
+        arguments: [1, 4])
     func backpressureBound(capacity: Int) async throws {
         let bus = try VirtualBus()
         let subscription = try await bus.subscribe(to: ["m"], bufferCapacity: capacity, bufferPolicy: .backpressure)
@@ -93,7 +95,9 @@ struct BackpressureTests {
             try #require(accepted < 1_000_000, "the queues must fill")
         }
         #expect(publisher.statistics.refused == 1)
-        #expect(throws: BusError(.highWaterMark, "the bus queue is full")) { try publisher.publish(topic: "fill", payload: "x") }
+        #expect(throws: BusError(.highWaterMark, "the bus queue is full")) {
+            try publisher.publish(topic: "fill", payload: "x")
+        }
 
         // A fresh publisher has its own empty pipe; fill it, then every further message is dropped.
         for _ in 0..<100 { try dropping.publish(topic: "fill", payload: "x") }

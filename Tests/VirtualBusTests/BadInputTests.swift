@@ -8,7 +8,9 @@ struct BadInputTests {
     func invalidTopics(topic: String) async throws {
         let bus = try VirtualBus()
         let publisher = try bus.makePublisher()
-        #expect { try publisher.publish(topic: topic, payload: "x") } throws: { ($0 as? BusError)?.code == .invalidTopic }
+        #expect { try publisher.publish(topic: topic, payload: "x") } throws: {
+            ($0 as? BusError)?.code == .invalidTopic
+        }
         if !topic.isEmpty {
             await #expect { try await bus.subscribe(to: [topic]) } throws: { ($0 as? BusError)?.code == .invalidTopic }
         }
@@ -27,7 +29,9 @@ struct BadInputTests {
         await bus.shutdown()
     }
 
-    @Test("foreign one-frame, three-frame, oversized, empty-topic and non-UTF-8 messages over tcp are counted and dropped")
+    @Test(
+        "foreign one-frame, three-frame, oversized, empty-topic and non-UTF-8 messages over tcp are counted and dropped"
+    )
     func foreignMalformedOverTCP() async throws {
         var configuration = BusConfiguration()
         configuration.frontendBinds = [.tcp(port: nil)]
@@ -51,7 +55,9 @@ struct BadInputTests {
         #expect(await bus.shutdown().isComplete)
     }
 
-    @Test("malformed endpoints are refused, naming the endpoint", arguments: ["foo://x", "tcp://127.0.0.1:notaport", "inproc://", "nowhere"])
+    @Test(
+        "malformed endpoints are refused, naming the endpoint",
+        arguments: ["foo://x", "tcp://127.0.0.1:notaport", "inproc://", "nowhere"])
     func badEndpoint(url: String) {
         #expect { try BusEndpoint(parsing: url) } throws: { ($0 as? BusError)?.endpoint == url }
     }
@@ -83,7 +89,9 @@ struct BadInputTests {
     func invalidConfiguration() {
         var configuration = BusConfiguration()
         configuration.highWaterMark = 0
-        #expect { try VirtualBus(configuration: configuration) } throws: { ($0 as? BusError)?.code == .invalidConfiguration }
+        #expect { try VirtualBus(configuration: configuration) } throws: {
+            ($0 as? BusError)?.code == .invalidConfiguration
+        }
     }
 
     @Test("pause and resume steer the proxy; statistics count both sides")

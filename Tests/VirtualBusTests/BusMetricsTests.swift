@@ -8,7 +8,9 @@ import TestSupport
 /// run only once and would leak between parallel tests).
 @Suite("Bus metrics: counts equal the statistics, with the right dimensions", .timeLimit(.minutes(1)))
 struct BusMetricsTests {
-    private func bus(_ metrics: TestMetrics, _ configure: (inout BusConfiguration) -> Void = { _ in }) throws -> VirtualBus {
+    private func bus(_ metrics: TestMetrics, _ configure: (inout BusConfiguration) -> Void = { _ in }) throws
+        -> VirtualBus
+    {
         var configuration = BusConfiguration()
         configuration.metricsFactory = metrics
         configure(&configuration)
@@ -47,27 +49,35 @@ struct BusMetricsTests {
         #expect(try await subscription.first(100).count == 100)
         #expect(try await otherSubscription.first(7).count == 7)
 
-        #expect(bus.endpoints.frontend.first == "inproc://\(bus.names.identity)-frontend", "the bus dimension is its endpoints' stem")
+        #expect(
+            bus.endpoints.frontend.first == "inproc://\(bus.names.identity)-frontend",
+            "the bus dimension is its endpoints' stem")
         #expect(bus.names.identity != other.names.identity)
         #expect(total(metrics, "vbus_subscription_delivered_total", dimensions(bus, subscription)) == 100)
         #expect(subscription.statistics.delivered == 100)
         #expect(total(metrics, "vbus_subscription_delivered_total", dimensions(bus, unmatched)) == 0)
         #expect(total(metrics, "vbus_subscription_delivered_total", dimensions(other, otherSubscription)) == 7)
-        #expect(metrics.counterTotal(label: "vbus_subscription_delivered_total", dimensions: [("bus", bus.names.identity)]) == 100)
+        #expect(
+            metrics.counterTotal(label: "vbus_subscription_delivered_total", dimensions: [("bus", bus.names.identity)])
+                == 100)
         #expect(total(metrics, "vbus_publisher_published_total", dimensions(bus, publisher)) == 100)
         #expect(publisher.statistics.published == 100)
         #expect(total(metrics, "vbus_publisher_published_total", dimensions(other, otherPublisher)) == 7)
         #expect(total(metrics, "vbus_publisher_blocked_total", dimensions(bus, publisher)) == 0)
-        #expect(metrics.counterTotal(label: "vbus_subscription_dropped_total", dimensions: [("bus", bus.names.identity)]) == 0)
+        #expect(
+            metrics.counterTotal(label: "vbus_subscription_dropped_total", dimensions: [("bus", bus.names.identity)])
+                == 0)
         // Everything was taken: the buffer's last recorded depth is empty.
         #expect(lastGauge(metrics, "vbus_subscription_buffered", dimensions(bus, subscription)) == 0)
         await bus.shutdown()
         await other.shutdown()
     }
 
-    @Test("an overflowing subscription: dropped{reason} equals its statistics, the gauge its depth", arguments: [
-        BusSubscription.BufferPolicy.dropNewest, .dropOldest,
-    ])
+    @Test(
+        "an overflowing subscription: dropped{reason} equals its statistics, the gauge its depth",
+        arguments: [
+            BusSubscription.BufferPolicy.dropNewest, .dropOldest,
+        ])
     func overflow(policy: BusSubscription.BufferPolicy) async throws {
         let metrics = TestMetrics()
         let bus = try bus(metrics)
@@ -79,10 +89,13 @@ struct BusMetricsTests {
             return statistics.buffered + statistics.droppedBufferFull == 100
         }
         let dims = dimensions(bus, subscription)
-        func dropped(_ reason: String) -> Int { total(metrics, "vbus_subscription_dropped_total", dims + [("reason", reason)]) }
+        func dropped(_ reason: String) -> Int {
+            total(metrics, "vbus_subscription_dropped_total", dims + [("reason", reason)])
+        }
         #expect(subscription.statistics.droppedBufferFull == 90)
         #expect(dropped("bufferFull") == 90)
-        #expect(dropped("malformed") + dropped("oversized") + dropped("invalidTopic") + dropped("discardedAtShutdown") == 0)
+        #expect(
+            dropped("malformed") + dropped("oversized") + dropped("invalidTopic") + dropped("discardedAtShutdown") == 0)
         #expect(lastGauge(metrics, "vbus_subscription_buffered", dims) == 10)
         #expect(total(metrics, "vbus_subscription_delivered_total", dims) == 0)
 
@@ -94,7 +107,9 @@ struct BusMetricsTests {
         await bus.shutdown()
     }
 
-    @Test("at the high-water mark: refused and dropped by policy equal the statistics; only a blocking send counts a wait")
+    @Test(
+        "at the high-water mark: refused and dropped by policy equal the statistics; only a blocking send counts a wait"
+    )
     func publisherAtHighWaterMark() async throws {
         let metrics = TestMetrics()
         let bus = try bus(metrics) { $0.highWaterMark = 4 }
@@ -118,8 +133,12 @@ struct BusMetricsTests {
             let dims = dimensions(bus, publisher)
             let statistics = publisher.statistics
             #expect(total(metrics, "vbus_publisher_published_total", dims) == statistics.published)
-            #expect(total(metrics, "vbus_publisher_failed_total", dims + [("reason", "highWaterMark")]) == statistics.refused)
-            #expect(total(metrics, "vbus_publisher_failed_total", dims + [("reason", "droppedByPolicy")]) == statistics.dropped)
+            #expect(
+                total(metrics, "vbus_publisher_failed_total", dims + [("reason", "highWaterMark")])
+                    == statistics.refused)
+            #expect(
+                total(metrics, "vbus_publisher_failed_total", dims + [("reason", "droppedByPolicy")])
+                    == statistics.dropped)
         }
         #expect(failing.statistics.refused == 2)
         #expect(dropping.statistics.dropped > 0)
@@ -138,7 +157,9 @@ struct BusMetricsTests {
         let bus = try bus(metrics) { $0.maximumMessageSize = 16 }
         let publisher = try bus.makePublisher()
         let dims = dimensions(bus, publisher)
-        func failed(_ reason: String) -> Int { total(metrics, "vbus_publisher_failed_total", dims + [("reason", reason)]) }
+        func failed(_ reason: String) -> Int {
+            total(metrics, "vbus_publisher_failed_total", dims + [("reason", reason)])
+        }
         #expect(throws: BusError.self) { try publisher.publish(topic: "t", payload: [UInt8](repeating: 0, count: 17)) }
         #expect(throws: BusError.self) { try publisher.tryPublish(topic: "", payload: "x") }
         #expect(throws: BusError.self) { try publisher.publish(topic: "bad\0topic", payload: "x") }
@@ -166,7 +187,8 @@ struct BusMetricsTests {
             ]
             for (direction, traffic) in sides {
                 let dims = [("bus", bus.names.identity), ("direction", direction)]
-                #expect(total(metrics, "vbus_proxy_messages_total", dims) == Int(traffic.messages), "\(direction) messages")
+                #expect(
+                    total(metrics, "vbus_proxy_messages_total", dims) == Int(traffic.messages), "\(direction) messages")
                 #expect(total(metrics, "vbus_proxy_bytes_total", dims) == Int(traffic.bytes), "\(direction) bytes")
             }
         }

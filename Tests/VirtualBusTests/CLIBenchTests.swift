@@ -5,12 +5,17 @@ import TestSupport
 /// `vbus-bench` and `vbus-bench stress`, each run once with tiny sizes: the table is printed, and the last
 /// line is the verdict `ratio ...: X.XX`, equal to the table's worst row. Numbers are not judged
 /// here (machines are noisy); the shape and the honesty of the verdict are.
-@Suite("vbus-bench and vbus-bench stress: short runs print their table and a verdict that is the worst row", .serialized, .timeLimit(.minutes(5)))
+@Suite(
+    "vbus-bench and vbus-bench stress: short runs print their table and a verdict that is the worst row", .serialized,
+    .timeLimit(.minutes(5)))
 struct CLIBenchTests {
-    @Test("bench bus: one row per size and fan-out (the anchor with as many SUB sockets), the verdict is the worst row's paired ratio, named")
+    @Test(
+        "bench bus: one row per size and fan-out (the anchor with as many SUB sockets), the verdict is the worst row's paired ratio, named"
+    )
     func benchBus() async throws {
         let lines = try await vbusBench([
-            "bus", "--messages", "2000", "--runs", "1", "--quick", "--row", "1024x1", "--row", "16x2", "--anchors", try Anchors.directory(),
+            "bus", "--messages", "2000", "--runs", "1", "--quick", "--row", "1024x1", "--row", "16x2", "--anchors",
+            try Anchors.directory(),
         ])
         #expect(lines.first?.hasPrefix("machine: ") == true)
         let rows = lines.filter { $0.contains("paired median ratio ") }
@@ -41,7 +46,8 @@ struct CLIBenchTests {
     func benchBridge() async throws {
         let lines = try await vbusBench([
             "bridge", "--count", "300", "--runs", "1", "--outage-seconds", "0", "--restarts", "0",
-            "--anchors", try Anchors.directory(), "--peers", Anchors.repository.appendingPathComponent("Tests/Peers").path,
+            "--anchors", try Anchors.directory(), "--peers",
+            Anchors.repository.appendingPathComponent("Tests/Peers").path,
         ])
         let rows = lines.filter { $0.hasPrefix("qos") }
         #expect(rows.count == 8, "2 QoS x 2 sizes x 2 directions:\n\(lines.joined(separator: "\n"))")
@@ -54,7 +60,10 @@ struct CLIBenchTests {
 
     @Test("bench shutdown: p50/p99 per subscriber count next to the PyZMQ seed, the verdict is the worst (slowest) row")
     func benchShutdown() async throws {
-        let lines = try await vbusBench(["shutdown", "--runs", "3", "--seed-runs", "1", "--subscribers", "1", "--subscribers", "8", "--anchors", try Anchors.directory()])
+        let lines = try await vbusBench([
+            "shutdown", "--runs", "3", "--seed-runs", "1", "--subscribers", "1", "--subscribers", "8", "--anchors",
+            try Anchors.directory(),
+        ])
         let rows = lines.map { $0.split(separator: " ") }.filter { $0.count > 1 && Int($0[0]) != nil }
         #expect(rows.map { $0[0] } == ["1", "8"])
         // A time ratio: the worst row is the largest.
@@ -65,9 +74,13 @@ struct CLIBenchTests {
     func stressShutdown() async throws {
         let list = try await vbusBench(["stress", "shutdown", "--list"])
         let lines = try await vbusBench(["stress", "shutdown", "--iterations", "2"])
-        let reported = lines.compactMap { line in line.range(of: ": 2 iterations, ok in ").map { String(line[..<$0.lowerBound]) } }
+        let reported = lines.compactMap { line in
+            line.range(of: ": 2 iterations, ok in ").map { String(line[..<$0.lowerBound]) }
+        }
         #expect(!list.isEmpty)
-        #expect(Set(reported) == Set(list.map { String($0.split(separator: ":").first ?? "") }), "every listed scenario reports")
+        #expect(
+            Set(reported) == Set(list.map { String($0.split(separator: ":").first ?? "") }),
+            "every listed scenario reports")
         #expect(lines.last == "all scenarios passed: \(reported.count) x 2 iterations, zero hangs")
     }
 
@@ -89,13 +102,21 @@ struct CLIBenchTests {
     }
 
     /// The last line is `ratio LABEL: X.XX`, and X.XX is `expected` to two decimals.
-    private static func expectVerdict(_ lines: [String], equalTo expected: Double?, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    private static func expectVerdict(
+        _ lines: [String], equalTo expected: Double?, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let last = try #require(lines.last, sourceLocation: sourceLocation)
-        let value = last.hasPrefix("ratio ") ? last.split(separator: ":").last.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } : nil
+        let value =
+            last.hasPrefix("ratio ")
+            ? last.split(separator: ":").last.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } : nil
         #expect(value != nil, "the last line is not `ratio ...: X.XX`: \(last)", sourceLocation: sourceLocation)
-        #expect(last.range(of: #": \d+\.\d\d$"#, options: .regularExpression) != nil, "two decimals: \(last)", sourceLocation: sourceLocation)
+        #expect(
+            last.range(of: #": \d+\.\d\d$"#, options: .regularExpression) != nil, "two decimals: \(last)",
+            sourceLocation: sourceLocation)
         let expected = try #require(expected, "no rows to compare the verdict with", sourceLocation: sourceLocation)
-        #expect(abs((value ?? -1) - expected) < 0.006, "the verdict \(last) is not the worst row (\(expected))", sourceLocation: sourceLocation)
+        #expect(
+            abs((value ?? -1) - expected) < 0.006, "the verdict \(last) is not the worst row (\(expected))",
+            sourceLocation: sourceLocation)
     }
 
     /// The number right after `prefix` in `line`.

@@ -11,14 +11,17 @@ struct CLIBridgeFaultTests {
         let port = try PrivateBroker.unusedPort()
         let bridge = try ChildProcess.vbus(["bridge", "--broker", "mqtt://127.0.0.1:\(port)", "--out", "sensors/#"])
         let line = try await bridge.firstLine(\.errorLines, within: .seconds(5)) { $0.contains("cannot connect") }
-        #expect(line.hasPrefix("vbus bridge: cannot connect to 127.0.0.1:\(port): connection refused; retrying in "), "\(line)")
+        #expect(
+            line.hasPrefix("vbus bridge: cannot connect to 127.0.0.1:\(port): connection refused; retrying in "),
+            "\(line)")
         #expect(line.hasSuffix(" s") || line.contains(" s ("), "\(line)")
         bridge.terminate()
         _ = try await bridge.exit(within: .seconds(10))
     }
 
-    @Test("a full outage buffer that drops warns once at the first drop, naming the flags, and the exit summary counts the drops",
-          arguments: ["drop-oldest", "drop-newest"])
+    @Test(
+        "a full outage buffer that drops warns once at the first drop, naming the flags, and the exit summary counts the drops",
+        arguments: ["drop-oldest", "drop-newest"])
     func outageBufferOverflow(policy: String) async throws {
         let broker = try await PrivateBroker.started()
         defer { broker.stop() }
@@ -26,10 +29,14 @@ struct CLIBridgeFaultTests {
         let bridge = try await bridgeWithBrokerAway(broker, policy: policy, sending: 50)
         let warning = try await bridge.firstLine(\.errorLines) { $0.contains("warning:") }
         let dropping = policy == "drop-oldest" ? "dropping the oldest messages" : "dropping new messages"
-        #expect(warning.contains("the outage buffer is full (10 messages) and is \(dropping)") && warning.contains("--buffer-policy wait"), "\(warning)")
+        #expect(
+            warning.contains("the outage buffer is full (10 messages) and is \(dropping)")
+                && warning.contains("--buffer-policy wait"), "\(warning)")
         bridge.terminate()
         let summary = try await bridge.firstLine(\.errorLines) { $0.contains("dropped from the full outage buffer") }
-        #expect(summary.contains("warning: 40 message(s) dropped") && summary.contains("--buffer-policy \(policy)"), "\(summary)")
+        #expect(
+            summary.contains("warning: 40 message(s) dropped") && summary.contains("--buffer-policy \(policy)"),
+            "\(summary)")
         // Every message taken from the bus has one outcome: 40 dropped, the 10 held failed at shutdown.
         let stopped = try await bridge.firstLine(\.errorLines) { $0.hasPrefix("vbus bridge: stopped;") }
         #expect(stopped.contains("out 50 (acked 0, failed 50)"), "\(stopped)")
@@ -40,10 +47,13 @@ struct CLIBridgeFaultTests {
     func outageBufferWaits() async throws {
         let broker = try await PrivateBroker.started()
         defer { broker.stop() }
-        let bridge = try await bridgeWithBrokerAway(broker, policy: "wait", sending: 50, extra: ["--stats-interval", "1"])
+        let bridge = try await bridgeWithBrokerAway(
+            broker, policy: "wait", sending: 50, extra: ["--stats-interval", "1"])
         try await broker.start()
         // The relay held the bus meanwhile; once the broker is back all 50 are acknowledged.
-        _ = try await bridge.firstLine(\.errorLines, within: .seconds(30)) { $0.contains("out 50 (acked 50, failed 0)") }
+        _ = try await bridge.firstLine(\.errorLines, within: .seconds(30)) {
+            $0.contains("out 50 (acked 50, failed 0)")
+        }
         bridge.terminate()
         let transcript = try await bridge.transcript()
         #expect(!transcript.contains("warning:"), "\(transcript)")
@@ -52,11 +62,15 @@ struct CLIBridgeFaultTests {
 
     /// `vbus bridge --out sensors/# --buffer 10 --buffer-policy POLICY` connected to `broker`, which
     /// is then killed; a pyzmq publisher sends `count` numbered messages while it is away.
-    private func bridgeWithBrokerAway(_ broker: PrivateBroker, policy: String, sending count: Int, extra: [String] = []) async throws -> ChildProcess {
-        let bridge = try ChildProcess.vbus([
-            "bridge", "--broker", broker.url, "--out", "sensors/#", "--qos", "1", "--buffer", "10", "--buffer-policy", policy,
-            "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*",
-        ] + extra)
+    private func bridgeWithBrokerAway(_ broker: PrivateBroker, policy: String, sending count: Int, extra: [String] = [])
+        async throws -> ChildProcess
+    {
+        let bridge = try ChildProcess.vbus(
+            [
+                "bridge", "--broker", broker.url, "--out", "sensors/#", "--qos", "1", "--buffer", "10",
+                "--buffer-policy", policy,
+                "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*",
+            ] + extra)
         let (frontend, _) = try await bridge.bridgeEndpoints()
         _ = try await bridge.firstLine(\.errorLines) { $0.contains("connected to 127.0.0.1:\(broker.port)") }
         broker.kill()

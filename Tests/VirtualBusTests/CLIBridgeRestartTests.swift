@@ -23,8 +23,9 @@ struct CLIBridgeRestartTests {
         let total = Self.rounds * Self.perRound
         let broker = try await PrivateBroker.started(persistence: true)
         defer { broker.stop() }
-        let subscriber = try ChildProcess.peer("paho_counting_subscriber.py",
-                                               ["\(broker.port)", version, "\(qos)", "counter-\(UUID().uuidString.prefix(8))", "sensors", "\(total)"])
+        let subscriber = try ChildProcess.peer(
+            "paho_counting_subscriber.py",
+            ["\(broker.port)", version, "\(qos)", "counter-\(UUID().uuidString.prefix(8))", "sensors", "\(total)"])
         _ = try await subscriber.firstLine { $0 == "subscribed" }
 
         let bridge = try ChildProcess.vbus([
@@ -33,7 +34,8 @@ struct CLIBridgeRestartTests {
         ])
         let (frontend, _) = try await bridge.bridgeEndpoints()
         let publish = { (first: Int, end: Int, last: Bool) async throws in
-            let publisher = try ChildProcess.peer("pyzmq_numbered_publisher.py", [frontend, "sensors", "\(first)", "\(end)"] + (last ? ["--end"] : []))
+            let publisher = try ChildProcess.peer(
+                "pyzmq_numbered_publisher.py", [frontend, "sensors", "\(first)", "\(end)"] + (last ? ["--end"] : []))
             #expect(try await publisher.exit(within: .seconds(30)).status == 0, "the bus publisher failed")
         }
         for round in 0..<Self.rounds {
@@ -41,19 +43,26 @@ struct CLIBridgeRestartTests {
             try await publish(base, base + Self.perRound / 2, false)
             // Restart while the first half is still flowing: the broker goes away with publishes in flight.
             let target = base + Self.perRound / 4
-            _ = try await subscriber.firstLine(within: .seconds(30)) { Self.received(in: $0).map { $0 >= target } ?? false }
+            _ = try await subscriber.firstLine(within: .seconds(30)) {
+                Self.received(in: $0).map { $0 >= target } ?? false
+            }
             broker.kill(graceful: true)
             // Accepted by the bridge while there is no broker: held in its outage buffer.
             try await publish(base + Self.perRound / 2, base + Self.perRound, round == Self.rounds - 1)
             try await broker.start()
             // Said out loud, not only counted: the loss and the return, with what was resent.
-            _ = try await bridge.firstLine(\.errorLines, within: .seconds(30)) { $0.contains("lost the connection to 127.0.0.1:\(broker.port)") }
-            let reconnected = try await bridge.firstLine(\.errorLines, within: .seconds(30)) { $0.contains("reconnected after") }
+            _ = try await bridge.firstLine(\.errorLines, within: .seconds(30)) {
+                $0.contains("lost the connection to 127.0.0.1:\(broker.port)")
+            }
+            let reconnected = try await bridge.firstLine(\.errorLines, within: .seconds(30)) {
+                $0.contains("reconnected after")
+            }
             #expect(reconnected.contains("session resumed"), "\(reconnected)")
         }
         let summary = try await subscriber.firstLine(within: .seconds(60)) { $0.hasPrefix("summary") }
         let duplicates = qos == 2 ? "duplicates=0 " : ""
-        #expect(summary.contains("distinct=\(total) \(duplicates)") && summary.contains("missing=0 "), "paho: \(summary)")
+        #expect(
+            summary.contains("distinct=\(total) \(duplicates)") && summary.contains("missing=0 "), "paho: \(summary)")
         #expect(try await subscriber.exit(within: .seconds(10)).status == 0)
 
         bridge.terminate()
@@ -70,6 +79,7 @@ extension ChildProcess {
     /// A longer third-party peer kept as a script in Tests/Peers, run with python3.
     static func peer(_ script: String, _ arguments: [String]) throws -> ChildProcess {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        return try ChildProcess("/usr/bin/env", ["python3", directory.appendingPathComponent("Peers/\(script)").path] + arguments)
+        return try ChildProcess(
+            "/usr/bin/env", ["python3", directory.appendingPathComponent("Peers/\(script)").path] + arguments)
     }
 }

@@ -14,12 +14,15 @@ struct CLIBridgeSecurityTests {
     /// connect timeout, and a wrong password crashed the reconnecting client.
     static let refusalBound: Duration = .seconds(5)
     /// Bus -> MQTT `sensors/#` under `site/`, on bus endpoints the pyzmq peers can reach.
-    static let outRule = ["--out", "sensors/#=site/", "--qos", "1", "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*"]
+    static let outRule = [
+        "--out", "sensors/#=site/", "--qos", "1", "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*",
+    ]
 
     @Test("TLS with --tls-ca: a bus message reaches a mosquitto_sub over TLS; SIGTERM exits 0")
     func tls() async throws {
         try await Self.withBroker(tls: true) { port, _, ca in
-            let bridge = try ChildProcess.vbus(["bridge", "--broker", "mqtts://127.0.0.1:\(port)", "--tls-ca", ca.certificate] + Self.outRule)
+            let bridge = try ChildProcess.vbus(
+                ["bridge", "--broker", "mqtts://127.0.0.1:\(port)", "--tls-ca", ca.certificate] + Self.outRule)
             try await Self.expectRelayedOut(bridge, mosquittoSub: ["-p", "\(port)", "--cafile", ca.certificate])
             try await Self.expectCleanStop(bridge)
         }
@@ -29,13 +32,16 @@ struct CLIBridgeSecurityTests {
     func untrustedBroker() async throws {
         try await Self.withBroker(tls: true) { port, secrets, _ in
             let unrelated = try await secrets.authority("unrelated-ca")
-            let bridge = try ChildProcess.vbus(["bridge", "--broker", "mqtts://127.0.0.1:\(port)", "--tls-ca", unrelated.certificate] + Self.outRule)
+            let bridge = try ChildProcess.vbus(
+                ["bridge", "--broker", "mqtts://127.0.0.1:\(port)", "--tls-ca", unrelated.certificate] + Self.outRule)
             let error = try await Self.expectRefusedStart(bridge)
             #expect(error.contains("TLS") && error.contains("CERTIFICATE_VERIFY_FAILED"), "got: \(error)")
         }
     }
 
-    @Test("--username and --password-file: a mosquitto_pub command reaches a pyzmq SUB; SIGTERM exits 0; the password is never printed")
+    @Test(
+        "--username and --password-file: a mosquitto_pub command reaches a pyzmq SUB; SIGTERM exits 0; the password is never printed"
+    )
     func password() async throws {
         try await Self.withBroker(password: true) { port, secrets, _ in
             let bridge = try ChildProcess.vbus([
@@ -47,10 +53,12 @@ struct CLIBridgeSecurityTests {
             // Retained, so the command waits at the broker for the bridge's subscription, whenever it
             // comes, and the bridge's cache replays it to a bus subscriber that connects late.
             let busSubscriber = try ChildProcess.busSubscriber(backend, prefix: "cmd/")
-            let mqttPublisher = try ChildProcess("/usr/bin/mosquitto_pub", [
-                "-h", "127.0.0.1", "-p", "\(port)", "-u", Self.username, "-P", Self.password,
-                "-t", "cmd/fan", "-m", "on", "-r", "-q", "1",
-            ])
+            let mqttPublisher = try ChildProcess(
+                "/usr/bin/mosquitto_pub",
+                [
+                    "-h", "127.0.0.1", "-p", "\(port)", "-u", Self.username, "-P", Self.password,
+                    "-t", "cmd/fan", "-m", "on", "-r", "-q", "1",
+                ])
             #expect(try await mqttPublisher.exit().status == 0)
             #expect(try await busSubscriber.firstLine { _ in true } == "b'cmd/fan' b'on'")
             try await Self.expectCleanStop(bridge)
@@ -61,10 +69,11 @@ struct CLIBridgeSecurityTests {
     func wrongPassword() async throws {
         try await Self.withBroker(password: true) { port, secrets, _ in
             let wrong = "pw-Wr0ng-never-printed"
-            let bridge = try ChildProcess.vbus([
-                "bridge", "--broker", "mqtt://127.0.0.1:\(port)", "--username", Self.username,
-                "--password-file", try secrets.write("bridge-password", wrong + "\n"),
-            ] + Self.outRule)
+            let bridge = try ChildProcess.vbus(
+                [
+                    "bridge", "--broker", "mqtt://127.0.0.1:\(port)", "--username", Self.username,
+                    "--password-file", try secrets.write("bridge-password", wrong + "\n"),
+                ] + Self.outRule)
             let error = try await Self.expectRefusedStart(bridge, secret: wrong)
             // mosquitto answers a wrong password with "not authorized" (0x87 / 3.1.1 code 5).
             #expect(error.contains("refused") && error.contains("not authorized"), "got: \(error)")
@@ -74,7 +83,9 @@ struct CLIBridgeSecurityTests {
     @Test("TLS and a password from a YAML --config file: a bus message reaches a mosquitto_sub; SIGTERM exits 0")
     func configurationFile() async throws {
         try await Self.withBroker(tls: true, password: true) { port, secrets, ca in
-            let configuration = try secrets.write("bridge.yaml", """
+            let configuration = try secrets.write(
+                "bridge.yaml",
+                """
                 broker: mqtts://127.0.0.1:\(port)
                 username: \(Self.username)
                 passwordFile: \(try secrets.write("bridge-password", Self.password + "\n"))
@@ -87,9 +98,11 @@ struct CLIBridgeSecurityTests {
                     remotePrefix: site/
                 """)
             let bridge = try ChildProcess.vbus(["bridge", "--config", configuration])
-            try await Self.expectRelayedOut(bridge, mosquittoSub: [
-                "-p", "\(port)", "--cafile", ca.certificate, "-u", Self.username, "-P", Self.password,
-            ])
+            try await Self.expectRelayedOut(
+                bridge,
+                mosquittoSub: [
+                    "-p", "\(port)", "--cafile", ca.certificate, "-u", Self.username, "-P", Self.password,
+                ])
             try await Self.expectCleanStop(bridge)
         }
     }
@@ -106,7 +119,9 @@ struct CLIBridgeSecurityTests {
         let ca = try await secrets.authority("ca")
         var configuration: [String] = []
         if tls { configuration.append(try await secrets.tlsListener(signedBy: ca)) }
-        if password { configuration.append(try await secrets.passwordOnly(username: username, password: Self.password)) }
+        if password {
+            configuration.append(try await secrets.passwordOnly(username: username, password: Self.password))
+        }
         let broker = try await PrivateBroker.started(extraConfiguration: configuration.joined(separator: "\n"))
         defer { broker.stop() }
         try await body(broker.port, secrets, ca)
@@ -116,7 +131,8 @@ struct CLIBridgeSecurityTests {
     /// `access` (port, TLS, credentials) to reach the broker.
     private static func expectRelayedOut(_ bridge: ChildProcess, mosquittoSub access: [String]) async throws {
         let (frontend, _) = try await bridge.bridgeEndpoints()
-        let mqttSubscriber = try ChildProcess("/usr/bin/mosquitto_sub", ["-h", "127.0.0.1"] + access + ["-t", "site/#", "-C", "1", "-v", "-q", "1"])
+        let mqttSubscriber = try ChildProcess(
+            "/usr/bin/mosquitto_sub", ["-h", "127.0.0.1"] + access + ["-t", "site/#", "-C", "1", "-v", "-q", "1"])
         let busPublisher = try ChildProcess.busPublisher(frontend, topic: "sensors/t", payload: "21.5")
         #expect(try await mqttSubscriber.firstLine { $0.hasPrefix("site/") } == "site/sensors/t 21.5")
         busPublisher.terminate()
@@ -135,6 +151,7 @@ struct CLIBridgeSecurityTests {
         #expect(try await bridge.exit(within: refusalBound).status != 0)
         let transcript = try await bridge.transcript()
         #expect(!transcript.contains(secret))
-        return String(try #require(transcript.split(separator: "\n").last { $0.hasPrefix("Error:") }, "output: \(transcript)"))
+        return String(
+            try #require(transcript.split(separator: "\n").last { $0.hasPrefix("Error:") }, "output: \(transcript)"))
     }
 }

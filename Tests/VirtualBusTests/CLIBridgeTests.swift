@@ -17,7 +17,8 @@ struct CLIBridgeTests {
         let (frontend, backend) = try await bridge.bridgeEndpoints()
 
         // Bus -> MQTT: a pyzmq PUB on the bridge's frontend, mosquitto_sub on the private broker.
-        let mqttSubscriber = try ChildProcess("/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(port)", "-t", "site/#", "-C", "1", "-v", "-q", "1"])
+        let mqttSubscriber = try ChildProcess(
+            "/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(port)", "-t", "site/#", "-C", "1", "-v", "-q", "1"])
         let busPublisher = try ChildProcess.busPublisher(frontend, topic: "sensors/t", payload: "21.5")
         #expect(try await mqttSubscriber.firstLine { $0.hasPrefix("site/") } == "site/sensors/t 21.5")
         busPublisher.terminate()
@@ -25,7 +26,9 @@ struct CLIBridgeTests {
         // MQTT -> bus: a retained command reaches a pyzmq SUB on the bridge's backend, whenever
         // the bridge's subscription comes (the broker keeps it; the bridge's cache replays it).
         let busSubscriber = try ChildProcess.busSubscriber(backend, prefix: "cmd/")
-        let mqttPublisher = try ChildProcess("/usr/bin/mosquitto_pub", ["-h", "127.0.0.1", "-p", "\(port)", "-t", "cmd/fan", "-m", "on", "-r", "-q", "1"])
+        let mqttPublisher = try ChildProcess(
+            "/usr/bin/mosquitto_pub",
+            ["-h", "127.0.0.1", "-p", "\(port)", "-t", "cmd/fan", "-m", "on", "-r", "-q", "1"])
         #expect(try await mqttPublisher.exit().status == 0)
         // Exactly two frames, exactly the MQTT topic and payload, as for any peer.
         #expect(try await busSubscriber.firstLine { _ in true } == "b'cmd/fan' b'on'")

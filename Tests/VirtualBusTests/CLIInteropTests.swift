@@ -7,16 +7,16 @@ import TestSupport
 @Suite("vbus CLI and interop with pyzmq over tcp and ipc", .timeLimit(.minutes(2)))
 struct CLIInteropTests {
     private static let pyzmqPublisher = """
-    import sys, zmq
-    ctx = zmq.Context(); s = ctx.socket(zmq.XPUB)
-    s.setsockopt(zmq.XPUB_NODROP, 1); s.setsockopt(zmq.SNDHWM, 1000); s.setsockopt(zmq.RCVTIMEO, 10000)
-    s.connect(sys.argv[1])
-    while s.recv() != b'\\x01': pass
-    n = int(sys.argv[2])
-    for i in range(n): s.send_multipart([b'py/data', str(i).encode()])
-    s.send_multipart([b'py/end', b''])
-    s.close(linger=10000); ctx.term(); print('sent', n, flush=True)
-    """
+        import sys, zmq
+        ctx = zmq.Context(); s = ctx.socket(zmq.XPUB)
+        s.setsockopt(zmq.XPUB_NODROP, 1); s.setsockopt(zmq.SNDHWM, 1000); s.setsockopt(zmq.RCVTIMEO, 10000)
+        s.connect(sys.argv[1])
+        while s.recv() != b'\\x01': pass
+        n = int(sys.argv[2])
+        for i in range(n): s.send_multipart([b'py/data', str(i).encode()])
+        s.send_multipart([b'py/end', b''])
+        s.close(linger=10000); ctx.term(); print('sent', n, flush=True)
+        """
 
     /// Fresh frontend and backend endpoints of a transport (ephemeral tcp ports, unique ipc paths).
     private func endpoints(_ transport: String) -> (String, String) {
@@ -26,7 +26,9 @@ struct CLIInteropTests {
     }
 
     /// Starts `vbus proxy` and returns it with its resolved frontend and backend.
-    private func startProxy(_ frontend: String, _ backend: String, extra: [String] = []) async throws -> (ChildProcess, String, String) {
+    private func startProxy(_ frontend: String, _ backend: String, extra: [String] = []) async throws -> (
+        ChildProcess, String, String
+    ) {
         let proxy = try ChildProcess.vbus(["proxy", "--frontend", frontend, "--backend", backend] + extra)
         let ready = try await proxy.firstLine { $0.hasPrefix("vbus proxy: ready") }
         func field(_ name: String) -> String {
@@ -35,11 +37,13 @@ struct CLIInteropTests {
         return (proxy, field("frontend"), field("backend"))
     }
 
-    @Test("pyzmq PUB -> vbus proxy -> our subscriber: 100,000 messages, none lost, in order", arguments: ["tcp", "ipc"])
+    @Test(
+        "pyzmq PUB -> vbus proxy -> our subscriber: 100,000 messages, none lost, in order", arguments: ["tcp", "ipc"])
     func pyzmqToOurs(transport: String) async throws {
         let (front, back) = endpoints(transport)
         let (proxy, frontend, backend) = try await startProxy(front, back)
-        let client = try VirtualBus.connect(frontend: try BusEndpoint(parsing: frontend), backend: try BusEndpoint(parsing: backend))
+        let client = try VirtualBus.connect(
+            frontend: try BusEndpoint(parsing: frontend), backend: try BusEndpoint(parsing: backend))
         let subscription = try await client.subscribe(to: ["py/"])
         let python = try ChildProcess.python(Self.pyzmqPublisher, [frontend, "100000"])
         let (received, inOrder) = try await withDeadline(.seconds(60), "100,000 messages from pyzmq") {
@@ -80,7 +84,8 @@ struct CLIInteropTests {
     @Test("vbus proxy exits 0 within a second of SIGTERM with peers attached")
     func proxyTerminates() async throws {
         let (proxy, frontend, backend) = try await startProxy("tcp://127.0.0.1:*", "tcp://127.0.0.1:*")
-        let client = try VirtualBus.connect(frontend: try BusEndpoint(parsing: frontend), backend: try BusEndpoint(parsing: backend))
+        let client = try VirtualBus.connect(
+            frontend: try BusEndpoint(parsing: frontend), backend: try BusEndpoint(parsing: backend))
         _ = try await client.subscribe(to: [""])
         let publisher = try client.makePublisher()
         try publisher.publish(topic: "x", payload: "y")
@@ -95,9 +100,12 @@ struct CLIInteropTests {
     @Test("vbus pub and vbus sub through vbus proxy, text and json, with stats over the control endpoint")
     func pubSubStats() async throws {
         let control = "ipc:///tmp/vbus-cli-control-\(UInt32.random(in: 0...UInt32.max))"
-        let (proxy, frontend, backend) = try await startProxy("tcp://127.0.0.1:*", "tcp://127.0.0.1:*", extra: ["--control", control])
+        let (proxy, frontend, backend) = try await startProxy(
+            "tcp://127.0.0.1:*", "tcp://127.0.0.1:*", extra: ["--control", control])
         let text = try ChildProcess.vbus(["sub", "--backend", backend, "--frontend", frontend, "--count", "2", "cli/"])
-        let json = try ChildProcess.vbus(["sub", "--backend", backend, "--frontend", frontend, "--count", "2", "--format", "json", "cli/"])
+        let json = try ChildProcess.vbus([
+            "sub", "--backend", backend, "--frontend", frontend, "--count", "2", "--format", "json", "cli/",
+        ])
         _ = try await text.firstLine(\.errorLines) { $0 == "vbus sub: ready" }
         _ = try await json.firstLine(\.errorLines) { $0 == "vbus sub: ready" }
         let pub = try ChildProcess.vbus(["pub", "--frontend", frontend, "cli/t"], standardInput: "hello\nsay \"hi\"\n")
@@ -125,9 +133,15 @@ struct CLIInteropTests {
             "tcp://127.0.0.1:*", "tcp://127.0.0.1:*",
             extra: ["--curve-server-secret", "\(directory)/server.key", "--curve-allow", "\(directory)/client.pub"]
         )
-        let allowed = try ChildProcess.vbus(["pub", "--frontend", frontend, "--curve-server-public", "\(directory)/server.pub", "--curve-secret", "\(directory)/client.key", "t", "m"])
+        let allowed = try ChildProcess.vbus([
+            "pub", "--frontend", frontend, "--curve-server-public", "\(directory)/server.pub", "--curve-secret",
+            "\(directory)/client.key", "t", "m",
+        ])
         #expect(try await allowed.exit().status == 0)
-        let refused = try ChildProcess.vbus(["pub", "--frontend", frontend, "--curve-server-public", "\(directory)/server.pub", "--curve-secret", "\(directory)/stranger.key", "t", "m"])
+        let refused = try ChildProcess.vbus([
+            "pub", "--frontend", frontend, "--curve-server-public", "\(directory)/server.pub", "--curve-secret",
+            "\(directory)/stranger.key", "t", "m",
+        ])
         let error = try await refused.firstLine(\.errorLines) { $0.contains("Error") }
         #expect(error.contains("did not accept"))
         #expect(!error.contains(secret.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -136,11 +150,13 @@ struct CLIInteropTests {
         #expect(try await proxy.exit().status == 0)
     }
 
-    @Test("CLI errors are one clear line and a non-zero status", arguments: [
-        ["pub", "--frontend", "bogus://x", "t", "m"],
-        ["proxy", "--frontend", "tcp://127.0.0.1:notaport"],
-        ["sub"],
-    ])
+    @Test(
+        "CLI errors are one clear line and a non-zero status",
+        arguments: [
+            ["pub", "--frontend", "bogus://x", "t", "m"],
+            ["proxy", "--frontend", "tcp://127.0.0.1:notaport"],
+            ["sub"],
+        ])
     func cliErrors(arguments: [String]) async throws {
         let command = try ChildProcess.vbus(arguments)
         let line = try await command.firstLine(\.errorLines) { $0.hasPrefix("Error") }

@@ -12,7 +12,9 @@ struct LastValueCacheTests {
         // Receives the live messages first: once it has them all, they have left the proxy and
         // cannot reach the late subscriber as live traffic still in flight.
         let early = try await bus.subscribe(to: ["state/", "other/"])
-        try await waitUntil("the cache heard both prefixes of the early subscription") { cache.statistics.subscriptionsSeen == 2 }
+        try await waitUntil("the cache heard both prefixes of the early subscription") {
+            cache.statistics.subscriptionsSeen == 2
+        }
         try cache.publish(topic: "state/door", payload: Array("open".utf8))
         try cache.publish(topic: "state/door", payload: Array("closed".utf8))
         try cache.publish(topic: "state/lamp", payload: Array("on".utf8))
@@ -29,7 +31,8 @@ struct LastValueCacheTests {
         // Sent by the cache's thread after the replay, so it arrives after it.
         try cache.publish(topic: "state/marker", payload: Array("end".utf8))
         let received = try await late.first(3)
-        #expect(Set(received.prefix(2).map { "\($0.topic)=\($0.payloadString)" }) == ["state/door=closed", "state/lamp=on"])
+        #expect(
+            Set(received.prefix(2).map { "\($0.topic)=\($0.payloadString)" }) == ["state/door=closed", "state/lamp=on"])
         #expect(received.last?.topic == "state/marker")
         #expect(await bus.shutdown().isComplete)
     }

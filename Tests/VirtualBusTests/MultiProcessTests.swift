@@ -33,12 +33,13 @@ struct MultiProcessTests {
     @Test("a connected bus over ipc delivers 10,000 messages in order")
     func connectOverIPC() async throws {
         let path = "/tmp/vbus-test-\(UInt32.random(in: 0...UInt32.max))"
-        let server = try VirtualBus(configuration: {
-            var configuration = BusConfiguration()
-            configuration.frontendBinds = [.ipc(path + "-front")]
-            configuration.backendBinds = [.ipc(path + "-back")]
-            return configuration
-        }())
+        let server = try VirtualBus(
+            configuration: {
+                var configuration = BusConfiguration()
+                configuration.frontendBinds = [.ipc(path + "-front")]
+                configuration.backendBinds = [.ipc(path + "-back")]
+                return configuration
+            }())
         let client = try VirtualBus.connect(frontend: .ipc(path + "-front"), backend: .ipc(path + "-back"))
         let subscription = try await client.subscribe(to: ["n"])
         let publisher = try client.makePublisher()
@@ -53,7 +54,9 @@ struct MultiProcessTests {
         let server = try servedBus()
         let client = try VirtualBus.connect(frontend: try BusEndpoint(parsing: server.endpoints.frontend[1]))
         #expect { try client.statistics() } throws: { ($0 as? BusError)?.code == .invalidConfiguration }
-        await #expect { try await client.subscribe(to: ["x"]) } throws: { ($0 as? BusError)?.code == .invalidConfiguration }
+        await #expect { try await client.subscribe(to: ["x"]) } throws: {
+            ($0 as? BusError)?.code == .invalidConfiguration
+        }
         await client.shutdown()
         await server.shutdown()
     }
@@ -70,7 +73,9 @@ struct MultiProcessTests {
         let local = try await server.subscribe(to: [""])
         // The refused client's operations wait out its subscribe timeout, so it is short; the allowed
         // one keeps the default, which a CURVE handshake on a loaded machine cannot run into.
-        func client(_ keys: CurveKeyPair, subscribeTimeout: Duration = BusConfiguration().subscribeTimeout) throws -> VirtualBus {
+        func client(_ keys: CurveKeyPair, subscribeTimeout: Duration = BusConfiguration().subscribeTimeout) throws
+            -> VirtualBus
+        {
             var configuration = BusConfiguration()
             configuration.curveClient = CurveClientSecurity(serverPublicKey: serverKeys.publicKey, keys: keys)
             configuration.subscribeTimeout = subscribeTimeout

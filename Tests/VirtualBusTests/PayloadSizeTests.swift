@@ -7,7 +7,9 @@ import TestSupport
 /// delivered them.
 @Suite("Payload sizes: batch-buffered and handed-over payloads, exact and long-lived", .timeLimit(.minutes(1)))
 struct PayloadSizeTests {
-    static let sizes = [0, 1, 33, MessageReader.zeroCopyThreshold - 1, MessageReader.zeroCopyThreshold, 4_096, 70_000, 1 << 20]
+    static let sizes = [
+        0, 1, 33, MessageReader.zeroCopyThreshold - 1, MessageReader.zeroCopyThreshold, 4_096, 70_000, 1 << 20,
+    ]
 
     static func pattern(_ size: Int, seed: Int) -> [UInt8] {
         (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ seed) }
@@ -27,12 +29,14 @@ struct PayloadSizeTests {
         for (message, bytes) in zip(received, sent) {
             #expect(message.payload.count == bytes.count)
             #expect(Array(message.payload) == bytes, "\(bytes.count) bytes by element")
-            #expect(message.payload.withUnsafeBytes { Array($0) } == bytes, "\(bytes.count) bytes through withUnsafeBytes")
+            #expect(
+                message.payload.withUnsafeBytes { Array($0) } == bytes, "\(bytes.count) bytes through withUnsafeBytes")
             #expect(message.payload == BusPayload(bytes) && message.payload.hashValue == BusPayload(bytes).hashValue)
         }
     }
 
-    @Test("a large array sent without a copy is the publisher's to change at once: the message keeps what was published")
+    @Test(
+        "a large array sent without a copy is the publisher's to change at once: the message keeps what was published")
     func publisherKeepsItsArray() async throws {
         let bus = try VirtualBus()
         let subscription = try await bus.subscribe(to: ["big"])

@@ -10,7 +10,8 @@ import Testing
 struct ProxyPauseTests {
     private static let count = 1000
 
-    @Test("published while paused: held (none delivered, none forwarded), then all in order after resume; counters exact")
+    @Test(
+        "published while paused: held (none delivered, none forwarded), then all in order after resume; counters exact")
     func pauseHoldsUntilResume() async throws {
         let bus = try VirtualBus()
         let subscription = try await bus.subscribe(to: ["held/"])
@@ -61,10 +62,14 @@ struct ProxyPauseTests {
         await bus.shutdown()
     }
 
-    @Test("vbus control PAUSE on a vbus proxy process: a pyzmq subscriber gets nothing until RESUME, then every message in order")
+    @Test(
+        "vbus control PAUSE on a vbus proxy process: a pyzmq subscriber gets nothing until RESUME, then every message in order"
+    )
     func cliPause() async throws {
         let control = "ipc:///tmp/vbus-pause-\(UInt32.random(in: 0...UInt32.max))"
-        let proxy = try ChildProcess.vbus(["proxy", "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*", "--control", control])
+        let proxy = try ChildProcess.vbus([
+            "proxy", "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*", "--control", control,
+        ])
         let ready = try await proxy.firstLine { $0.hasPrefix("vbus proxy: ready") }
         func field(_ name: String) -> String {
             String(ready.split(separator: " ").first { $0.hasPrefix("\(name)=") }!.dropFirst(name.count + 1))
@@ -92,7 +97,9 @@ struct ProxyPauseTests {
         #expect(result == "received \(Self.count) in-order")
         let after = try VirtualBus.remoteStatistics(at: try BusEndpoint(parsing: control))
         #expect(after.backendSent.messages - before.backendSent.messages == UInt64(Self.count + 1))
-        #expect(try await vbusControl("BOGUS", control, status: 1)?.contains("Error: the proxy refused: ERROR unknown command") == true)
+        #expect(
+            try await vbusControl("BOGUS", control, status: 1)?.contains(
+                "Error: the proxy refused: ERROR unknown command") == true)
         await client.shutdown()
         proxy.terminate()
         #expect(try await proxy.exit().status == 0)

@@ -12,10 +12,11 @@ struct PublishSubscribeTests {
         try publisher.publish(topic: "sensors/temp", payload: "21.5")
         try publisher.publish(topic: "sensors/raw", payload: [0, 1, 2, 255])
         let messages = try await subscription.first(2)
-        #expect(messages == [
-            BusMessage(topic: "sensors/temp", payload: Array("21.5".utf8)),
-            BusMessage(topic: "sensors/raw", payload: [0, 1, 2, 255]),
-        ])
+        #expect(
+            messages == [
+                BusMessage(topic: "sensors/temp", payload: Array("21.5".utf8)),
+                BusMessage(topic: "sensors/raw", payload: [0, 1, 2, 255]),
+            ])
         #expect(await bus.shutdown().isComplete)
     }
 

@@ -9,7 +9,8 @@ import VirtualBusMQTT
 struct BenchBridgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bridge",
-        abstract: "Bridged vs direct MQTT throughput (QoS 0/1, 16 B/1 KiB, both ways), RSS during a broker outage, and broker restarts counted by paho-mqtt."
+        abstract:
+            "Bridged vs direct MQTT throughput (QoS 0/1, 16 B/1 KiB, both ways), RSS during a broker outage, and broker restarts counted by paho-mqtt."
     )
 
     @Option(help: "Messages per run.") var count = 20_000
@@ -17,17 +18,21 @@ struct BenchBridgeCommand: AsyncParsableCommand {
     @Option(help: "Directory of the reference programs.") var anchors = "../shared/anchors"
     @Option(help: "Seconds the broker is down in the outage test (0 skips it).") var outageSeconds = 30
     @Option(help: "Messages per second published on the bus during the outage.") var outageRate = 5_000
-    @Option(help: "The bridge's outage buffer (its MQTT session's publish queue), in messages.") var outageBuffer = 10_000
+    @Option(help: "The bridge's outage buffer (its MQTT session's publish queue), in messages.") var outageBuffer =
+        10_000
     @Flag(help: "Only the outage test.") var outageOnly = false
     @Option(help: "Broker restarts per case in the restart test (0 skips it).") var restarts = 3
-    @Option(help: "Messages per restart round (half before the restart, half while the broker is down).") var restartRound = 2_000
+    @Option(help: "Messages per restart round (half before the restart, half while the broker is down).")
+    var restartRound = 2_000
     @Option(help: "Directory of the third-party peers (the paho-mqtt subscriber).") var peers = "Tests/Peers"
 
     func run() async throws {
         let anchor = try ExternalProgram.compileC("\(anchors)/c_mqtt_thr.c", libraries: ["mosquitto", "pthread"])
         let broker = try await BenchBroker.started(extraConfiguration: "max_queued_messages 0\nset_tcp_nodelay true")
         defer { BenchBroker.stop(broker) }
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; mosquitto on 127.0.0.1:\(broker.port); \(count) messages per run, \(runs) paired runs, MQTT 3.1.1, window 20")
+        print(
+            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; mosquitto on 127.0.0.1:\(broker.port); \(count) messages per run, \(runs) paired runs, MQTT 3.1.1, window 20"
+        )
         // The verdict is the worst row of the table, named, so it cannot hide a slow case.
         var worst: (label: String, ratio: Double)?
         print("case                   bridged        direct   bridged/direct")
@@ -37,18 +42,26 @@ struct BenchBridgeCommand: AsyncParsableCommand {
                 var bridged: [BridgeThroughput.Direction: [Double]] = [:]
                 for _ in 0..<runs {
                     for direction in BridgeThroughput.Direction.allCases {
-                        bridged[direction, default: []].append(try await BridgeThroughput.run(direction, port: broker.port, count: count, size: size, qos: qos))
+                        bridged[direction, default: []].append(
+                            try await BridgeThroughput.run(
+                                direction, port: broker.port, count: count, size: size, qos: qos))
                     }
-                    let output = try ExternalProgram.run(anchor, ["127.0.0.1", "\(broker.port)", "\(count)", "\(size)", "\(qos.rawValue)"])
-                    guard let rate = ExternalProgram.number(before: "msgs/s", in: output) else { throw ValidationError("unexpected anchor output: \(output)") }
+                    let output = try ExternalProgram.run(
+                        anchor, ["127.0.0.1", "\(broker.port)", "\(count)", "\(size)", "\(qos.rawValue)"])
+                    guard let rate = ExternalProgram.number(before: "msgs/s", in: output) else {
+                        throw ValidationError("unexpected anchor output: \(output)")
+                    }
                     direct.append(rate)
                 }
                 let directRate = Stats.median(direct)
                 for direction in BridgeThroughput.Direction.allCases {
                     let rate = Stats.median(bridged[direction] ?? [])
                     let ratio = rate / directRate
-                    let label = "qos\(qos.rawValue) \(size) B \(direction.rawValue)".padding(toLength: 18, withPad: " ", startingAt: 0)
-                    print("\(label) \(rate.rateDescription.leftPadded(12)) \(directRate.rateDescription.leftPadded(12))   \(ratio.formatted(decimals: 2))")
+                    let label = "qos\(qos.rawValue) \(size) B \(direction.rawValue)".padding(
+                        toLength: 18, withPad: " ", startingAt: 0)
+                    print(
+                        "\(label) \(rate.rateDescription.leftPadded(12)) \(directRate.rateDescription.leftPadded(12))   \(ratio.formatted(decimals: 2))"
+                    )
                     if ratio < worst?.ratio ?? .infinity { worst = (label.trimmingCharacters(in: .whitespaces), ratio) }
                 }
             }
@@ -57,7 +70,9 @@ struct BenchBridgeCommand: AsyncParsableCommand {
             try await BridgeOutage.run(seconds: outageSeconds, rate: outageRate, buffer: outageBuffer)
         }
         if restarts > 0 { try await restartTable() }
-        if let worst { print("ratio bridged/direct (worst row, \(worst.label)): \(worst.ratio.formatted(decimals: 2))") }
+        if let worst {
+            print("ratio bridged/direct (worst row, \(worst.label)): \(worst.ratio.formatted(decimals: 2))")
+        }
     }
 }
 
@@ -65,18 +80,31 @@ extension BenchBridgeCommand {
     /// One row per MQTT version and QoS: what an independent subscriber lost and got twice across
     /// the restarts, what the bridge failed, and how long after the broker was back it reconnected.
     func restartTable() async throws {
-        print("restarts: vbus bridge --out (clean start, default reconnect) -> mosquitto with persistence, SIGTERM + start x\(restarts), \(restartRound) messages a round at 2,000 msgs/s; paho-mqtt subscriber counts")
+        print(
+            "restarts: vbus bridge --out (clean start, default reconnect) -> mosquitto with persistence, SIGTERM + start x\(restarts), \(restartRound) messages a round at 2,000 msgs/s; paho-mqtt subscriber counts"
+        )
         print("case          sent   lost  duplicated  failed  reconnect after broker up (median / max)")
         for version in [MQTTProtocolVersion.v3_1_1, .v5] {
             for qos in [MQTTQoS.atLeastOnce, .exactlyOnce] {
-                let outcome = try await BridgeRestart.run(version: version, qos: qos, restarts: restarts, perRound: restartRound, rate: 2_000, peers: peers)
+                let outcome = try await BridgeRestart.run(
+                    version: version, qos: qos, restarts: restarts, perRound: restartRound, rate: 2_000, peers: peers)
                 func field(_ name: String) -> String {
-                    outcome.summary.split(separator: " ").first { $0.hasPrefix("\(name)=") }.map { String($0.dropFirst(name.count + 1)) } ?? "?"
+                    outcome.summary.split(separator: " ").first { $0.hasPrefix("\(name)=") }.map {
+                        String($0.dropFirst(name.count + 1))
+                    } ?? "?"
                 }
-                let milliseconds = outcome.recoveries.map { Double($0.components.seconds) * 1_000 + Double($0.components.attoseconds) / 1e15 }.sorted()
-                let recovery = milliseconds.isEmpty ? "none" : "\(Stats.median(milliseconds).formatted(decimals: 0)) ms / \((milliseconds.last ?? 0).formatted(decimals: 0)) ms"
-                let label = "\(version == .v5 ? "5.0" : "3.1.1") qos\(qos.rawValue)".padding(toLength: 11, withPad: " ", startingAt: 0)
-                print("\(label) \("\(restarts * restartRound)".leftPadded(6)) \(field("missing").leftPadded(6)) \(field("duplicates").leftPadded(11)) \("\(outcome.failed)".leftPadded(7))  \(recovery)")
+                let milliseconds = outcome.recoveries.map {
+                    Double($0.components.seconds) * 1_000 + Double($0.components.attoseconds) / 1e15
+                }.sorted()
+                let recovery =
+                    milliseconds.isEmpty
+                    ? "none"
+                    : "\(Stats.median(milliseconds).formatted(decimals: 0)) ms / \((milliseconds.last ?? 0).formatted(decimals: 0)) ms"
+                let label = "\(version == .v5 ? "5.0" : "3.1.1") qos\(qos.rawValue)".padding(
+                    toLength: 11, withPad: " ", startingAt: 0)
+                print(
+                    "\(label) \("\(restarts * restartRound)".leftPadded(6)) \(field("missing").leftPadded(6)) \(field("duplicates").leftPadded(11)) \("\(outcome.failed)".leftPadded(7))  \(recovery)"
+                )
             }
         }
     }

@@ -15,12 +15,17 @@ struct BenchShutdownCommand: AsyncParsableCommand {
     @Option(help: "Directory of the reference programs.") var anchors = "../shared/anchors"
 
     func run() async throws {
-        guard runs > 0, seedRuns > 0, !subscribers.isEmpty else { throw ValidationError("--runs, --seed-runs and --subscribers must be positive") }
+        guard runs > 0, seedRuns > 0, !subscribers.isEmpty else {
+            throw ValidationError("--runs, --seed-runs and --subscribers must be positive")
+        }
         let script = "\(anchors)/seed_virtualbus.py"
         guard FileManager.default.fileExists(atPath: script) else {
-            throw BenchFailure(description: "seed not found: \(script) (run from the repository root, or pass --anchors DIR)")
+            throw BenchFailure(
+                description: "seed not found: \(script) (run from the repository root, or pass --anchors DIR)")
         }
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; idle bus, K subscribers each with a consumer task waiting in for-await")
+        print(
+            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; idle bus, K subscribers each with a consumer task waiting in for-await"
+        )
         print("K    ours p50    ours p99    seed p50    seed p99    p50 ours/seed")
         var worst = 0.0
         for count in subscribers {
@@ -30,18 +35,20 @@ struct BenchShutdownCommand: AsyncParsableCommand {
             for _ in 0..<seedRuns {
                 let output = try ExternalProgram.run("/usr/bin/env", ["python3", script, "shutdown", "\(count)"])
                 guard let value = ExternalProgram.number(before: "ms", in: output) else {
-                    throw BenchFailure(description: "unexpected seed output: \(output) (pyzmq missing? bash scripts/setup.sh)")
+                    throw BenchFailure(
+                        description: "unexpected seed output: \(output) (pyzmq missing? bash scripts/setup.sh)")
                 }
                 seed.append(value)
             }
             let ratio = Stats.median(ours) / Stats.median(seed)
             worst = max(worst, ratio)
-            print([
-                "\(count)".padding(toLength: 5, withPad: " ", startingAt: 0),
-                Self.column(Stats.median(ours)), Self.column(Stats.percentile(ours, 0.99)),
-                Self.column(Stats.median(seed)), Self.column(Stats.percentile(seed, 0.99)),
-                ratio.formatted(decimals: 3),
-            ].joined())
+            print(
+                [
+                    "\(count)".padding(toLength: 5, withPad: " ", startingAt: 0),
+                    Self.column(Stats.median(ours)), Self.column(Stats.percentile(ours, 0.99)),
+                    Self.column(Stats.median(seed)), Self.column(Stats.percentile(seed, 0.99)),
+                    ratio.formatted(decimals: 3),
+                ].joined())
         }
         print("ours: \(runs) runs per K; seed: \(seedRuns) runs per K (python3 \(script) shutdown K)")
         print("ratio ours/seed: \(worst.formatted(decimals: 2))")

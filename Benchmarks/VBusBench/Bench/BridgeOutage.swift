@@ -24,21 +24,24 @@ enum BridgeOutage {
         configuration.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(500))
         configuration.publishQueueCapacity = buffer
         configuration.publishQueuePolicy = .dropOldest
-        let bridge = MQTTBridge(bus: bus, mqtt: MQTTClient(configuration: configuration), rules: [try BridgeRule(.out, "load/#", qos: .atLeastOnce)])
+        let bridge = MQTTBridge(
+            bus: bus, mqtt: MQTTClient(configuration: configuration),
+            rules: [try BridgeRule(.out, "load/#", qos: .atLeastOnce)])
         let group = ServiceGroup(services: [bridge], logger: Logger(label: "bench"))
         let running = Task { try await group.run() }
         defer { running.cancel() }
         while !bridge.isRelaying {
-            try await Task.sleep(for: .milliseconds(1)) // polling a flag before the load starts
+            try await Task.sleep(for: .milliseconds(1))  // polling a flag before the load starts
         }
         let load = PacedPublisher(publisher: try bus.makePublisher(policy: .block(timeout: .seconds(5))), rate: rate)
         load.start()
-        try await Task.sleep(for: .seconds(2)) // warm-up traffic with the broker up (a duration, not a synchronisation)
+        // Warm-up traffic with the broker up: a duration, not a synchronisation.
+        try await Task.sleep(for: .seconds(2))
         let before = residentMemory()
         broker.kill()
         var samples: [Int] = []
         for _ in 0..<seconds {
-            try await Task.sleep(for: .seconds(1)) // one RSS sample per second of outage
+            try await Task.sleep(for: .seconds(1))  // one RSS sample per second of outage
             samples.append(residentMemory())
         }
         let peak = samples.max() ?? before
@@ -48,9 +51,11 @@ enum BridgeOutage {
         let published = load.published
         let deadline = ContinuousClock.now + .seconds(60)
         var counters = bridge.statistics[0]
-        while counters.forwardedOut < published || counters.acknowledgedOut + counters.failedOut.values.reduce(0, +) < counters.forwardedOut {
+        while counters.forwardedOut < published
+            || counters.acknowledgedOut + counters.failedOut.values.reduce(0, +) < counters.forwardedOut
+        {
             guard ContinuousClock.now < deadline else { break }
-            try await Task.sleep(for: .milliseconds(10)) // polling counters after the broker is back
+            try await Task.sleep(for: .milliseconds(10))  // polling counters after the broker is back
             counters = bridge.statistics[0]
         }
         await group.triggerGracefulShutdown()
@@ -58,17 +63,22 @@ enum BridgeOutage {
         counters = bridge.statistics[0]
         let dropped = counters.failedOut.values.reduce(0, +)
         let unaccounted = published - counters.acknowledgedOut - dropped
-        print("outage \(seconds) s at \(rate) msgs/s (QoS 1, buffer \(buffer), drop oldest): RSS before \(megabytes(before)) MiB, peak \(megabytes(peak)) MiB, at the end of the outage \(megabytes(during)) MiB")
+        print(
+            "outage \(seconds) s at \(rate) msgs/s (QoS 1, buffer \(buffer), drop oldest): RSS before \(megabytes(before)) MiB, peak \(megabytes(peak)) MiB, at the end of the outage \(megabytes(during)) MiB"
+        )
         let everyFive = stride(from: 4, to: samples.count, by: 5).map { "\($0 + 1) s \(megabytes(samples[$0]))" }
         print("outage RSS (MiB) by second: \(everyFive.joined(separator: ", "))")
-        print("outage accounting: published \(published), acknowledged \(counters.acknowledgedOut), dropped \(counters.failedOut), unaccounted \(unaccounted)")
+        print(
+            "outage accounting: published \(published), acknowledged \(counters.acknowledgedOut), dropped \(counters.failedOut), unaccounted \(unaccounted)"
+        )
     }
 
     /// This process's resident set size in bytes (`VmRSS` in /proc/self/status).
     static func residentMemory() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
         return kilobytes * 1024
     }
 
@@ -103,7 +113,7 @@ private final class PacedPublisher: Sendable {
                     sent += 1
                     count.store(sent, ordering: .releasing)
                 }
-                usleep(1_000) // pacing the load, not synchronising
+                usleep(1_000)  // pacing the load, not synchronising
             }
             finished.signal()
         }.start()

@@ -19,25 +19,32 @@ enum BridgeRestart {
         var recoveries: [Duration]
     }
 
-    static func run(version: MQTTProtocolVersion, qos: MQTTQoS, restarts: Int, perRound: Int, rate: Int, peers: String) async throws -> Outcome {
+    static func run(version: MQTTProtocolVersion, qos: MQTTQoS, restarts: Int, perRound: Int, rate: Int, peers: String)
+        async throws -> Outcome
+    {
         let broker = try await BenchBroker.started(persistence: true)
         defer { BenchBroker.stop(broker) }
         let total = restarts * perRound
-        let subscriber = try LineReadingProcess("/usr/bin/env", [
-            "python3", "\(peers)/paho_counting_subscriber.py", "\(broker.port)", version == .v5 ? "5" : "3.1.1",
-            "\(qos.rawValue)", "bench-counter-\(getpid())-\(UInt32.random(in: 0...UInt32.max))", "sensors", "\(total)",
-        ])
+        let subscriber = try LineReadingProcess(
+            "/usr/bin/env",
+            [
+                "python3", "\(peers)/paho_counting_subscriber.py", "\(broker.port)", version == .v5 ? "5" : "3.1.1",
+                "\(qos.rawValue)", "bench-counter-\(getpid())-\(UInt32.random(in: 0...UInt32.max))", "sensors",
+                "\(total)",
+            ])
         defer { subscriber.terminate() }
         _ = try await subscriber.line(within: .seconds(20)) { $0 == "subscribed" }
 
         let bus = try VirtualBus()
         var logger = Logger(label: "bench")
         logger.logLevel = .warning  // as vbus bridge: the restarts are reported by the table, not per attempt
-        let mqtt = MQTTClient(configuration: {
-            var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: version, clientID: "bench-restart-\(getpid())")
-            configuration.reconnect = MQTTReconnectPolicy()
-            return configuration
-        }(), logger: logger)
+        let mqtt = MQTTClient(
+            configuration: {
+                var configuration = MQTTClientConfiguration(
+                    host: "127.0.0.1", port: broker.port, version: version, clientID: "bench-restart-\(getpid())")
+                configuration.reconnect = MQTTReconnectPolicy()
+                return configuration
+            }(), logger: logger)
         let reconnects = Mutex<[ContinuousClock.Instant]>([])
         let events = mqtt.events()
         let watching = Task {
@@ -45,11 +52,12 @@ enum BridgeRestart {
                 if case .connected(_, .some, _) = event { reconnects.withLock { $0.append(.now) } }
             }
         }
-        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "sensors/#", qos: qos)], logger: logger)
+        let bridge = MQTTBridge(
+            bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "sensors/#", qos: qos)], logger: logger)
         let group = ServiceGroup(services: [bridge], logger: Logger(label: "bench"))
         let running = Task { try await group.run() }
         while !bridge.isRelaying {
-            try await Task.sleep(for: .milliseconds(1)) // polling a flag before the load starts
+            try await Task.sleep(for: .milliseconds(1))  // polling a flag before the load starts
         }
         let publisher = try bus.makePublisher(policy: .block(timeout: .seconds(30)))
         var next = 0
@@ -57,7 +65,7 @@ enum BridgeRestart {
             for _ in 0..<count {
                 try publisher.publish(topic: "sensors/\(next)", payload: "\(next)")
                 next += 1
-                if next % 20 == 0 { try await Task.sleep(for: .milliseconds(20_000 / rate)) } // pacing the load
+                if next % 20 == 0 { try await Task.sleep(for: .milliseconds(20_000 / rate)) }  // pacing the load
             }
         }
         var brokerBack: [ContinuousClock.Instant] = []
@@ -70,7 +78,7 @@ enum BridgeRestart {
             let expected = brokerBack.count
             let deadline = ContinuousClock.now + .seconds(60)
             while reconnects.withLock({ $0.count }) < expected && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(1)) // polling for the reconnect event
+                try await Task.sleep(for: .milliseconds(1))  // polling for the reconnect event
             }
         }
         try publisher.publish(topic: "sensors/end", payload: "")
@@ -117,9 +125,10 @@ final class LineReadingProcess: Sendable {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             if let line = lines.withLock({ $0.first(where: predicate) }) { return line }
-            try await Task.sleep(for: .milliseconds(5)) // polling the collected output
+            try await Task.sleep(for: .milliseconds(5))  // polling the collected output
         }
-        throw BenchFailure(description: "\(name) printed no expected line within \(limit): \(lines.withLock { $0.suffix(5) })")
+        throw BenchFailure(
+            description: "\(name) printed no expected line within \(limit): \(lines.withLock { $0.suffix(5) })")
     }
 
     func terminate() { process.send(SIGTERM) }

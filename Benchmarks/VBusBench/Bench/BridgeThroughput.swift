@@ -18,7 +18,9 @@ enum BridgeThroughput {
 
     /// MQTT 3.1.1 like the anchor; 20 QoS 1/2 publishes in flight, the anchor's window.
     static func configuration(port: Int, role: String) -> MQTTClientConfiguration {
-        var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: port, version: .v3_1_1, clientID: "bench-\(role)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        var configuration = MQTTClientConfiguration(
+            host: "127.0.0.1", port: port, version: .v3_1_1,
+            clientID: "bench-\(role)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         configuration.maxInFlight = 20
         return configuration
     }
@@ -28,25 +30,30 @@ enum BridgeThroughput {
         let bus = try VirtualBus()
         var bridgeConfiguration = configuration(port: port, role: "bridge")
         bridgeConfiguration.subscriptionBufferCapacity = count + 1
-        let bridge = MQTTBridge(bus: bus, mqtt: MQTTClient(configuration: bridgeConfiguration), rules: [
-            try BridgeRule(direction == .out ? .out : .in, "bench/#", qos: qos),
-        ])
+        let bridge = MQTTBridge(
+            bus: bus, mqtt: MQTTClient(configuration: bridgeConfiguration),
+            rules: [
+                try BridgeRule(direction == .out ? .out : .in, "bench/#", qos: qos)
+            ])
         let group = ServiceGroup(services: [bridge], logger: Logger(label: "bench"))
         let running = Task { try await group.run() }
         defer { running.cancel() }
         while !bridge.isRelaying {
-            try await Task.sleep(for: .milliseconds(1)) // polling a flag before the clock starts
+            try await Task.sleep(for: .milliseconds(1))  // polling a flag before the clock starts
         }
-        let seconds = switch direction {
-        case .out: try await outbound(bus, port: port, count: count, size: size, qos: qos)
-        case .in: try await inbound(bus, port: port, count: count, size: size, qos: qos)
-        }
+        let seconds =
+            switch direction {
+            case .out: try await outbound(bus, port: port, count: count, size: size, qos: qos)
+            case .in: try await inbound(bus, port: port, count: count, size: size, qos: qos)
+            }
         await group.triggerGracefulShutdown()
         try await running.value
         return Double(count) / seconds
     }
 
-    private static func outbound(_ bus: VirtualBus, port: Int, count: Int, size: Int, qos: MQTTQoS) async throws -> Double {
+    private static func outbound(_ bus: VirtualBus, port: Int, count: Int, size: Int, qos: MQTTQoS) async throws
+        -> Double
+    {
         var receiverConfiguration = configuration(port: port, role: "receiver")
         receiverConfiguration.subscriptionBufferCapacity = count + 1
         return try await MQTTClient.withConnection(configuration: receiverConfiguration) { receiver in
@@ -68,7 +75,9 @@ enum BridgeThroughput {
         }
     }
 
-    private static func inbound(_ bus: VirtualBus, port: Int, count: Int, size: Int, qos: MQTTQoS) async throws -> Double {
+    private static func inbound(_ bus: VirtualBus, port: Int, count: Int, size: Int, qos: MQTTQoS) async throws
+        -> Double
+    {
         var senderConfiguration = configuration(port: port, role: "sender")
         senderConfiguration.publishQueueCapacity = count + 1
         senderConfiguration.publishQueuePolicy = .failFast
@@ -78,7 +87,9 @@ enum BridgeThroughput {
             let start = ContinuousClock.now
             var tickets: [MQTTPublishTicket] = []
             tickets.reserveCapacity(count)
-            for _ in 0..<count { tickets.append(try sender.tryPublish(topic: "bench/data", payload: payload, qos: qos)) }
+            for _ in 0..<count {
+                tickets.append(try sender.tryPublish(topic: "bench/data", payload: payload, qos: qos))
+            }
             var received = 0
             for await _ in subscription {
                 received += 1

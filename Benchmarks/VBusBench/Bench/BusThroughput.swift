@@ -13,7 +13,9 @@ enum BusThroughput {
     /// With `transport == "tcp"`, the publisher and subscribers belong to a second bus connected to
     /// the first over loopback tcp (its own context, as another process would have), like the C
     /// anchor's tcp mode.
-    static func run(messages: Int, size: Int, subscribers: Int, transport: String = "inproc", curve: Bool = false) async throws -> Result {
+    static func run(messages: Int, size: Int, subscribers: Int, transport: String = "inproc", curve: Bool = false)
+        async throws -> Result
+    {
         let server: VirtualBus
         let bus: VirtualBus
         if transport == "tcp" {
@@ -21,8 +23,10 @@ enum BusThroughput {
             var clientConfiguration = BusConfiguration()
             if curve {
                 let serverKeys = try CurveKeyPair.generate(), clientKeys = try CurveKeyPair.generate()
-                configuration.curveServer = CurveServerSecurity(keys: serverKeys, allowedClientKeys: [clientKeys.publicKey])
-                clientConfiguration.curveClient = CurveClientSecurity(serverPublicKey: serverKeys.publicKey, keys: clientKeys)
+                configuration.curveServer = CurveServerSecurity(
+                    keys: serverKeys, allowedClientKeys: [clientKeys.publicKey])
+                clientConfiguration.curveClient = CurveClientSecurity(
+                    serverPublicKey: serverKeys.publicKey, keys: clientKeys)
             }
             server = try VirtualBus(configuration: configuration)
             bus = try VirtualBus.connect(
@@ -65,7 +69,9 @@ enum BusThroughput {
             if let first { seconds = max(seconds, (last - first).seconds) }
         }
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { done.wait(); continuation.resume() }
+            DispatchQueue.global().async {
+                done.wait(); continuation.resume()
+            }
         }
         await bus.shutdown()
         await server.shutdown()

@@ -12,12 +12,15 @@ enum ExternalProgram {
     ///
     /// Spawned with ``SpawnedProcess``, not Foundation's `Process`: its `run()` crashes
     /// intermittently in a process with many descriptors (a `vbus-bench` started by the tests).
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                    timeout: Duration = .seconds(300)) throws -> String {
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        timeout: Duration = .seconds(300)
+    ) throws -> String {
         let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let process: SpawnedProcess
         do {
-            process = environment.isEmpty
+            process =
+                environment.isEmpty
                 ? try SpawnedProcess(executable: executable, arguments: arguments)
                 : try SpawnedProcess(executable: "/usr/bin/env", arguments: assignments + [executable] + arguments)
         } catch {
@@ -46,7 +49,9 @@ enum ExternalProgram {
         }
         guard status == 0 else {
             let errors = String(decoding: errorText.withLock { $0 }, as: UTF8.self)
-            throw BenchFailure(description: "\(executable) \(arguments.joined(separator: " ")) exited with \(status): \(errors)\(text)")
+            throw BenchFailure(
+                description: "\(executable) \(arguments.joined(separator: " ")) exited with \(status): \(errors)\(text)"
+            )
         }
         return text
     }
@@ -54,11 +59,14 @@ enum ExternalProgram {
     /// Compiles a C anchor with gcc -O2 into a temporary directory; returns the binary's path.
     static func compileC(_ source: String, libraries: [String]) throws -> String {
         guard FileManager.default.fileExists(atPath: source) else {
-            throw BenchFailure(description: "anchor not found: \(source) (run from the repository root, or pass --anchors DIR)")
+            throw BenchFailure(
+                description: "anchor not found: \(source) (run from the repository root, or pass --anchors DIR)")
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vbus-anchors-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let binary = directory.appendingPathComponent(URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent).path
+        let binary = directory.appendingPathComponent(
+            URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
+        ).path
         _ = try run("/usr/bin/gcc", ["-O2", "-o", binary, source] + libraries.map { "-l\($0)" })
         return binary
     }

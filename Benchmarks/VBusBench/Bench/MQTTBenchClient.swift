@@ -5,8 +5,9 @@ import VirtualBusMQTT
 /// Our client's side of `vbus-bench mqtt`.
 enum MQTTBenchClient {
     static func configuration(_ host: String, _ port: Int, _ role: String) -> MQTTClientConfiguration {
-        MQTTClientConfiguration(host: host, port: port, version: .v3_1_1,
-                                clientID: "ours-\(role)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        MQTTClientConfiguration(
+            host: host, port: port, version: .v3_1_1,
+            clientID: "ours-\(role)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
     }
 
     /// The anchors' topic shape (`bench/c/PID`, `bench/py/PID`): the broker splits and looks up
@@ -15,7 +16,9 @@ enum MQTTBenchClient {
     private static func benchTopic() throws -> MQTTTopic { try MQTTTopic("bench/o/\(getpid())") }
 
     /// Publisher -> broker -> subscriber; msgs/s from the first publish to the last delivery.
-    static func throughput(host: String, port: Int, count: Int, size: Int, qos: Int, inflight: Int) async throws -> Double {
+    static func throughput(host: String, port: Int, count: Int, size: Int, qos: Int, inflight: Int) async throws
+        -> Double
+    {
         var subConfig = configuration(host, port, "sub")
         subConfig.subscriptionBufferCapacity = count + 1
         var pubConfig = configuration(host, port, "pub")
@@ -34,7 +37,8 @@ enum MQTTBenchClient {
         }
         try await sub.waitUntilConnected()
         try await pub.waitUntilConnected()
-        let subscription = try await sub.subscribe(to: [MQTTTopicFilter(topic)], options: MQTTSubscriptionOptions(qos: level))
+        let subscription = try await sub.subscribe(
+            to: [MQTTTopicFilter(topic)], options: MQTTSubscriptionOptions(qos: level))
         let progress = Atomic<Int>(0)
         let payload = [UInt8](repeating: 0x61, count: size)
         let start = ContinuousClock.now
@@ -62,7 +66,10 @@ enum MQTTBenchClient {
     }
 
     /// Watchdog: 10 s without progress is a lost message.
-    private static func watch(_ progress: borrowing Atomic<Int>, until count: Int, qos: Int, receiver: Task<ContinuousClock.Instant, any Error>) async throws {
+    private static func watch(
+        _ progress: borrowing Atomic<Int>, until count: Int, qos: Int,
+        receiver: Task<ContinuousClock.Instant, any Error>
+    ) async throws {
         var last = -1
         var lastChange = ContinuousClock.now
         while progress.load(ordering: .relaxed) < count {
@@ -79,14 +86,17 @@ enum MQTTBenchClient {
     }
 
     /// One client subscribed to its own topic: publish, wait for the delivery, repeat.
-    static func latency(host: String, port: Int, count: Int, size: Int, qos: Int) async throws -> (p50: Double, p99: Double) {
+    static func latency(host: String, port: Int, count: Int, size: Int, qos: Int) async throws -> (
+        p50: Double, p99: Double
+    ) {
         let level = MQTTQoS(rawValue: UInt8(qos))!
         let client = MQTTClient(configuration: configuration(host, port, "lat"))
         let task = Task { try await client.run() }
         defer { client.shutdown() }
         try await client.waitUntilConnected()
         let topic = try benchTopic()
-        let subscription = try await client.subscribe(to: [MQTTTopicFilter(topic)], options: MQTTSubscriptionOptions(qos: level))
+        let subscription = try await client.subscribe(
+            to: [MQTTTopicFilter(topic)], options: MQTTSubscriptionOptions(qos: level))
         var iterator = subscription.makeAsyncIterator()
         let payload = [UInt8](repeating: 0x61, count: size)
         var samples: [Double] = []

@@ -35,17 +35,22 @@ struct StressShutdownCommand: AsyncParsableCommand {
         let scenarios: [ShutdownScenario]
         if let name = scenario {
             guard let found = catalogue.first(where: { $0.name == name }) else {
-                throw ValidationError("unknown scenario '\(name)'; known: \(catalogue.map(\.name).joined(separator: ", "))")
+                throw ValidationError(
+                    "unknown scenario '\(name)'; known: \(catalogue.map(\.name).joined(separator: ", "))")
             }
             scenarios = [found]
         } else {
             scenarios = catalogue
         }
-        guard iterations > 0, deadline > 0 else { throw ValidationError("--iterations and --deadline must be positive") }
+        guard iterations > 0, deadline > 0 else {
+            throw ValidationError("--iterations and --deadline must be positive")
+        }
         let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         var runner = ShutdownSuiteRunner()
         runner.shutdownDeadline = .milliseconds(deadline)
-        print("shutdown stress: \(scenarios.count) scenario(s) x \(iterations) iterations, seed \(seed), deadline \(deadline) ms")
+        print(
+            "shutdown stress: \(scenarios.count) scenario(s) x \(iterations) iterations, seed \(seed), deadline \(deadline) ms"
+        )
         let total = iterations
         for scenario in scenarios {
             let summary = await runner.run(scenario, iterations: iterations, seed: seed, keepGoing: false) { done in

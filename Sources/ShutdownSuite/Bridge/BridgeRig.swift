@@ -27,14 +27,18 @@ final class BridgeRig: Sendable {
         return logger
     }()
 
-    init(_ h: ScenarioHarness, port: Int, rules: [BridgeRule], drainTimeout: Duration = .seconds(1),
-         connectTimeout: Duration = .seconds(5), reconnect: MQTTReconnectPolicy? = nil) {
-        var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: port, clientID: "suite-bridge-\(h.seed)-\(h.random(in: 0...1_000_000))")
+    init(
+        _ h: ScenarioHarness, port: Int, rules: [BridgeRule], drainTimeout: Duration = .seconds(1),
+        connectTimeout: Duration = .seconds(5), reconnect: MQTTReconnectPolicy? = nil
+    ) {
+        var configuration = MQTTClientConfiguration(
+            host: "127.0.0.1", port: port, clientID: "suite-bridge-\(h.seed)-\(h.random(in: 0...1_000_000))")
         configuration.connectTimeout = connectTimeout
         configuration.reconnect = reconnect
         mqtt = MQTTClient(configuration: configuration, logger: Self.logger)
-        bridge = MQTTBridge(bus: h.bus, mqtt: mqtt, rules: rules, connectTimeout: connectTimeout,
-                            shutdownTimeout: drainTimeout, logger: Self.logger)
+        bridge = MQTTBridge(
+            bus: h.bus, mqtt: mqtt, rules: rules, connectTimeout: connectTimeout,
+            shutdownTimeout: drainTimeout, logger: Self.logger)
         self.drainTimeout = drainTimeout
         group = ServiceGroup(services: [bridge], logger: Self.logger)
     }
@@ -42,10 +46,11 @@ final class BridgeRig: Sendable {
     /// Runs the group on a task the watchdog waits for (and cancels if the iteration fails).
     func start(_ h: ScenarioHarness) {
         let (group, ended, runError) = (self.group, self.ended, self.runError)
-        h.watch(Task {
-            do { try await group.run() } catch { runError.value = "\(error)" }
-            ended.fire()
-        })
+        h.watch(
+            Task {
+                do { try await group.run() } catch { runError.value = "\(error)" }
+                ended.fire()
+            })
     }
 
     /// Waits (bounded) until the bridge subscribed on both sides; `false` after `limit`.
@@ -53,7 +58,7 @@ final class BridgeRig: Sendable {
         let deadline = ContinuousClock.now + limit
         while !bridge.isRelaying {
             if ended.hasFired || ContinuousClock.now >= deadline { return false }
-            try? await Task.sleep(for: .milliseconds(1)) // polling a flag, bounded by the deadline
+            try? await Task.sleep(for: .milliseconds(1))  // polling a flag, bounded by the deadline
         }
         return true
     }
@@ -84,7 +89,9 @@ final class BridgeRig: Sendable {
             h.state.withLock { $0.componentShutdownDuration = .now - start }
             verifyEnd(h)
         } else if let takenAtDrain, outbound.forwarded > takenAtDrain {
-            h.fail("the bridge kept relaying bus messages after its drain timeout: \(outbound.forwarded - takenAtDrain) messages, and it did not end within \(limit) of graceful shutdown (drain timeout \(drainTimeout))")
+            h.fail(
+                "the bridge kept relaying bus messages after its drain timeout: \(outbound.forwarded - takenAtDrain) messages, and it did not end within \(limit) of graceful shutdown (drain timeout \(drainTimeout))"
+            )
         } else {
             h.fail("the bridge did not end within \(limit) of graceful shutdown (drain timeout \(drainTimeout))")
         }
@@ -95,19 +102,24 @@ final class BridgeRig: Sendable {
     /// publish left without an outcome, and every message taken from the bus ended in exactly one
     /// counted outcome (acknowledged, or failed with a reason).
     private func verifyEnd(_ h: ScenarioHarness) {
-        if !h.bus.isShutDown { h.fail("the bridge ended without shutting the bus down (its run ended with: \(runError.value ?? "no error"))") }
+        if !h.bus.isShutDown {
+            h.fail(
+                "the bridge ended without shutting the bus down (its run ended with: \(runError.value ?? "no error"))")
+        }
         let session = mqtt.statistics
         if session.isConnected { h.fail("the bridge's MQTT session is still connected after the bridge ended") }
-        if session.publishesPending != 0 { h.fail("\(session.publishesPending) MQTT publishes have no outcome after the bridge ended") }
+        if session.publishesPending != 0 {
+            h.fail("\(session.publishesPending) MQTT publishes have no outcome after the bridge ended")
+        }
         for (index, rule) in bridge.statistics.enumerated() {
             let failed = rule.failedOut.values.reduce(0, +)
             if rule.forwardedOut != rule.acknowledgedOut + failed {
-                h.fail("rule \(index): \(rule.forwardedOut) messages taken from the bus, but \(rule.acknowledgedOut) acknowledged + \(failed) failed \(rule.failedOut)")
+                h.fail(
+                    "rule \(index): \(rule.forwardedOut) messages taken from the bus, but \(rule.acknowledgedOut) acknowledged + \(failed) failed \(rule.failedOut)"
+                )
             }
         }
     }
-
-
 
     /// Checks the bridge's order when the broker stayed up: a drain that ended before its timeout
     /// leaves nothing for the DISCONNECT to fail.
@@ -115,7 +127,9 @@ final class BridgeRig: Sendable {
         guard let took = h.state.withLock({ $0.componentShutdownDuration }), took < drainTimeout else { return }
         let cutOff = bridge.statistics.reduce(0) { $0 + ($1.failedOut["shutdown"] ?? 0) }
         if cutOff > 0 {
-            h.fail("the MQTT session was shut down before the bridge drained: \(cutOff) publishes failed with shutdown, the bridge ended after \(took) (drain timeout \(drainTimeout))")
+            h.fail(
+                "the MQTT session was shut down before the bridge drained: \(cutOff) publishes failed with shutdown, the bridge ended after \(took) (drain timeout \(drainTimeout))"
+            )
         }
     }
 

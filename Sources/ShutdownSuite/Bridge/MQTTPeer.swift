@@ -58,7 +58,9 @@ final class MQTTPeer: Sendable {
         for _ in 0..<count {
             let sequence = UInt64(published.add(1, ordering: .relaxed).newValue)
             do throws(MQTTError) {
-                _ = try await client.publish(topic: topic, payload: TrackedPublisher.payload(index: index, sequence: sequence), qos: .atLeastOnce)
+                _ = try await client.publish(
+                    topic: topic, payload: TrackedPublisher.payload(index: index, sequence: sequence), qos: .atLeastOnce
+                )
                 acknowledged.add(1, ordering: .relaxed)
             } catch {
                 return
@@ -71,7 +73,7 @@ final class MQTTPeer: Sendable {
         let deadline = ContinuousClock.now + limit
         while receivedCount < count {
             if ContinuousClock.now >= deadline { return false }
-            try? await Task.sleep(for: .milliseconds(1)) // polling a counter, bounded by the deadline
+            try? await Task.sleep(for: .milliseconds(1))  // polling a counter, bounded by the deadline
         }
         return true
     }

@@ -15,8 +15,12 @@ extension ShutdownScenario {
 
     /// A relaying bridge with no traffic, shut down.
     static func bridgeIdle(_ broker: BridgeBroker) -> ShutdownScenario {
-        ShutdownScenario(name: "bridge-idle", summary: "a relaying MQTT bridge (out and in rules) with no traffic is shut down") { h in
-            let rig = BridgeRig(h, port: try await broker.port(), rules: try bridgeRules(h, qos: MQTTQoS(rawValue: UInt8(h.random(in: 0...2)))!))
+        ShutdownScenario(
+            name: "bridge-idle", summary: "a relaying MQTT bridge (out and in rules) with no traffic is shut down"
+        ) { h in
+            let rig = BridgeRig(
+                h, port: try await broker.port(),
+                rules: try bridgeRules(h, qos: MQTTQoS(rawValue: UInt8(h.random(in: 0...2)))!))
             for _ in 0..<h.random(in: 0...2) { h.consume(try await h.subscribe(to: countedPrefixes(h))) }
             guard await rig.startRelaying(h) else { return }
             await h.jitter()
@@ -29,12 +33,15 @@ extension ShutdownScenario {
     static func bridgeMidStream(_ broker: BridgeBroker) -> ShutdownScenario {
         ShutdownScenario(
             name: "bridge-mid-stream",
-            summary: "the bridge relays out (bus -> MQTT) and in (MQTT -> bus) at QoS 1 when shutdown starts; every message it took is acknowledged or failed with a reason"
+            summary:
+                "the bridge relays out (bus -> MQTT) and in (MQTT -> bus) at QoS 1 when shutdown starts; every message it took is acknowledged or failed with a reason"
         ) { h in
             let port = try await broker.port()
             let rules = try bridgeRules(h, qos: .atLeastOnce)
             let tag = rules[0].remotePrefix
-            let peer = try await MQTTPeer(port: port, clientID: "suite-peer-\(h.seed)-\(h.random(in: 0...1_000_000))", within: .seconds(10), logger: BridgeRig.logger)
+            let peer = try await MQTTPeer(
+                port: port, clientID: "suite-peer-\(h.seed)-\(h.random(in: 0...1_000_000))", within: .seconds(10),
+                logger: BridgeRig.logger)
             let counting = try await peer.count(tag + "t/#")
             h.consume(try await h.subscribe(to: countedPrefixes(h)))
             let inbound = try await h.subscribe(to: ["in/"], counted: false)
@@ -50,11 +57,14 @@ extension ShutdownScenario {
             _ = await h.burst(publisher, limit: h.random(in: 1...300)).value(before: .now + .seconds(10))
             await peer.publish(h.random(in: 1...20), on: tag + "cmd/warm", index: 1_000)
             await h.barrier()
-            let confirmedOut = await h.awaitCondition("the bridge took every accepted bus message") {
-                rig.outbound.forwarded >= acceptedOut(h)
-            } ? acceptedOut(h) : 0
+            let confirmedOut =
+                await h.awaitCondition("the bridge took every accepted bus message") {
+                    rig.outbound.forwarded >= acceptedOut(h)
+                } ? acceptedOut(h) : 0
             let confirmedIn = peer.acknowledgedCount
-            _ = await h.awaitCondition("every acknowledged MQTT message reached the bus") { inbound.seen >= confirmedIn }
+            _ = await h.awaitCondition("every acknowledged MQTT message reached the bus") {
+                inbound.seen >= confirmedIn
+            }
             // Mid-stream: both directions keep going through shutdown. The bus side is bounded:
             // what the bridge took but had not relayed when its drain ended is relayed into the
             // closed session (relaying after the drain), and an unbounded burst makes
@@ -68,13 +78,19 @@ extension ShutdownScenario {
             rig.verifyDrainOrder(h)
             let statistics = rig.bridge.statistics[1]
             if statistics.forwardedIn < confirmedIn {
-                h.fail("in: \(confirmedIn) messages reached the bus before shutdown but the bridge counts \(statistics.forwardedIn) forwarded")
+                h.fail(
+                    "in: \(confirmedIn) messages reached the bus before shutdown but the bridge counts \(statistics.forwardedIn) forwarded"
+                )
             }
             if inbound.seen > statistics.forwardedIn {
-                h.fail("in: the bus subscriber saw \(inbound.seen) relayed messages, the bridge counts \(statistics.forwardedIn)")
+                h.fail(
+                    "in: the bus subscriber saw \(inbound.seen) relayed messages, the bridge counts \(statistics.forwardedIn)"
+                )
             }
             if statistics.forwardedIn + statistics.droppedIn.values.reduce(0, +) > peer.publishedCount {
-                h.fail("in: \(statistics.forwardedIn) forwarded + \(statistics.droppedIn) dropped, but only \(peer.publishedCount) published")
+                h.fail(
+                    "in: \(statistics.forwardedIn) forwarded + \(statistics.droppedIn) dropped, but only \(peer.publishedCount) published"
+                )
             }
             await peer.close()
             await streamIn.value
@@ -85,15 +101,20 @@ extension ShutdownScenario {
     /// The broker dies while the bridge relays: before shutdown starts, or while it runs.
     static let bridgeBrokerLost = ShutdownScenario(
         name: "bridge-broker-lost",
-        summary: "the bridge's broker is killed mid-stream, before or during shutdown; the bridge still ends within its deadline"
+        summary:
+            "the bridge's broker is killed mid-stream, before or during shutdown; the bridge still ends within its deadline"
     ) { h in
         let broker = BridgeBroker()
         let port: Int
         do { port = try await broker.port() } catch { await broker.stop(); throw error }
-        let reconnect = h.random(in: 0...1) == 0 ? nil : MQTTReconnectPolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(50))
+        let reconnect =
+            h.random(in: 0...1) == 0
+            ? nil : MQTTReconnectPolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(50))
         // With a reconnect policy, in-flight publishes wait for a broker that is gone until the
         // drain timeout: a short one keeps iterations short without changing what is checked.
-        let rig = BridgeRig(h, port: port, rules: try bridgeRules(h, qos: .atLeastOnce), drainTimeout: .milliseconds(h.random(in: 50...500)), reconnect: reconnect)
+        let rig = BridgeRig(
+            h, port: port, rules: try bridgeRules(h, qos: .atLeastOnce),
+            drainTimeout: .milliseconds(h.random(in: 50...500)), reconnect: reconnect)
         h.consume(try await h.subscribe(to: countedPrefixes(h)))
         guard await rig.startRelaying(h) else {
             await broker.stop()
@@ -119,10 +140,13 @@ extension ShutdownScenario {
         ) { h in
             let reachable = h.random(in: 0...3) > 0
             let port = reachable ? try await broker.port() : try PrivateBroker.unusedPort()
-            let rig = BridgeRig(h, port: port, rules: try bridgeRules(h, qos: MQTTQoS(rawValue: UInt8(h.random(in: 0...2)))!),
-                                connectTimeout: reachable ? .seconds(5) : .milliseconds(h.random(in: 10...300)))
+            let rig = BridgeRig(
+                h, port: port, rules: try bridgeRules(h, qos: MQTTQoS(rawValue: UInt8(h.random(in: 0...2)))!),
+                connectTimeout: reachable ? .seconds(5) : .milliseconds(h.random(in: 10...300)))
             h.consume(try await h.subscribe(to: countedPrefixes(h)))
-            if h.random(in: 0...1) == 0 { h.burst(try h.makePublisher(policy: .failFast), limit: h.random(in: 0...1_000)) }
+            if h.random(in: 0...1) == 0 {
+                h.burst(try h.makePublisher(policy: .failFast), limit: h.random(in: 0...1_000))
+            }
             rig.start(h)
             for _ in 0..<h.random(in: 0...30) { await h.jitter() }
             await rig.shutdown(h)
@@ -166,16 +190,23 @@ extension ShutdownScenario {
         }
         let out = rig.outbound
         let accepted = acceptedOut(h)
-        if out.forwarded < confirmed { h.fail("out: \(confirmed) messages were taken before shutdown, the bridge counts \(out.forwarded)") }
-        if out.forwarded > accepted { h.fail("out: the bridge took \(out.forwarded) messages, only \(accepted) were published") }
+        if out.forwarded < confirmed {
+            h.fail("out: \(confirmed) messages were taken before shutdown, the bridge counts \(out.forwarded)")
+        }
+        if out.forwarded > accepted {
+            h.fail("out: the bridge took \(out.forwarded) messages, only \(accepted) were published")
+        }
         h.state.withLock { state in
-            state.componentAccounting.add(Accounting(
-                expected: accepted, confirmed: confirmed, delivered: out.acknowledged,
-                dropped: out.failed, lostInFlight: max(0, accepted - out.forwarded)
-            ))
+            state.componentAccounting.add(
+                Accounting(
+                    expected: accepted, confirmed: confirmed, delivered: out.acknowledged,
+                    dropped: out.failed, lostInFlight: max(0, accepted - out.forwarded)
+                ))
         }
         if let peer, !(await peer.awaitReceived(out.acknowledged, within: .seconds(5))) {
-            h.fail("out: the broker acknowledged \(out.acknowledged) messages, a QoS 1 subscriber received \(peer.receivedCount)")
+            h.fail(
+                "out: the broker acknowledged \(out.acknowledged) messages, a QoS 1 subscriber received \(peer.receivedCount)"
+            )
         }
     }
 }
@@ -189,7 +220,7 @@ extension ScenarioHarness {
                 fail("not within \(limit): \(what)")
                 return false
             }
-            try? await Task.sleep(for: .microseconds(200)) // polling counters, bounded by the deadline
+            try? await Task.sleep(for: .microseconds(200))  // polling counters, bounded by the deadline
         }
         return true
     }

@@ -22,7 +22,9 @@ public struct BusEndpoint: Hashable, Sendable, CustomStringConvertible, Expressi
     /// Parses an endpoint URL, checking its transport and shape.
     public init(parsing url: String) throws(BusError) {
         guard let separator = url.firstRange(of: "://") else {
-            throw BusError(.invalidEndpoint, "endpoint '\(url)' has no transport (expected inproc://, ipc:// or tcp://)", endpoint: url)
+            throw BusError(
+                .invalidEndpoint, "endpoint '\(url)' has no transport (expected inproc://, ipc:// or tcp://)",
+                endpoint: url)
         }
         let transport = url[..<separator.lowerBound]
         let address = url[separator.upperBound...]
@@ -41,7 +43,8 @@ public struct BusEndpoint: Hashable, Sendable, CustomStringConvertible, Expressi
                 throw BusError(.invalidEndpoint, "tcp endpoint '\(url)' has an invalid port '\(port)'", endpoint: url)
             }
         default:
-            throw BusError(.invalidEndpoint, "endpoint '\(url)' uses unsupported transport '\(transport)'", endpoint: url)
+            throw BusError(
+                .invalidEndpoint, "endpoint '\(url)' uses unsupported transport '\(transport)'", endpoint: url)
         }
         self.url = url
     }

@@ -51,8 +51,12 @@ public final class VirtualBus: Sendable {
     /// Creates the context, starts the proxy thread and binds every endpoint.
     ///
     /// Fails with an error naming the endpoint when one cannot be bound (address in use, malformed).
-    public convenience init(configuration: BusConfiguration = BusConfiguration(), logger: Logger = Logger(label: "VirtualBus")) throws(BusError) {
-        try self.init(names: BusEndpointNames(busID: .random(in: 1...UInt64.max)), runsProxy: true, configuration: configuration, logger: logger)
+    public convenience init(
+        configuration: BusConfiguration = BusConfiguration(), logger: Logger = Logger(label: "VirtualBus")
+    ) throws(BusError) {
+        try self.init(
+            names: BusEndpointNames(busID: .random(in: 1...UInt64.max)), runsProxy: true, configuration: configuration,
+            logger: logger)
     }
 
     /// Connects to a bus in another process (run by `vbus proxy` or another ``VirtualBus`` with
@@ -69,11 +73,14 @@ public final class VirtualBus: Sendable {
         configuration: BusConfiguration = BusConfiguration(),
         logger: Logger = Logger(label: "VirtualBus")
     ) throws(BusError) -> VirtualBus {
-        let names = BusEndpointNames(busID: .random(in: 1...UInt64.max), remoteFrontend: frontend?.url, remoteBackend: backend?.url)
+        let names = BusEndpointNames(
+            busID: .random(in: 1...UInt64.max), remoteFrontend: frontend?.url, remoteBackend: backend?.url)
         return try VirtualBus(names: names, runsProxy: false, configuration: configuration, logger: logger)
     }
 
-    private init(names: BusEndpointNames, runsProxy: Bool, configuration: BusConfiguration, logger: Logger) throws(BusError) {
+    private init(names: BusEndpointNames, runsProxy: Bool, configuration: BusConfiguration, logger: Logger)
+        throws(BusError)
+    {
         try configuration.validate()
         self.configuration = configuration
         self.logger = logger
@@ -82,7 +89,8 @@ public final class VirtualBus: Sendable {
         self.metrics = metrics
         let context = try mappingZMQErrors { () throws(ZMQError) in try ZMQContext(ioThreads: configuration.ioThreads) }
         var servers: [WorkerThread] = []
-        let zap: (policy: ZAPPolicy, server: WorkerThread)?, proxy: BusProxy?, controlServer: WorkerThread?, peerMonitor: PeerMonitor?
+        let zap: (policy: ZAPPolicy, server: WorkerThread)?, proxy: BusProxy?, controlServer: WorkerThread?,
+            peerMonitor: PeerMonitor?
         do throws(BusError) {
             // The ZAP handler must be bound before any CURVE endpoint can take a connection.
             if let curve = configuration.curveServer {
@@ -104,9 +112,12 @@ public final class VirtualBus: Sendable {
             } else {
                 peerMonitor = nil
             }
-            proxy = runsProxy ? try BusProxy.start(
-                context: context, names: names, configuration: configuration, monitored: peerMonitor != nil, metrics: metrics.proxy()
-            ) : nil
+            proxy =
+                runsProxy
+                ? try BusProxy.start(
+                    context: context, names: names, configuration: configuration, monitored: peerMonitor != nil,
+                    metrics: metrics.proxy()
+                ) : nil
             if let controlBind = configuration.controlBind, let proxy {
                 controlServer = try ReplyServer.start(
                     name: "vbus-control", context: context, endpoint: controlBind.url,
@@ -126,8 +137,10 @@ public final class VirtualBus: Sendable {
         self.controlServer = controlServer
         self.peerMonitor = peerMonitor
         endpoints = Endpoints(
-            frontend: runsProxy ? [names.frontend] + (proxy?.frontendEndpoints ?? []) : names.frontendConnect.map { [$0] } ?? [],
-            backend: runsProxy ? [names.backend] + (proxy?.backendEndpoints ?? []) : names.backendConnect.map { [$0] } ?? []
+            frontend: runsProxy
+                ? [names.frontend] + (proxy?.frontendEndpoints ?? []) : names.frontendConnect.map { [$0] } ?? [],
+            backend: runsProxy
+                ? [names.backend] + (proxy?.backendEndpoints ?? []) : names.backendConnect.map { [$0] } ?? []
         )
         logger.debug("bus started", metadata: ["frontend": "\(endpoints.frontend)", "backend": "\(endpoints.backend)"])
     }
@@ -144,7 +157,9 @@ public final class VirtualBus: Sendable {
         logger.debug("bus released without shutdown(); shut down in deinit", metadata: ["report": "\(report)"])
     }
 
-    func shutdownSequence(_ members: BusRegistry.Members, deadline: ContinuousClock.Instant, order: ShutdownOrder) -> ShutdownSequence {
+    func shutdownSequence(_ members: BusRegistry.Members, deadline: ContinuousClock.Instant, order: ShutdownOrder)
+        -> ShutdownSequence
+    {
         ShutdownSequence(
             members: members, proxy: proxy, servers: workers, context: context,
             lingerMilliseconds: configuration.lingerMilliseconds, deadline: deadline, logger: logger, order: order
@@ -163,7 +178,8 @@ public final class VirtualBus: Sendable {
     public func makePublisher(policy: PublishPolicy? = nil) throws(BusError) -> BusPublisher {
         let policy = policy ?? configuration.publishPolicy
         guard let frontend = names.frontendConnect else {
-            throw BusError(.invalidConfiguration, "this bus was connected without a frontend endpoint: it cannot publish")
+            throw BusError(
+                .invalidConfiguration, "this bus was connected without a frontend endpoint: it cannot publish")
         }
         var sendTimeout: Duration?
         if case .block(let timeout) = policy { sendTimeout = timeout }
@@ -190,7 +206,8 @@ public final class VirtualBus: Sendable {
         return try handshakePublisher.withLock { publisher throws(BusError) -> PublisherSocket in
             if let publisher { return publisher }
             let (id, socket) = try connecting { (_: UInt64) throws(BusError) in
-                try PublisherSocket(context: context, endpoint: frontend, configuration: configuration, sendTimeout: nil, metrics: nil)
+                try PublisherSocket(
+                    context: context, endpoint: frontend, configuration: configuration, sendTimeout: nil, metrics: nil)
             }
             guard registry.withLock({ $0.add(socket, id: id) }) else {
                 socket.close(lingerMilliseconds: 0)

@@ -22,7 +22,9 @@ final class WorkerThread: Sendable {
     }
 
     /// Starts the thread and waits until its body called `ready()` (or failed).
-    static func start(name: String, context: ZMQContext, controlEndpoint: String, body: @escaping Body) throws(BusError) -> WorkerThread {
+    static func start(name: String, context: ZMQContext, controlEndpoint: String, body: @escaping Body) throws(BusError)
+        -> WorkerThread
+    {
         let started = OneShotEvent()
         let failure = Mutex<BusError?>(nil)
         let thread = DedicatedThread.start(name: name) {
@@ -78,7 +80,9 @@ final class WorkerThread: Sendable {
 extension ZMQSocket {
     /// The commanding end of a thread's control socket: a PAIR connected to `controlEndpoint`,
     /// used under a lock by whoever stops or wakes the thread.
-    static func commander(context: ZMQContext, controlEndpoint: String, receiveTimeoutMilliseconds: Int32? = nil) throws(BusError) -> ZMQSocket {
+    static func commander(context: ZMQContext, controlEndpoint: String, receiveTimeoutMilliseconds: Int32? = nil)
+        throws(BusError) -> ZMQSocket
+    {
         try mappingZMQErrors { () throws(ZMQError) in
             let socket = try ZMQSocket(context, type: .pair)
             try socket.setLinger(milliseconds: 0)

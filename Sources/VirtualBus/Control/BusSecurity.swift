@@ -21,9 +21,11 @@ public struct CurveKeyPair: Sendable, Hashable, CustomStringConvertible {
         try CurveKeyPair.requireCurve()
         let secretKey = secretKey.trimmingWhitespace
         guard secretKey.utf8.count == 40 else {
-            throw BusError(.invalidConfiguration, "a CURVE secret key is 40 Z85 characters, got \(secretKey.utf8.count)")
+            throw BusError(
+                .invalidConfiguration, "a CURVE secret key is 40 Z85 characters, got \(secretKey.utf8.count)")
         }
-        let publicKey = try mappingZMQErrors { () throws(ZMQError) in try LibZMQ.curvePublicKey(forSecretKey: secretKey) }
+        let publicKey = try mappingZMQErrors { () throws(ZMQError) in try LibZMQ.curvePublicKey(forSecretKey: secretKey)
+        }
         self.init(checkedPublicKey: publicKey, secretKey: secretKey)
     }
 
@@ -94,7 +96,8 @@ extension ZMQSocket {
     /// Applies the configuration's CURVE client keys before connecting to a tcp/ipc endpoint.
     func applyClientSecurity(_ configuration: BusConfiguration, endpoint: String) throws(ZMQError) {
         guard let curve = configuration.curveClient, !endpoint.hasPrefix("inproc://") else { return }
-        try setCurveClient(serverKey: curve.serverPublicKey, publicKey: curve.keys.publicKey, secretKey: curve.keys.secretKey)
+        try setCurveClient(
+            serverKey: curve.serverPublicKey, publicKey: curve.keys.publicKey, secretKey: curve.keys.secretKey)
     }
 }
 
@@ -102,7 +105,7 @@ extension String {
     var trimmingWhitespace: String {
         let characters = Array(self)
         guard let first = characters.firstIndex(where: { !$0.isWhitespace }),
-              let last = characters.lastIndex(where: { !$0.isWhitespace })
+            let last = characters.lastIndex(where: { !$0.isWhitespace })
         else { return "" }
         return String(characters[first...last])
     }

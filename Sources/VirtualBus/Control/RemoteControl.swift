@@ -46,7 +46,9 @@ extension BusStatistics {
 extension VirtualBus {
     /// Sends one remote control command (`STATISTICS`, `PAUSE`, `RESUME`) to a bus's
     /// ``BusConfiguration/controlBind`` endpoint and returns its text answer.
-    public static func remoteControl(_ command: String, at endpoint: BusEndpoint, timeout: Duration = .seconds(2)) throws(BusError) -> String {
+    public static func remoteControl(_ command: String, at endpoint: BusEndpoint, timeout: Duration = .seconds(2))
+        throws(BusError) -> String
+    {
         let context = try mappingZMQErrors { () throws(ZMQError) in try ZMQContext() }
         defer { try? context.terminate() }
         let reply = try mappingZMQErrors { () throws(ZMQError) -> [[UInt8]]? in
@@ -66,10 +68,13 @@ extension VirtualBus {
     }
 
     /// The counters of the bus whose control endpoint is `endpoint`.
-    public static func remoteStatistics(at endpoint: BusEndpoint, timeout: Duration = .seconds(2)) throws(BusError) -> BusStatistics {
+    public static func remoteStatistics(at endpoint: BusEndpoint, timeout: Duration = .seconds(2)) throws(BusError)
+        -> BusStatistics
+    {
         let answer = try remoteControl("STATISTICS", at: endpoint, timeout: timeout)
         guard let statistics = BusStatistics(json: answer) else {
-            throw BusError(.transport, "unexpected answer from \(endpoint): \(answer.prefix(200))", endpoint: endpoint.url)
+            throw BusError(
+                .transport, "unexpected answer from \(endpoint): \(answer.prefix(200))", endpoint: endpoint.url)
         }
         return statistics
     }

@@ -14,7 +14,8 @@ enum ReplyServer {
         controlEndpoint: String,
         handler: @escaping Handler
     ) throws(BusError) -> WorkerThread {
-        try WorkerThread.start(name: name, context: context, controlEndpoint: controlEndpoint) { control, ready throws(ZMQError) in
+        try WorkerThread.start(name: name, context: context, controlEndpoint: controlEndpoint) {
+            control, ready throws(ZMQError) in
             var server = try ZMQSocket(context, type: .rep)
             try server.bind(endpoint)
             ready()
@@ -24,7 +25,9 @@ enum ReplyServer {
             while true {
                 _ = try poller.poll()
                 if poller.isReadable(controlIndex) { break }
-                guard poller.isReadable(serverIndex), let request = try server.receiveFrames(dontWait: true) else { continue }
+                guard poller.isReadable(serverIndex), let request = try server.receiveFrames(dontWait: true) else {
+                    continue
+                }
                 _ = try server.send(frames: handler(request))
             }
             server.close(lingerMilliseconds: 0)

@@ -15,7 +15,8 @@ final class ZAPPolicy: Sendable {
 
     /// RFC 27 request: version, request id, domain, address, identity, mechanism, credentials...
     func answer(_ request: [[UInt8]]) -> [[UInt8]] {
-        let accepted = request.count >= 7
+        let accepted =
+            request.count >= 7
             && request[5] == Array("CURVE".utf8)
             && LibZMQ.z85Encode(request[6]).map(allowedKeys.contains) == true
         counters.withLock { if accepted { $0.accepted += 1 } else { $0.refused += 1 } }

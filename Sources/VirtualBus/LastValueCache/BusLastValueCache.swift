@@ -90,7 +90,8 @@ public final class BusLastValueCache: Sendable {
 
     /// The thread's body: apply updates from `control`, replay on new subscriptions.
     static func serve(
-        control: borrowing ZMQSocket, socket: borrowing ZMQSocket, capacity: Int, counters: Counters, observer: Observer?
+        control: borrowing ZMQSocket, socket: borrowing ZMQSocket, capacity: Int, counters: Counters,
+        observer: Observer?
     ) throws(ZMQError) {
         var values: [[UInt8]: [UInt8]] = [:]
         var poller = ZMQPoller(capacity: 2)
@@ -122,7 +123,7 @@ public final class BusLastValueCache: Sendable {
             }
             if poller.isReadable(controlIndex) {
                 while let frames = try control.receiveFrames(dontWait: true) {
-                    guard frames.count == 2 else { return } // the one-frame stop command
+                    guard frames.count == 2 else { return }  // the one-frame stop command
                     let (topic, payload) = (frames[0], frames[1])
                     var kept = true
                     if payload.isEmpty {
@@ -152,16 +153,21 @@ extension VirtualBus {
     ///   - capacity: the most topics it keeps a value for.
     ///   - observer: told about every message the cache sends, before it is sent (how a bridge
     ///     recognises its own messages on its subscriptions, replays included).
-    public func makeLastValueCache(capacity: Int = 100_000, observer: BusLastValueCache.Observer? = nil) throws(BusError) -> BusLastValueCache {
+    public func makeLastValueCache(capacity: Int = 100_000, observer: BusLastValueCache.Observer? = nil)
+        throws(BusError) -> BusLastValueCache
+    {
         guard let frontend = names.frontendConnect else {
-            throw BusError(.invalidConfiguration, "this bus was connected without a frontend endpoint: it cannot publish")
+            throw BusError(
+                .invalidConfiguration, "this bus was connected without a frontend endpoint: it cannot publish")
         }
         let counters = BusLastValueCache.Counters()
         let configuration = self.configuration
         let context = self.context
         let (id, worker) = try connecting { (_: UInt64) throws(BusError) in
             let id = registry.withLock { $0.makeID() }
-            return try WorkerThread.start(name: "vbus-lvc-\(id)", context: context, controlEndpoint: names.workerControl(id)) { control, ready throws(ZMQError) in
+            return try WorkerThread.start(
+                name: "vbus-lvc-\(id)", context: context, controlEndpoint: names.workerControl(id)
+            ) { control, ready throws(ZMQError) in
                 var socket = try ZMQSocket(context, type: .xpub)
                 try socket.setSendHighWaterMark(configuration.highWaterMark)
                 try socket.setNoDrop(true)
@@ -174,11 +180,14 @@ extension VirtualBus {
                 try socket.connect(frontend)
                 // Like a publisher: ready once the proxy's subscribe-all (0x01, no prefix) arrived.
                 while true {
-                    guard let frames = try socket.receiveFrames() else { throw ZMQError(code: EAGAIN, call: "zmq_recv") }
+                    guard let frames = try socket.receiveFrames() else {
+                        throw ZMQError(code: EAGAIN, call: "zmq_recv")
+                    }
                     if frames == [[1]] { break }
                 }
                 ready()
-                try BusLastValueCache.serve(control: control, socket: socket, capacity: capacity, counters: counters, observer: observer)
+                try BusLastValueCache.serve(
+                    control: control, socket: socket, capacity: capacity, counters: counters, observer: observer)
                 socket.close(lingerMilliseconds: configuration.lingerMilliseconds)
             }
         }
@@ -186,7 +195,8 @@ extension VirtualBus {
             worker.stop()
             throw BusError.shutDown
         }
-        return BusLastValueCache(worker: worker, counters: counters, capacity: capacity,
-                                 registration: BusRegistration(bus: self, id: id, kind: .worker))
+        return BusLastValueCache(
+            worker: worker, counters: counters, capacity: capacity,
+            registration: BusRegistration(bus: self, id: id, kind: .worker))
     }
 }

@@ -6,7 +6,8 @@ import ZeroMQ
 /// (one allocation per batch instead of one per message); large ones are libzmq's own received
 /// buffer, never copied on the way to the consumer. That is why this is not a plain `[UInt8]`;
 /// convert with `Array(payload)` when an array is needed.
-public struct BusPayload: RandomAccessCollection, Sendable, Hashable, ExpressibleByArrayLiteral, CustomStringConvertible {
+public struct BusPayload: RandomAccessCollection, Sendable, Hashable, ExpressibleByArrayLiteral, CustomStringConvertible
+{
     /// Where the bytes are.
     private enum Storage: Sendable {
         /// `count` bytes of an array (the payload's own, or a batch buffer) from `offset`.
@@ -53,11 +54,15 @@ public struct BusPayload: RandomAccessCollection, Sendable, Hashable, Expressibl
     }
 
     /// Calls `body` with the payload's bytes, without copying.
-    public func withUnsafeBytes<Result, Failure: Error>(_ body: (UnsafeRawBufferPointer) throws(Failure) -> Result) throws(Failure) -> Result {
+    public func withUnsafeBytes<Result, Failure: Error>(_ body: (UnsafeRawBufferPointer) throws(Failure) -> Result)
+        throws(Failure) -> Result
+    {
         switch storage {
         case .array(let bytes, let offset):
             let outcome = bytes.withUnsafeBytes { bytes in
-                Swift.Result { () throws(Failure) in try body(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])) }
+                Swift.Result { () throws(Failure) in
+                    try body(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)]))
+                }
             }
             return try outcome.get()
         case .frame(let content):

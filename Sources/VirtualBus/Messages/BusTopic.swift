@@ -23,7 +23,8 @@ public enum BusTopic {
             throw BusError(.invalidTopic, "topic is \(utf8.count) bytes, over the \(maximumLength)-byte limit")
         }
         guard !utf8.contains(0) else {
-            throw BusError(.invalidTopic, "topic '\(prefix.debugDescription.dropFirst().dropLast())' contains a NUL character")
+            throw BusError(
+                .invalidTopic, "topic '\(prefix.debugDescription.dropFirst().dropLast())' contains a NUL character")
         }
     }
 }

@@ -16,7 +16,9 @@ extension Array where Element == UInt8 {
 extension String {
     func withUTF8Bytes<Result>(_ body: (UnsafeRawBufferPointer) throws(BusError) -> Result) throws(BusError) -> Result {
         var copy = self
-        return try copy.withUTF8 { utf8 in Swift.Result { () throws(BusError) in try body(UnsafeRawBufferPointer(utf8)) } }.get()
+        return try copy.withUTF8 { utf8 in
+            Swift.Result { () throws(BusError) in try body(UnsafeRawBufferPointer(utf8)) }
+        }.get()
     }
 }
 

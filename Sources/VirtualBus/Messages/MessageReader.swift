@@ -40,7 +40,9 @@ struct MessageReader: ~Copyable {
     static let batchBytes = 256 * 1024
 
     /// Reads up to `limit` messages without blocking. Returns the valid ones and the rejection counts.
-    mutating func readBatch(from socket: borrowing ZMQSocket, limit: Int) throws(ZMQError) -> ([BusMessage], BusSubscription.Statistics) {
+    mutating func readBatch(from socket: borrowing ZMQSocket, limit: Int) throws(ZMQError) -> (
+        [BusMessage], BusSubscription.Statistics
+    ) {
         // Payloads are appended to one buffer and the messages made at the end, sharing it: one
         // allocation per batch instead of one per message (freed on the consumer's thread, where
         // per-message frees of memory allocated here are what costs most).
@@ -101,7 +103,9 @@ struct MessageReader: ~Copyable {
             }
             buffer.append(contentsOf: frame.unsafeBytes)
         }
-        var batch = pending.map { BusMessage(topic: $0.topic, payload: BusPayload(sharing: buffer, offset: $0.offset, count: $0.count)) }
+        var batch = pending.map {
+            BusMessage(topic: $0.topic, payload: BusPayload(sharing: buffer, offset: $0.offset, count: $0.count))
+        }
         for (index, message) in large { batch[index] = message }
         return (batch, rejected)
     }
@@ -110,7 +114,8 @@ struct MessageReader: ~Copyable {
     private mutating func decodeTopic(_ bytes: UnsafeRawBufferPointer) -> String? {
         guard !bytes.isEmpty else { return nil }
         if bytes.count == lastTopicBytes.count,
-           lastTopicBytes.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) }) == 0 {
+            lastTopicBytes.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) }) == 0
+        {
             return lastTopic
         }
         guard memchr(bytes.baseAddress!, 0, bytes.count) == nil, let topic = Self.validUTF8(bytes) else { return nil }

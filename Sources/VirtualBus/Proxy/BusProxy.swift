@@ -15,8 +15,11 @@ final class BusProxy: Sendable {
     private let controller: Mutex<ZMQSocket>
     private let metrics: ProxyMetrics
 
-    private init(thread: DedicatedThread, frontendEndpoints: [String], backendEndpoints: [String], controller: consuming sending ZMQSocket,
-                 metrics: ProxyMetrics) {
+    private init(
+        thread: DedicatedThread, frontendEndpoints: [String], backendEndpoints: [String],
+        controller: consuming sending ZMQSocket,
+        metrics: ProxyMetrics
+    ) {
         self.metrics = metrics
         self.thread = thread
         self.frontendEndpoints = frontendEndpoints
@@ -27,7 +30,8 @@ final class BusProxy: Sendable {
     /// Starts the proxy thread and waits until every endpoint is bound (or one failed).
     /// With `monitored`, both sides report connection events to ``PeerMonitor``'s endpoints.
     static func start(
-        context: ZMQContext, names: BusEndpointNames, configuration: BusConfiguration, monitored: Bool, metrics: ProxyMetrics
+        context: ZMQContext, names: BusEndpointNames, configuration: BusConfiguration, monitored: Bool,
+        metrics: ProxyMetrics
     ) throws(BusError) -> BusProxy {
         let ready = OneShotEvent()
         let outcome = Mutex<Result<([String], [String]), BusError>?>(nil)
@@ -49,8 +53,11 @@ final class BusProxy: Sendable {
         case .success(let endpoints):
             (frontends, backends) = endpoints
         }
-        let controller = try ZMQSocket.commander(context: context, controlEndpoint: names.proxyControl, receiveTimeoutMilliseconds: 1000)
-        return BusProxy(thread: thread, frontendEndpoints: frontends, backendEndpoints: backends, controller: controller, metrics: metrics)
+        let controller = try ZMQSocket.commander(
+            context: context, controlEndpoint: names.proxyControl, receiveTimeoutMilliseconds: 1000)
+        return BusProxy(
+            thread: thread, frontendEndpoints: frontends, backendEndpoints: backends, controller: controller,
+            metrics: metrics)
     }
 
     /// Suspends forwarding in both directions (messages queue up to the high-water marks), and
@@ -80,7 +87,9 @@ final class BusProxy: Sendable {
             }
         }
         guard let frames, frames.count == 8, frames.allSatisfy({ $0.count == 8 }) else {
-            throw BusError(.controlTimedOut, "the proxy did not report statistics within 1 s (is it blocked by a full subscriber?)")
+            throw BusError(
+                .controlTimedOut, "the proxy did not report statistics within 1 s (is it blocked by a full subscriber?)"
+            )
         }
         let counters = frames.map { $0.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } }
         metrics.record(counters)

@@ -24,7 +24,9 @@ final class PeerMonitor: Sendable {
 
     static func start(context: ZMQContext, names: BusEndpointNames) throws(BusError) -> PeerMonitor {
         let counters = Counters()
-        let worker = try WorkerThread.start(name: "vbus-monitor", context: context, controlEndpoint: names.monitorControl) { control, ready throws(ZMQError) in
+        let worker = try WorkerThread.start(
+            name: "vbus-monitor", context: context, controlEndpoint: names.monitorControl
+        ) { control, ready throws(ZMQError) in
             var frontend = try ZMQSocket(context, type: .pair)
             var backend = try ZMQSocket(context, type: .pair)
             // Connect before the proxy binds the monitor endpoints (inproc allows it), so no

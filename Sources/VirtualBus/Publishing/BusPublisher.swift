@@ -39,7 +39,8 @@ public final class BusPublisher: Sendable {
     private let maximumMessageSize: Int
     private let lingerMilliseconds: Int32
 
-    init(socket: PublisherSocket, policy: PublishPolicy, configuration: BusConfiguration, registration: BusRegistration) {
+    init(socket: PublisherSocket, policy: PublishPolicy, configuration: BusConfiguration, registration: BusRegistration)
+    {
         self.socket = socket
         self.policy = policy
         maximumMessageSize = configuration.maximumMessageSize
@@ -90,7 +91,9 @@ public final class BusPublisher: Sendable {
         registration.unregister()
     }
 
-    private func applyPolicy(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, owner: SharedPayloadBytes?) throws(BusError) {
+    private func applyPolicy(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, owner: SharedPayloadBytes?)
+        throws(BusError)
+    {
         switch policy {
         case .block:
             guard try socket.send(topic: topic, payload: payload, payloadOwner: owner, dontWait: false) else {
@@ -101,7 +104,9 @@ public final class BusPublisher: Sendable {
                 throw BusError(.highWaterMark, "the bus queue is full")
             }
         case .drop:
-            if try !socket.send(topic: topic, payload: payload, payloadOwner: owner, dontWait: true) { socket.recordDrop() }
+            if try !socket.send(topic: topic, payload: payload, payloadOwner: owner, dontWait: true) {
+                socket.recordDrop()
+            }
         }
     }
 
@@ -118,13 +123,15 @@ public final class BusPublisher: Sendable {
 
     private func checkSize(_ payload: UnsafeRawBufferPointer) throws(BusError) {
         guard payload.count <= maximumMessageSize else {
-            throw BusError(.messageTooLarge, "payload of \(payload.count) bytes exceeds the bus maximum of \(maximumMessageSize)")
+            throw BusError(
+                .messageTooLarge, "payload of \(payload.count) bytes exceeds the bus maximum of \(maximumMessageSize)")
         }
     }
 
     /// The hot-path topic check (no allocation); the slow path only builds the error message.
     private func validate(_ utf8: UnsafeRawBufferPointer, _ topic: String) throws(BusError) {
-        guard !utf8.isEmpty, utf8.count <= BusTopic.maximumLength, memchr(utf8.baseAddress!, 0, utf8.count) == nil else {
+        guard !utf8.isEmpty, utf8.count <= BusTopic.maximumLength, memchr(utf8.baseAddress!, 0, utf8.count) == nil
+        else {
             try BusTopic.validate(topic: topic)
             return
         }
@@ -157,7 +164,9 @@ extension BusPublisher {
 
     /// Publishes a message.
     public func publish(_ message: BusMessage) throws(BusError) {
-        try message.payload.withUnsafeBytes { bytes throws(BusError) in try publish(topic: message.topic, payload: bytes) }
+        try message.payload.withUnsafeBytes { bytes throws(BusError) in
+            try publish(topic: message.topic, payload: bytes)
+        }
     }
 
     /// Non-waiting publish of a byte array; see ``tryPublish(topic:payload:)-(_,UnsafeRawBufferPointer)``.

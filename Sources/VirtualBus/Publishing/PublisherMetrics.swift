@@ -38,7 +38,9 @@ final class PublisherMetrics: Sendable {
         Self.failed(code.description, factory, dimensions).increment()
     }
 
-    private static func failed(_ reason: String, _ factory: any MetricsFactory, _ dimensions: [(String, String)]) -> Counter {
+    private static func failed(_ reason: String, _ factory: any MetricsFactory, _ dimensions: [(String, String)])
+        -> Counter
+    {
         Counter(label: "vbus_publisher_failed_total", dimensions: dimensions + [("reason", reason)], factory: factory)
     }
 }

@@ -29,8 +29,10 @@ final class PublisherSocket: Sendable {
 
     /// Creates the socket, connects it to `endpoint`, and waits (up to the subscribe timeout) until
     /// the proxy's subscribe-all has reached it.
-    init(context: ZMQContext, endpoint: String, configuration: BusConfiguration, sendTimeout: Duration?,
-         metrics: PublisherMetrics?) throws(BusError) {
+    init(
+        context: ZMQContext, endpoint: String, configuration: BusConfiguration, sendTimeout: Duration?,
+        metrics: PublisherMetrics?
+    ) throws(BusError) {
         let socket = try mappingZMQErrors { () throws(ZMQError) in
             let socket = try ZMQSocket(context, type: .xpub)
             try socket.setSendHighWaterMark(configuration.highWaterMark)
@@ -46,7 +48,9 @@ final class PublisherSocket: Sendable {
         // (0x01 = subscribe, no prefix bytes). Other subscriptions may come first.
         while true {
             guard let frames = try mappingZMQErrors({ () throws(ZMQError) in try socket.receiveFrames() }) else {
-                throw BusError(.subscribeTimedOut, "the bus proxy did not accept a new publisher within \(configuration.subscribeTimeout)")
+                throw BusError(
+                    .subscribeTimedOut,
+                    "the bus proxy did not accept a new publisher within \(configuration.subscribeTimeout)")
             }
             if frames == [[1]] { break }
         }
@@ -59,8 +63,10 @@ final class PublisherSocket: Sendable {
     ///
     /// With `payloadOwner`, the payload is not copied: libzmq sends the bytes where they are and
     /// keeps `payloadOwner` alive until it is done with them.
-    func send(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, payloadOwner: SharedPayloadBytes? = nil,
-              dontWait: Bool) throws(BusError) -> Bool {
+    func send(
+        topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, payloadOwner: SharedPayloadBytes? = nil,
+        dontWait: Bool
+    ) throws(BusError) -> Bool {
         let topic = BorrowedBytes(topic), payload = BorrowedBytes(payload)
         return try state.withLock { state throws(BusError) -> Bool in
             guard !state.socket.isClosed else { throw BusError.shutDown }

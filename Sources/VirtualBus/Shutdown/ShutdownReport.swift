@@ -45,8 +45,11 @@ public struct ShutdownReport: Sendable, CustomStringConvertible {
     public var duration: Duration { phases.reduce(.zero) { $0 + $1.duration } }
 
     public var description: String {
-        let steps = phases.map { "\($0.name.rawValue)=\(milliseconds($0.duration))\($0.completed ? "" : " (TIMED OUT)")" }
-        return "shutdown \(isComplete ? "complete" : "INCOMPLETE") in \(milliseconds(duration)): " + steps.joined(separator: ", ")
+        let steps = phases.map {
+            "\($0.name.rawValue)=\(milliseconds($0.duration))\($0.completed ? "" : " (TIMED OUT)")"
+        }
+        return "shutdown \(isComplete ? "complete" : "INCOMPLETE") in \(milliseconds(duration)): "
+            + steps.joined(separator: ", ")
             + "; subscriptions=\(subscriptionsStopped) publishers=\(publishersClosed) discarded=\(messagesDiscarded) dropped=\(messagesDropped)"
     }
 

@@ -31,7 +31,9 @@ struct SubscriptionBufferState {
 
     /// Takes a batch from the run loop, with the counts of what the run loop rejected. Returns the
     /// action and how many more messages the run loop may read now (0: stop reading until woken).
-    mutating func deliver(_ batch: [BusMessage], rejected: BusSubscription.Statistics) -> (action: DeliverAction, room: Int) {
+    mutating func deliver(_ batch: [BusMessage], rejected: BusSubscription.Statistics) -> (
+        action: DeliverAction, room: Int
+    ) {
         statistics.droppedMalformed += rejected.droppedMalformed
         statistics.droppedOversized += rejected.droppedOversized
         statistics.droppedInvalidTopic += rejected.droppedInvalidTopic

@@ -16,7 +16,9 @@ final class SubscriptionMetrics: Sendable {
 
     init(factory: any MetricsFactory, dimensions: [(String, String)]) {
         func dropped(_ reason: String) -> Counter {
-            Counter(label: "vbus_subscription_dropped_total", dimensions: dimensions + [("reason", reason)], factory: factory)
+            Counter(
+                label: "vbus_subscription_dropped_total", dimensions: dimensions + [("reason", reason)],
+                factory: factory)
         }
         delivered = Counter(label: "vbus_subscription_delivered_total", dimensions: dimensions, factory: factory)
         droppedBufferFull = dropped("bufferFull")

@@ -10,8 +10,8 @@ import ZeroMQ
 /// the precondition for terminating the context without a hang.
 final class SubscriptionRunLoop: Sendable {
     private enum Command: UInt8 {
-        case stop = 0x53 // "S"
-        case resumeReading = 0x52 // "R"
+        case stop = 0x53  // "S"
+        case resumeReading = 0x52  // "R"
     }
 
     let id: UInt64
@@ -22,7 +22,10 @@ final class SubscriptionRunLoop: Sendable {
     /// The other end of the run loop's control socket, shared by every thread that commands it.
     private let commander: Mutex<ZMQSocket>
 
-    private init(id: UInt64, storage: SubscriptionStorage, handshakeDone: OneShotEvent, thread: DedicatedThread, commander: consuming sending ZMQSocket) {
+    private init(
+        id: UInt64, storage: SubscriptionStorage, handshakeDone: OneShotEvent, thread: DedicatedThread,
+        commander: consuming sending ZMQSocket
+    ) {
         self.id = id
         self.storage = storage
         self.handshakeDone = handshakeDone
@@ -59,7 +62,8 @@ final class SubscriptionRunLoop: Sendable {
             throw error
         }
         let commander = try ZMQSocket.commander(context: context, controlEndpoint: controlEndpoint)
-        let runLoop = SubscriptionRunLoop(id: id, storage: storage, handshakeDone: handshakeDone, thread: thread, commander: commander)
+        let runLoop = SubscriptionRunLoop(
+            id: id, storage: storage, handshakeDone: handshakeDone, thread: thread, commander: commander)
         storage.setWakeHandler { [weak runLoop] in runLoop?.resumeReading() }
         return runLoop
     }
@@ -102,7 +106,8 @@ private struct RunLoopBody: Sendable {
             do throws(ZMQError) {
                 try control.bind(controlEndpoint)
                 try subscriber.setReceiveHighWaterMark(configuration.highWaterMark)
-                try subscriber.setMaximumMessageSize(Int64(configuration.maximumMessageSize) + Int64(BusTopic.maximumLength))
+                try subscriber.setMaximumMessageSize(
+                    Int64(configuration.maximumMessageSize) + Int64(BusTopic.maximumLength))
                 for prefix in prefixes { try subscriber.subscribe(prefix) }
                 // Subscribed last: when our probe comes back, every prefix above is active in the proxy.
                 try subscriber.subscribe(BusTopic.handshakeTopic)
@@ -123,8 +128,11 @@ private struct RunLoopBody: Sendable {
 
     private func loop(control: borrowing ZMQSocket, subscriber: borrowing ZMQSocket) {
         var poller = ZMQPoller(capacity: 2)
-        guard let controlIndex = try? poller.add(control), let subscriberIndex = try? poller.add(subscriber) else { return }
-        var reader = MessageReader(subscriptionID: id, maximumPayload: configuration.maximumMessageSize, handshakeDone: handshakeDone)
+        guard let controlIndex = try? poller.add(control), let subscriberIndex = try? poller.add(subscriber) else {
+            return
+        }
+        var reader = MessageReader(
+            subscriptionID: id, maximumPayload: configuration.maximumMessageSize, handshakeDone: handshakeDone)
         // What the buffer can take, never a whole batch: the first read after the handshake can find
         // a burst queued, and a backpressure buffer must not hold more than its capacity.
         var room = storage.room

@@ -69,11 +69,15 @@ final class SubscriptionStorage: Sendable {
 
     /// Runs one event on the state under the lock, with the counters before and after it, for the
     /// metrics (recorded by the caller, after the lock is released).
-    private func changing<Action>(_ event: (inout SubscriptionBufferState) -> Action) -> (Action, SubscriptionMetrics.Change) {
+    private func changing<Action>(_ event: (inout SubscriptionBufferState) -> Action) -> (
+        Action, SubscriptionMetrics.Change
+    ) {
         state.withLock { state in
             let before = state.statistics
             let action = event(&state)
-            return (action, SubscriptionMetrics.Change(before: before, after: state.statistics, buffered: state.buffered))
+            return (
+                action, SubscriptionMetrics.Change(before: before, after: state.statistics, buffered: state.buffered)
+            )
         }
     }
 

@@ -1,4 +1,3 @@
-
 extension VirtualBus {
     /// Subscribes to every topic that starts with one of `prefixes` (byte-wise, as in ZeroMQ; the
     /// empty prefix matches everything).
@@ -16,11 +15,13 @@ extension VirtualBus {
         }
         for prefix in prefixes { try BusTopic.validate(prefix: prefix) }
         guard let backend = names.backendConnect else {
-            throw BusError(.invalidConfiguration, "this bus was connected without a backend endpoint: it cannot subscribe")
+            throw BusError(
+                .invalidConfiguration, "this bus was connected without a backend endpoint: it cannot subscribe")
         }
         // Counted as connecting until the run loop's SUB socket has connected (see `connecting`).
         let id = try registry.withLock { registry throws(BusError) -> UInt64 in try registry.beginConnecting() }
-        let storage = SubscriptionStorage(capacity: bufferCapacity, policy: bufferPolicy, metrics: metrics.subscription(id: id))
+        let storage = SubscriptionStorage(
+            capacity: bufferCapacity, policy: bufferPolicy, metrics: metrics.subscription(id: id))
         let runLoop: SubscriptionRunLoop
         do throws(BusError) {
             runLoop = try await SubscriptionRunLoop.start(
@@ -34,7 +35,9 @@ extension VirtualBus {
             throw error
         }
         let subscription = BusSubscription(
-            handle: .init(runLoop: runLoop, prefixes: prefixes, registration: BusRegistration(bus: self, id: id, kind: .subscription))
+            handle: .init(
+                runLoop: runLoop, prefixes: prefixes,
+                registration: BusRegistration(bus: self, id: id, kind: .subscription))
         )
         guard registry.withLock({ $0.add(runLoop) }) else {
             subscription.cancel()
@@ -82,7 +85,9 @@ extension VirtualBus {
         while true {
             let sent = BusTopic.handshakeTopic.withUnsafeBytes { topic in
                 probe.withUnsafeBytes { payload in
-                    Result { () throws(BusError) in try handshakePublisher.send(topic: topic, payload: payload, dontWait: true) }
+                    Result { () throws(BusError) in
+                        try handshakePublisher.send(topic: topic, payload: payload, dontWait: true)
+                    }
                 }
             }
             if case .failure(let error) = sent {
@@ -93,7 +98,10 @@ extension VirtualBus {
             if ContinuousClock.now >= deadline {
                 runLoop.stop()
                 runLoop.storage.finish()
-                throw BusError(.subscribeTimedOut, "the subscription did not reach the proxy within \(configuration.subscribeTimeout) (is the proxy paused?)")
+                throw BusError(
+                    .subscribeTimedOut,
+                    "the subscription did not reach the proxy within \(configuration.subscribeTimeout) (is the proxy paused?)"
+                )
             }
             interval = min(interval * 2, .milliseconds(50))
         }

@@ -30,7 +30,9 @@ final class MQTTChannelHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         core.channelActive(context.channel, end: end)
         let core = self.core
-        timer = context.eventLoop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { _ in core.tick() }
+        timer = context.eventLoop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { _ in
+            core.tick()
+        }
         context.fireChannelActive()
     }
 

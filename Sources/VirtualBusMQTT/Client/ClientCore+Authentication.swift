@@ -11,8 +11,9 @@ extension ClientCore {
             } catch {
                 // The error text may be the application's: it is kept out of the message on purpose
                 // (it could quote credentials); only its type is named.
-                let reason = MQTTError(.connectionRefused, "the authenticator failed (\(type(of: error)))",
-                                       reasonCode: .notAuthorized)
+                let reason = MQTTError(
+                    .connectionRefused, "the authenticator failed (\(type(of: error)))",
+                    reasonCode: .notAuthorized)
                 perform { _ in [.close(reason)] }
             }
         }

@@ -44,7 +44,8 @@ extension ClientCore {
         let now = ContinuousClock.now
         perform { s in
             releaseUnrouted(now: now, &s)
-                + s.machine.tick(now: now, connectTimeout: configuration.connectTimeout, pingTimeout: configuration.pingTimeout)
+                + s.machine.tick(
+                    now: now, connectTimeout: configuration.connectTimeout, pingTimeout: configuration.pingTimeout)
         }
     }
 
@@ -54,15 +55,23 @@ extension ClientCore {
             // A connection that only reset the session got its CONNACK, though it never got to `.connected`.
             let reset = s.machine.connectionIsSessionReset && s.machine.sessionResetDone
             let unanswered = s.machine.state.isConnecting && !s.everConnected && configuration.version == .v5 && !reset
-            let error = s.closeError ?? (s.isShutdown ? nil : unanswered ? MQTTError.versionNotAnswered(configuration.version)
-                                                                       : MQTTError(.connectionFailed, "the connection was closed"))
+            let error =
+                s.closeError
+                ?? (s.isShutdown
+                    ? nil
+                    : unanswered
+                        ? MQTTError.versionNotAnswered(configuration.version)
+                        : MQTTError(.connectionFailed, "the connection was closed"))
             if s.closeError == nil && unanswered && !s.isShutdown { s.closeError = error }
             var actions = s.machine.connectionClosed(error: error)
             let orphans = s.pendingQoS0
             s.pendingQoS0 = []
             s.pending.clear()
             for w in orphans {
-                actions.append(.publishCompleted(.publish(w), .failure(MQTTError(.sessionLost, "connection closed before the publish was written"))))
+                actions.append(
+                    .publishCompleted(
+                        .publish(w),
+                        .failure(MQTTError(.sessionLost, "connection closed before the publish was written"))))
             }
             s.channel = nil
             if s.wasConnected && s.disconnectedAt == nil { s.disconnectedAt = .now }
@@ -74,7 +83,10 @@ extension ClientCore {
         let (end, info) = state.withLock { s in
             defer { s.connectionEnd = nil }
             let reset = s.machine.connectionIsSessionReset && s.machine.sessionResetDone && s.closeError == nil
-            return (s.connectionEnd, ConnectionEnd(wasConnected: s.wasConnected, error: s.closeError, wasSessionReset: reset))
+            return (
+                s.connectionEnd,
+                ConnectionEnd(wasConnected: s.wasConnected, error: s.closeError, wasSessionReset: reset)
+            )
         }
         end?.complete(.success(info))
     }
@@ -164,8 +176,11 @@ extension ClientCore {
                 c.resume()
                 return
             }
-            loop.scheduleTask(in: .nanoseconds(Int64(duration.components.seconds) * 1_000_000_000
-                                               + duration.components.attoseconds / 1_000_000_000)) {
+            loop.scheduleTask(
+                in: .nanoseconds(
+                    Int64(duration.components.seconds) * 1_000_000_000
+                        + duration.components.attoseconds / 1_000_000_000)
+            ) {
                 let c = self.state.withLock { s in
                     defer { s.sleeper = nil }
                     return s.sleeper

@@ -12,10 +12,12 @@ extension ClientCore {
 
     /// Checks what the machine cannot: the broker's Maximum Packet Size ([MQTT-3.1.2-24]).
     func checkSize(_ packet: PublishPacket, _ s: State) -> MQTTError? {
-        let estimate = 5 + 2 + packet.topic.utf8.count + 2 + packet.payload.readableBytes
+        let estimate =
+            5 + 2 + packet.topic.utf8.count + 2 + packet.payload.readableBytes
             + (packet.properties.isEmpty ? 1 : 64 + packet.properties.count * 64)
         guard estimate > s.machine.serverMaximumPacketSize else { return nil }
-        var encoder = MQTTPacketEncoder(version: configuration.version, maximumPacketSize: s.machine.serverMaximumPacketSize)
+        var encoder = MQTTPacketEncoder(
+            version: configuration.version, maximumPacketSize: s.machine.serverMaximumPacketSize)
         var scratch = ByteBuffer()
         var probe = packet
         if probe.qos != .atMostOnce { probe.packetID = 1 }
@@ -71,8 +73,11 @@ extension ClientCore {
                     return
                 }
                 let remaining = deadline - now
-                MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: .nanoseconds(
-                    Int64(remaining.components.seconds) * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000)) {
+                MultiThreadedEventLoopGroup.singleton.next().scheduleTask(
+                    in: .nanoseconds(
+                        Int64(remaining.components.seconds) * 1_000_000_000 + remaining.components.attoseconds
+                            / 1_000_000_000)
+                ) {
                     let timedOut = self.state.withLock { s in s.spaceWaiters.removeValue(forKey: registered) }
                     timedOut?.resume(returning: true)
                 }

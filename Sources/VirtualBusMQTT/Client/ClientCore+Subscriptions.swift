@@ -22,14 +22,17 @@ extension ClientCore {
 
     /// Queues `message` for one local subscription; a QoS 1/2 copy for a manual subscription gets
     /// an acknowledgement handle (returns true: one more acknowledgement to wait for).
-    func deliver(_ message: MQTTMessage, inbound: UInt16?, to local: LocalSubscription,
-                 _ s: inout State, _ effects: inout [Effect]) -> Bool {
+    func deliver(
+        _ message: MQTTMessage, inbound: UInt16?, to local: LocalSubscription,
+        _ s: inout State, _ effects: inout [Effect]
+    ) -> Bool {
         guard local.manual, let inbound else {
             effects.append(.deliver(local.buffer, message))
             return false
         }
         var copy = message
-        copy.acknowledgement = MQTTInboundAcknowledgement(core: self, packetID: inbound, generation: s.machine.inboundGeneration(of: inbound))
+        copy.acknowledgement = MQTTInboundAcknowledgement(
+            core: self, packetID: inbound, generation: s.machine.inboundGeneration(of: inbound))
         effects.append(.deliver(local.buffer, copy))
         return true
     }
@@ -41,8 +44,10 @@ extension ClientCore {
 
     /// Registers a local subscription; SUBSCRIBE goes out only for filters not yet held at the
     /// broker with at least this QoS. Waits for the SUBACKs that cover its filters.
-    func subscribe(_ filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions,
-                   acknowledgement: MQTTAcknowledgementMode = .automatic) async throws(MQTTError) -> MQTTSubscription {
+    func subscribe(
+        _ filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions,
+        acknowledgement: MQTTAcknowledgementMode = .automatic
+    ) async throws(MQTTError) -> MQTTSubscription {
         try await completeSubscription(try register(filters, options: options, acknowledgement: acknowledgement))
     }
 
@@ -58,14 +63,17 @@ extension ClientCore {
 
     /// Registers a local subscription at once, without waiting: a subscription made before the
     /// session connects is in place for what a resumed session redelivers right after CONNACK.
-    func register(_ filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions,
-                  acknowledgement: MQTTAcknowledgementMode) throws(MQTTError) -> Registration {
+    func register(
+        _ filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions,
+        acknowledgement: MQTTAcknowledgementMode
+    ) throws(MQTTError) -> Registration {
         let policy = configuration.subscriptionBufferPolicy
         let dropOldest = policy == .dropOldest && !acknowledgement.isManual
         let drops = metrics.subscriptionDrops(dropOldest: dropOldest)
-        let buffer = MQTTSubscriptionBuffer(capacity: configuration.subscriptionBufferCapacity,
-                                            dropOldest: dropOldest, keepsAcknowledged: acknowledgement.isManual,
-                                            onDrop: { drops.increment() })
+        let buffer = MQTTSubscriptionBuffer(
+            capacity: configuration.subscriptionBufferCapacity,
+            dropOldest: dropOldest, keepsAcknowledged: acknowledgement.isManual,
+            onDrop: { drops.increment() })
         var waits: [MQTTWaiter<[MQTTReasonCode]>] = []
         var effects: [Effect] = []
         let id: UInt64? = state.withLock { s in
@@ -92,7 +100,9 @@ extension ClientCore {
 
     /// Waits for the broker's answers to a registration's SUBSCRIBEs; a refusal releases it.
     func completeSubscription(_ registration: Registration) async throws(MQTTError) -> MQTTSubscription {
-        let (id, filters, buffer, waits) = (registration.id, registration.filters, registration.buffer, registration.waits)
+        let (id, filters, buffer, waits) = (
+            registration.id, registration.filters, registration.buffer, registration.waits
+        )
         var codes: [MQTTReasonCode] = []
         var failure: MQTTError?
         for w in waits {
@@ -108,9 +118,10 @@ extension ClientCore {
             releaseNow(id)
             throw MQTTError(.brokerRejected, "the broker refused the subscription", reasonCode: failed)
         }
-        return MQTTSubscription(id: id, filters: filters, reasonCodes: codes, buffer: buffer,
-                                release: { [weak self] id throws(MQTTError) in try await self?.release(id) },
-                                releaseNow: { [weak self] id in self?.releaseNow(id) })
+        return MQTTSubscription(
+            id: id, filters: filters, reasonCodes: codes, buffer: buffer,
+            release: { [weak self] id throws(MQTTError) in try await self?.release(id) },
+            releaseNow: { [weak self] id in self?.releaseNow(id) })
     }
 
     /// Removes a local subscription; returns the UNSUBSCRIBE waiter when a filter was released.

@@ -15,7 +15,8 @@ extension ClientCore {
     /// flow control, and by the packet-identifier space.
     func holdUnrouted(_ message: MQTTMessage, inbound: UInt16, _ s: inout State) -> Bool {
         guard let until = s.holdUnroutedUntil, ContinuousClock.now < until else { return false }
-        s.unrouted.append(Unrouted(message: message, inbound: inbound, generation: s.machine.inboundGeneration(of: inbound)))
+        s.unrouted.append(
+            Unrouted(message: message, inbound: inbound, generation: s.machine.inboundGeneration(of: inbound)))
         return true
     }
 
@@ -48,7 +49,9 @@ extension ClientCore {
         guard let until = s.holdUnroutedUntil, now >= until else { return [] }
         s.holdUnroutedUntil = nil
         if !s.unrouted.isEmpty {
-            logger.debug("MQTT messages matched no subscription after the grace period", metadata: ["count": "\(s.unrouted.count)"])
+            logger.debug(
+                "MQTT messages matched no subscription after the grace period",
+                metadata: ["count": "\(s.unrouted.count)"])
         }
         defer { s.unrouted = [] }
         return s.unrouted.flatMap { s.machine.expectAcknowledgements(0, for: $0.inbound) }

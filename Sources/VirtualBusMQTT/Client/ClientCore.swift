@@ -80,8 +80,10 @@ final class ClientCore: Sendable {
     let state: Locked<State>
     let events = ClientEventStreams()
 
-    init(configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT"),
-         metricsFactory: (any MetricsFactory)? = nil) {
+    init(
+        configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT"),
+        metricsFactory: (any MetricsFactory)? = nil
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.metrics = ClientMetrics(clientID: configuration.clientID, factory: metricsFactory)
@@ -104,7 +106,8 @@ final class ClientCore: Sendable {
         mc.resumableSessionExpiry = configuration.reconnect?.resumableSessionExpiry ?? 0
         mc.authenticationMethod = configuration.authentication?.method
         mc.authenticationData = configuration.authentication?.initialData
-        self.state = Locked(State(machine: Machine(configuration: mc), encoder: MQTTPacketEncoder(version: configuration.version)))
+        self.state = Locked(
+            State(machine: Machine(configuration: mc), encoder: MQTTPacketEncoder(version: configuration.version)))
     }
 
     /// Runs `body` under the lock, turns the machine's actions into effects, then runs them.
@@ -139,17 +142,23 @@ final class ClientCore: Sendable {
             case .authenticate(let challenge):
                 effects.append(.authenticate(challenge))
             case .queueOverflowing(let dropped):
-                effects.append(.event(.publishQueueOverflow(capacity: configuration.publishQueueCapacity, dropped: dropped)))
+                effects.append(
+                    .event(.publishQueueOverflow(capacity: configuration.publishQueueCapacity, dropped: dropped)))
             case .deliver(let message, let inbound):
                 route(message, inbound: inbound, &s, &effects)
             case .connected(let sessionPresent, let properties, let resent):
                 connected(sessionPresent: sessionPresent, properties: properties, &s, &effects)
-                effects.append(.event(.connected(sessionPresent: sessionPresent, downtime: s.disconnectedAt.map { .now - $0 }, resent: resent)))
+                effects.append(
+                    .event(
+                        .connected(
+                            sessionPresent: sessionPresent, downtime: s.disconnectedAt.map { .now - $0 }, resent: resent
+                        )))
                 s.disconnectedAt = nil
             case .close(let error):
                 if s.closeError == nil { s.closeError = error }
                 if let error, let reason = error.reasonCode, s.machine.isV5, s.machine.state != .closed,
-                   error.code == .protocolViolation || error.code == .packetTooLarge || error.code == .keepAliveTimeout {
+                    error.code == .protocolViolation || error.code == .packetTooLarge || error.code == .keepAliveTimeout
+                {
                     // [MQTT-4.13.1-1]: tell the broker why before closing.
                     encode(.disconnect(ReasonPacket(reasonCode: reason)), &s, &effects)
                 }
@@ -244,23 +253,28 @@ final class ClientCore: Sendable {
             s.pending.reserveCapacity(min(bytes.readableBytes, 1 << 20))
             let waiters = s.pendingQoS0
             s.pendingQoS0 = []
-            return (bytes, waiters, s.channel, s.machine.queueDepth, s.machine.inFlightCount, s.machine.inboundPending.count)
+            return (
+                bytes, waiters, s.channel, s.machine.queueDepth, s.machine.inFlightCount, s.machine.inboundPending.count
+            )
         }
         metrics.queueDepth.record(depth)
         metrics.inFlight.record(inFlight)
         metrics.inboundUnacknowledged.record(unacknowledged)
         guard let channel, bytes.readableBytes > 0 else {
-            for w in waiters { w.complete(.failure(MQTTError(.sessionLost, "connection closed before the publish was written"))) }
+            for w in waiters {
+                w.complete(.failure(MQTTError(.sessionLost, "connection closed before the publish was written")))
+            }
             return
         }
         if waiters.isEmpty {
             channel.writeAndFlush(bytes, promise: nil)
         } else {
             channel.writeAndFlush(bytes).whenComplete { result in
-                let outcome: Result<MQTTPublishResult, MQTTError> = switch result {
-                case .success: .success(MQTTPublishResult(qos: .atMostOnce))
-                case .failure: .failure(MQTTError(.sessionLost, "connection closed before the publish was written"))
-                }
+                let outcome: Result<MQTTPublishResult, MQTTError> =
+                    switch result {
+                    case .success: .success(MQTTPublishResult(qos: .atMostOnce))
+                    case .failure: .failure(MQTTError(.sessionLost, "connection closed before the publish was written"))
+                    }
                 for w in waiters { w.complete(outcome) }
             }
         }

@@ -36,14 +36,18 @@ final class ClientMetrics: Sendable {
         inFlight = Gauge(label: "mqtt_client_publish_in_flight", dimensions: dims, factory: factory)
         inboundUnacknowledged = Gauge(label: "mqtt_client_inbound_unacknowledged", dimensions: dims, factory: factory)
         func drops(_ policy: String) -> CountingCounter {
-            CountingCounter(Counter(label: "mqtt_client_subscription_drops_total", dimensions: dims + [("policy", policy)],
-                                    factory: factory))
+            CountingCounter(
+                Counter(
+                    label: "mqtt_client_subscription_drops_total", dimensions: dims + [("policy", policy)],
+                    factory: factory))
         }
         subscriptionDropsOldest = drops("dropOldest")
         subscriptionDropsNewest = drops("dropNewest")
-        acceptedCounter = Counter(label: "mqtt_client_publishes_total", dimensions: dims + [("outcome", "accepted")], factory: factory)
-        acknowledgedCounter = Counter(label: "mqtt_client_publishes_total", dimensions: dims + [("outcome", "acknowledged")],
-                                      factory: factory)
+        acceptedCounter = Counter(
+            label: "mqtt_client_publishes_total", dimensions: dims + [("outcome", "accepted")], factory: factory)
+        acknowledgedCounter = Counter(
+            label: "mqtt_client_publishes_total", dimensions: dims + [("outcome", "acknowledged")],
+            factory: factory)
     }
 
     /// The drop counter for a subscription buffer's policy.
@@ -67,7 +71,9 @@ final class ClientMetrics: Sendable {
         case .failure(let error):
             let name = error.code.description
             failedCounts.withLock { $0[name, default: 0] += 1 }
-            Counter(label: "mqtt_client_publishes_total", dimensions: dimensions + [("outcome", name)], factory: factory).increment()
+            Counter(
+                label: "mqtt_client_publishes_total", dimensions: dimensions + [("outcome", name)], factory: factory
+            ).increment()
         }
     }
 

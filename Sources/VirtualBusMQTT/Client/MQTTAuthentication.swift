@@ -15,8 +15,10 @@ public struct MQTTAuthentication: Sendable {
     public var respond: @Sendable (MQTTAuthenticationChallenge) async throws -> [UInt8]?
 
     /// Creates an authentication exchange.
-    public init(method: String, initialData: [UInt8]? = nil,
-                respond: @escaping @Sendable (MQTTAuthenticationChallenge) async throws -> [UInt8]?) {
+    public init(
+        method: String, initialData: [UInt8]? = nil,
+        respond: @escaping @Sendable (MQTTAuthenticationChallenge) async throws -> [UInt8]?
+    ) {
         self.method = method
         self.initialData = initialData
         self.respond = respond

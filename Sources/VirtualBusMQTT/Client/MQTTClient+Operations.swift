@@ -12,16 +12,22 @@ extension MQTTClient {
     /// - Throws: ``MQTTError`` — `queueFull`, `droppedByPolicy`, `timeout`, `sessionLost`,
     ///   `shutdown`, `packetTooLarge`, `invalidProperty`, or `brokerRejected` with the broker's failure reason code.
     @discardableResult
-    public func publish(topic: MQTTTopic, payload: [UInt8], qos: MQTTQoS = .atMostOnce, retain: Bool = false,
-                        properties: MQTTProperties = []) async throws(MQTTError) -> MQTTPublishResult {
-        try await core.publish(PublishPacket(topic: topic.name, payload: ByteBuffer(bytes: payload), qos: qos, retain: retain,
-                                             properties: configuration.version == .v5 ? properties : []))
+    public func publish(
+        topic: MQTTTopic, payload: [UInt8], qos: MQTTQoS = .atMostOnce, retain: Bool = false,
+        properties: MQTTProperties = []
+    ) async throws(MQTTError) -> MQTTPublishResult {
+        try await core.publish(
+            PublishPacket(
+                topic: topic.name, payload: ByteBuffer(bytes: payload), qos: qos, retain: retain,
+                properties: configuration.version == .v5 ? properties : []))
     }
 
     /// Publishes a UTF-8 string payload; see ``publish(topic:payload:qos:retain:properties:)``.
     @discardableResult
-    public func publish(topic: MQTTTopic, string: String, qos: MQTTQoS = .atMostOnce, retain: Bool = false,
-                        properties: MQTTProperties = []) async throws(MQTTError) -> MQTTPublishResult {
+    public func publish(
+        topic: MQTTTopic, string: String, qos: MQTTQoS = .atMostOnce, retain: Bool = false,
+        properties: MQTTProperties = []
+    ) async throws(MQTTError) -> MQTTPublishResult {
         try await publish(topic: topic, payload: Array(string.utf8), qos: qos, retain: retain, properties: properties)
     }
 
@@ -29,10 +35,14 @@ extension MQTTClient {
     /// the reason (`queueFull` under fail-fast and wait policies, `droppedByPolicy` under drop
     /// newest, `shutdown`, `packetTooLarge`, `invalidProperty`). The returned ticket reports the final outcome.
     @discardableResult
-    public func tryPublish(topic: MQTTTopic, payload: [UInt8], qos: MQTTQoS = .atMostOnce, retain: Bool = false,
-                           properties: MQTTProperties = []) throws(MQTTError) -> MQTTPublishTicket {
-        let waiter = core.enqueue(PublishPacket(topic: topic.name, payload: ByteBuffer(bytes: payload), qos: qos, retain: retain,
-                                                properties: configuration.version == .v5 ? properties : []))
+    public func tryPublish(
+        topic: MQTTTopic, payload: [UInt8], qos: MQTTQoS = .atMostOnce, retain: Bool = false,
+        properties: MQTTProperties = []
+    ) throws(MQTTError) -> MQTTPublishTicket {
+        let waiter = core.enqueue(
+            PublishPacket(
+                topic: topic.name, payload: ByteBuffer(bytes: payload), qos: qos, retain: retain,
+                properties: configuration.version == .v5 ? properties : []))
         if case .failure(let error) = waiter.result { throw error }
         return MQTTPublishTicket(waiter: waiter)
     }
@@ -45,8 +55,10 @@ extension MQTTClient {
     /// With `acknowledgement: .manual` the broker's PUBACK / PUBREC for a QoS 1/2 message waits
     /// until you call ``MQTTMessage/acknowledge()`` (see ``MQTTAcknowledgementMode/manual``).
     /// - Throws: ``MQTTError`` — `brokerRejected` with the SUBACK reason code, `sessionLost`, `shutdown`.
-    public func subscribe(to filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions = MQTTSubscriptionOptions(qos: .atLeastOnce),
-                          acknowledgement: MQTTAcknowledgementMode = .automatic)
+    public func subscribe(
+        to filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions = MQTTSubscriptionOptions(qos: .atLeastOnce),
+        acknowledgement: MQTTAcknowledgementMode = .automatic
+    )
         async throws(MQTTError) -> MQTTSubscription
     {
         precondition(!filters.isEmpty, "subscribe(to:) needs at least one filter")
@@ -57,10 +69,13 @@ extension MQTTClient {
     /// match it are routed to it from this call on, even before the session connects (what a
     /// resumed session redelivers right after CONNACK, say). Await
     /// ``MQTTSubscriptionRegistration/subscribed()`` for the subscription itself.
-    package func register(to filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions = MQTTSubscriptionOptions(qos: .atLeastOnce),
-                          acknowledgement: MQTTAcknowledgementMode = .automatic) throws(MQTTError) -> MQTTSubscriptionRegistration {
+    package func register(
+        to filters: [MQTTTopicFilter], options: MQTTSubscriptionOptions = MQTTSubscriptionOptions(qos: .atLeastOnce),
+        acknowledgement: MQTTAcknowledgementMode = .automatic
+    ) throws(MQTTError) -> MQTTSubscriptionRegistration {
         precondition(!filters.isEmpty, "register(to:) needs at least one filter")
-        return MQTTSubscriptionRegistration(core: core, registration: try core.register(filters, options: options, acknowledgement: acknowledgement))
+        return MQTTSubscriptionRegistration(
+            core: core, registration: try core.register(filters, options: options, acknowledgement: acknowledgement))
     }
 
     /// Subscribes for the duration of `body`, then unsubscribes and waits for UNSUBACK.
@@ -83,8 +98,10 @@ extension MQTTClient {
     /// MQTT 5 request/response: publishes with a Response Topic and unique Correlation Data, and
     /// returns the response. Safe with any number of concurrent calls on one client.
     /// - Throws: ``MQTTError`` — `unsupported` on 3.1.1, `timeout`, or any publish error.
-    public func request(topic: MQTTTopic, payload: [UInt8], qos: MQTTQoS = .atLeastOnce, properties: MQTTProperties = [],
-                        timeout: Duration = .seconds(30)) async throws(MQTTError) -> MQTTMessage {
+    public func request(
+        topic: MQTTTopic, payload: [UInt8], qos: MQTTQoS = .atLeastOnce, properties: MQTTProperties = [],
+        timeout: Duration = .seconds(30)
+    ) async throws(MQTTError) -> MQTTMessage {
         try await core.request(topic: topic, payload: payload, qos: qos, properties: properties, timeout: timeout)
     }
 
@@ -92,8 +109,12 @@ extension MQTTClient {
     /// with its Correlation Data.
     /// - Throws: ``MQTTError`` with code `unsupported` when the message has no response topic.
     @discardableResult
-    public func respond(to request: MQTTMessage, payload: [UInt8], qos: MQTTQoS = .atLeastOnce) async throws(MQTTError) -> MQTTPublishResult {
-        guard let name = request.properties.responseTopic else { throw MQTTError(.unsupported, "the message has no response topic") }
+    public func respond(to request: MQTTMessage, payload: [UInt8], qos: MQTTQoS = .atLeastOnce) async throws(MQTTError)
+        -> MQTTPublishResult
+    {
+        guard let name = request.properties.responseTopic else {
+            throw MQTTError(.unsupported, "the message has no response topic")
+        }
         var props: MQTTProperties = []
         if let data = request.properties.correlationData { props.append(.correlationData(data)) }
         return try await publish(topic: MQTTTopic(name), payload: payload, qos: qos, properties: props)
@@ -107,11 +128,12 @@ extension MQTTClient {
     public var statistics: MQTTClientStatistics {
         let counts = core.metrics.snapshot
         return core.state.withLock { s in
-            MQTTClientStatistics(queueDepth: s.machine.queueDepth, inFlight: s.machine.inFlightCount,
-                                 publishesAccepted: counts.accepted, publishesAcknowledged: counts.acknowledged,
-                                 publishesFailed: counts.failed, subscriptionDrops: core.metrics.subscriptionDropTotal,
-                                 subscriptions: s.subscriptions.count, pendingRequests: s.requests.count,
-                                 isConnected: s.machine.state.isConnected)
+            MQTTClientStatistics(
+                queueDepth: s.machine.queueDepth, inFlight: s.machine.inFlightCount,
+                publishesAccepted: counts.accepted, publishesAcknowledged: counts.acknowledged,
+                publishesFailed: counts.failed, subscriptionDrops: core.metrics.subscriptionDropTotal,
+                subscriptions: s.subscriptions.count, pendingRequests: s.requests.count,
+                isConnected: s.machine.state.isConnected)
         }
     }
 }

@@ -23,16 +23,21 @@ extension MQTTClient {
                 wasConnected = result.wasConnected
                 if result.wasConnected { schedule.connected() }
                 failure = result.error
-                if failure == nil && !core.isShutdown { failure = MQTTError(.connectionFailed, "the connection was closed") }
+                if failure == nil && !core.isShutdown {
+                    failure = MQTTError(.connectionFailed, "the connection was closed")
+                }
             } catch let error as MQTTError {
                 failure = error
             } catch {
-                failure = Self.connectFailure(error, host: currentEndpoint.host, port: currentEndpoint.port, timeout: configuration.connectTimeout)
+                failure = Self.connectFailure(
+                    error, host: currentEndpoint.host, port: currentEndpoint.port, timeout: configuration.connectTimeout
+                )
             }
             if core.isShutdown { break }
             let error = failure ?? MQTTError(.connectionFailed, "the connection ended")
             let delay = schedule.delay(after: error, using: &rng)
-            core.events.emit(wasConnected ? .connectionLost(error, retryIn: delay) : .connectFailed(error, retryIn: delay))
+            core.events.emit(
+                wasConnected ? .connectionLost(error, retryIn: delay) : .connectFailed(error, retryIn: delay))
             guard let delay else {
                 core.failConnectWaiters(error)
                 core.shutdown(error: error)

@@ -38,8 +38,10 @@ public final class MQTTClient: Service, Sendable {
 
     /// A client whose reconnect delays are waited out by `reconnectWait` instead of the clock
     /// (tests of the backoff see each delay and need not spend it).
-    init(configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT"),
-         reconnectWait: @escaping @Sendable (Duration) async -> Void) {
+    init(
+        configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT"),
+        reconnectWait: @escaping @Sendable (Duration) async -> Void
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.core = ClientCore(configuration: configuration, logger: logger)
@@ -48,8 +50,10 @@ public final class MQTTClient: Service, Sendable {
 
     /// A client whose instruments come from `metricsFactory` instead of `MetricsSystem.factory`
     /// (tests record metrics without bootstrapping the process-wide system).
-    init(configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT"),
-         metricsFactory: any MetricsFactory) {
+    init(
+        configuration: MQTTClientConfiguration, logger: Logger = Logger(label: "VirtualBusMQTT"),
+        metricsFactory: any MetricsFactory
+    ) {
         self.configuration = configuration
         self.logger = logger
         let core = ClientCore(configuration: configuration, logger: logger, metricsFactory: metricsFactory)
@@ -136,13 +140,19 @@ public final class MQTTClient: Service, Sendable {
         let core = self.core
         let timeout = configuration.connectTimeout
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
-                                         + timeout.components.attoseconds / 1_000_000_000))
+            .connectTimeout(
+                .nanoseconds(
+                    Int64(timeout.components.seconds) * 1_000_000_000
+                        + timeout.components.attoseconds / 1_000_000_000)
+            )
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             // Bursts of small messages: start with a larger receive buffer and read more per
             // event-loop turn, so a busy subscription costs fewer read calls and wake-ups, and
             // the broker's socket to us drains before it has to queue.
-            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1_024, initial: 16_384, maximum: 262_144))
+            .channelOption(
+                .recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 1_024, initial: 16_384, maximum: 262_144)
+            )
             .channelOption(.maxMessagesPerRead, value: 16)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -66,9 +66,11 @@ public struct MQTTClientConfiguration: Sendable {
     public var responseTopicPrefix: String
 
     /// Creates a configuration with conservative defaults.
-    public init(host: String, port: Int = 1883, version: MQTTProtocolVersion = .v5, clientID: String,
-                cleanStart: Bool = true, sessionExpiry: UInt32 = 0, keepAlive: Duration = .seconds(60),
-                credentials: MQTTCredentials? = nil, will: MQTTWill? = nil, tls: MQTTTLSConfiguration? = nil) {
+    public init(
+        host: String, port: Int = 1883, version: MQTTProtocolVersion = .v5, clientID: String,
+        cleanStart: Bool = true, sessionExpiry: UInt32 = 0, keepAlive: Duration = .seconds(60),
+        credentials: MQTTCredentials? = nil, will: MQTTWill? = nil, tls: MQTTTLSConfiguration? = nil
+    ) {
         self.host = host
         self.port = port
         self.version = version
@@ -157,8 +159,10 @@ public struct MQTTTLSConfiguration: Sendable, Hashable {
     public var clientKeyPath: String?
 
     /// Creates TLS settings.
-    public init(trustRoots: TrustRoots = .system, verifyServer: Bool = true, serverHostname: String? = nil,
-                clientCertificatePath: String? = nil, clientKeyPath: String? = nil) {
+    public init(
+        trustRoots: TrustRoots = .system, verifyServer: Bool = true, serverHostname: String? = nil,
+        clientCertificatePath: String? = nil, clientKeyPath: String? = nil
+    ) {
         self.trustRoots = trustRoots
         self.verifyServer = verifyServer
         self.serverHostname = serverHostname

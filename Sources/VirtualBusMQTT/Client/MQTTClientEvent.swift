@@ -33,7 +33,8 @@ final class ClientEventStreams: Sendable {
     /// kept for a consumer that is behind: events are for people, and a slow reader must never
     /// hold up the connection.
     func makeStream() -> AsyncStream<MQTTClientEvent> {
-        let (stream, continuation) = AsyncStream.makeStream(of: MQTTClientEvent.self, bufferingPolicy: .bufferingNewest(64))
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: MQTTClientEvent.self, bufferingPolicy: .bufferingNewest(64))
         let id: UInt64? = streams.withLock { s in
             guard !s.finished else { return nil }
             s.nextID += 1
@@ -44,7 +45,9 @@ final class ClientEventStreams: Sendable {
             continuation.finish()
             return stream
         }
-        continuation.onTermination = { [weak self] _ in self?.streams.withLock { _ = $0.continuations.removeValue(forKey: id) } }
+        continuation.onTermination = { [weak self] _ in
+            self?.streams.withLock { _ = $0.continuations.removeValue(forKey: id) }
+        }
         return stream
     }
 

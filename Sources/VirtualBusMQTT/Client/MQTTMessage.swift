@@ -20,8 +20,10 @@ public struct MQTTMessage: Sendable, Hashable {
     var acknowledgement: MQTTInboundAcknowledgement?
 
     /// Creates a message.
-    public init(topic: MQTTTopic, payload: [UInt8], qos: MQTTQoS = .atMostOnce, retain: Bool = false,
-                isDuplicate: Bool = false, properties: MQTTProperties = []) {
+    public init(
+        topic: MQTTTopic, payload: [UInt8], qos: MQTTQoS = .atMostOnce, retain: Bool = false,
+        isDuplicate: Bool = false, properties: MQTTProperties = []
+    ) {
         self.topic = topic
         self.payload = payload
         self.qos = qos

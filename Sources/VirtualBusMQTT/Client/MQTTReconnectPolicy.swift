@@ -23,8 +23,10 @@ public struct MQTTReconnectPolicy: Sendable, Hashable {
     public var resumableSessionExpiry: UInt32
 
     /// Creates a policy.
-    public init(initialDelay: Duration = .milliseconds(100), maximumDelay: Duration = .seconds(30), maximumAttempts: Int? = nil,
-                resumesSession: Bool = true, resumableSessionExpiry: UInt32 = 3_600) {
+    public init(
+        initialDelay: Duration = .milliseconds(100), maximumDelay: Duration = .seconds(30), maximumAttempts: Int? = nil,
+        resumesSession: Bool = true, resumableSessionExpiry: UInt32 = 3_600
+    ) {
         self.initialDelay = initialDelay
         self.maximumDelay = maximumDelay
         self.maximumAttempts = maximumAttempts

@@ -27,9 +27,11 @@ public final class MQTTSubscription: AsyncSequence, Sendable {
     private let releaseNow: @Sendable (UInt64) -> Void
     private let iteratorMade = Atomic<Bool>(false)
 
-    init(id: UInt64, filters: [MQTTTopicFilter], reasonCodes: [MQTTReasonCode], buffer: MQTTSubscriptionBuffer,
-         release: @escaping @Sendable (UInt64) async throws(MQTTError) -> Void,
-         releaseNow: @escaping @Sendable (UInt64) -> Void) {
+    init(
+        id: UInt64, filters: [MQTTTopicFilter], reasonCodes: [MQTTReasonCode], buffer: MQTTSubscriptionBuffer,
+        release: @escaping @Sendable (UInt64) async throws(MQTTError) -> Void,
+        releaseNow: @escaping @Sendable (UInt64) -> Void
+    ) {
         self.id = id
         self.filters = filters
         self.reasonCodes = reasonCodes
@@ -71,7 +73,9 @@ public final class MQTTSubscription: AsyncSequence, Sendable {
         ///
         /// Implemented rather than left to the standard library's generic default, which calls
         /// ``next()`` unspecialised and, from an actor, hops off and back for every message.
-        public mutating func next(isolation actor: isolated (any Actor)? = #isolation) async throws(MQTTError) -> MQTTMessage? {
+        public mutating func next(isolation actor: isolated (any Actor)? = #isolation) async throws(MQTTError)
+            -> MQTTMessage?
+        {
             if let m = batch.popFirst() { return m }
             batch = try await subscription.buffer.takeBatch(recycling: batch)
             return batch.popFirst()

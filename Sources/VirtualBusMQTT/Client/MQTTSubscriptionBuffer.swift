@@ -92,8 +92,10 @@ final class MQTTSubscriptionBuffer: Sendable {
     ///
     /// `spare` is the consumer's drained previous batch: it becomes the network's next buffer, so
     /// the two buffers keep their capacity instead of growing from scratch for every batch.
-    func takeBatch(recycling spare: CircularBuffer<MQTTMessage> = CircularBuffer(initialCapacity: 16),
-                   isolation actor: isolated (any Actor)? = #isolation)
+    func takeBatch(
+        recycling spare: CircularBuffer<MQTTMessage> = CircularBuffer(initialCapacity: 16),
+        isolation actor: isolated (any Actor)? = #isolation
+    )
         async throws(MQTTError) -> CircularBuffer<MQTTMessage>
     {
         var spare = spare

@@ -22,7 +22,9 @@ struct ReconnectSchedule {
     /// The delay before the next attempt after `error`, or `nil`: give up with `error` (no
     /// policy, its attempts used up, or a failure no reconnect can mend).
     mutating func delay(after error: MQTTError, using rng: inout some RandomNumberGenerator) -> Duration? {
-        guard let policy, policy.maximumAttempts.map({ attempt < $0 }) ?? true, !Self.isFinal(error, everConnected: everConnected) else {
+        guard let policy, policy.maximumAttempts.map({ attempt < $0 }) ?? true,
+            !Self.isFinal(error, everConnected: everConnected)
+        else {
             return nil
         }
         defer { attempt += 1 }

@@ -29,7 +29,9 @@ struct RequestTable {
     /// Whether `message` arrived on the response topic (`nil`: it did not, route it as usual), and
     /// the request it answers, removed from the table (none: a late or unknown response).
     mutating func response(to message: MQTTMessage) -> MQTTWaiter<MQTTMessage>?? {
-        guard message.topic == responseTopic, let data = message.properties.correlationData, data.count == 8 else { return nil }
+        guard message.topic == responseTopic, let data = message.properties.correlationData, data.count == 8 else {
+            return nil
+        }
         return .some(waiting.removeValue(forKey: Self.id(of: data)))
     }
 

@@ -68,7 +68,8 @@ struct SubscriptionTable {
 
     /// The SUBSCRIBEs in `waits` are finished: later subscribers to `filters` need not wait for them.
     mutating func settle(_ filters: [MQTTTopicFilter], waits: [MQTTWaiter<[MQTTReasonCode]>]) {
-        for filter in filters where brokerFilters[filter]?.pending.map({ pending in waits.contains { $0 === pending } }) == true {
+        for filter in filters
+        where brokerFilters[filter]?.pending.map({ pending in waits.contains { $0 === pending } }) == true {
             brokerFilters[filter]?.pending = nil
         }
     }
@@ -98,7 +99,9 @@ struct SubscriptionTable {
     /// What to SUBSCRIBE on a new connection: every filter when the broker has no session of ours
     /// (`all`), else only those whose SUBSCRIBE was registered offline or cut off.
     func resubscriptions(all: Bool) -> [(filter: MQTTTopicFilter, options: MQTTSubscriptionOptions)] {
-        brokerFilters.filter { $0.value.references > 0 && (all || $0.value.pending != nil) }.map { ($0.key, $0.value.options) }
+        brokerFilters.filter { $0.value.references > 0 && (all || $0.value.pending != nil) }.map {
+            ($0.key, $0.value.options)
+        }
     }
 
     /// The SUBSCRIBEs in flight for `filters`.

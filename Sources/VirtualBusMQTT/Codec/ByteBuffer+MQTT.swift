@@ -21,7 +21,9 @@ extension ByteBuffer {
             value += Int(byte & 0x7F) * multiplier
             if byte & 0x80 == 0 {
                 // [MQTT-1.5.5-1]: the minimum number of bytes must be used.
-                if offset > 0 && byte == 0 { throw .malformed("variable byte integer not minimally encoded [MQTT-1.5.5-1]") }
+                if offset > 0 && byte == 0 {
+                    throw .malformed("variable byte integer not minimally encoded [MQTT-1.5.5-1]")
+                }
                 return .value(value, length: offset + 1)
             }
             multiplier *= 128
@@ -67,7 +69,9 @@ extension ByteBuffer {
             if raw.contains(0) { return nil }
             return String(validating: raw, as: UTF8.self)
         }
-        guard let string else { throw .malformed("string is not valid UTF-8 or contains U+0000 [MQTT-1.5.4-1] [MQTT-1.5.4-2]") }
+        guard let string else {
+            throw .malformed("string is not valid UTF-8 or contains U+0000 [MQTT-1.5.4-1] [MQTT-1.5.4-2]")
+        }
         return string
     }
 
@@ -103,7 +107,9 @@ extension ByteBuffer {
     }
 
     mutating func mqttWriteBinary(_ bytes: [UInt8]) throws(MQTTError) {
-        guard bytes.count <= 65_535 else { throw MQTTError(.packetTooLarge, "binary data longer than 65535 bytes [MQTT-1.5.6]") }
+        guard bytes.count <= 65_535 else {
+            throw MQTTError(.packetTooLarge, "binary data longer than 65535 bytes [MQTT-1.5.6]")
+        }
         writeInteger(UInt16(bytes.count))
         writeBytes(bytes)
     }

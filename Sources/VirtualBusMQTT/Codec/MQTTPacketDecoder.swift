@@ -27,8 +27,9 @@ struct MQTTPacketDecoder: Sendable {
         }
         let total = 1 + lengthBytes + remaining
         if total > maximumPacketSize {
-            throw MQTTError(.packetTooLarge, "packet of \(total) bytes exceeds the maximum packet size \(maximumPacketSize)",
-                            reasonCode: .packetTooLarge)
+            throw MQTTError(
+                .packetTooLarge, "packet of \(total) bytes exceeds the maximum packet size \(maximumPacketSize)",
+                reasonCode: .packetTooLarge)
         }
         guard buffer.readableBytes >= total else { return nil }
         buffer.moveReaderIndex(forwardBy: 1 + lengthBytes)
@@ -41,10 +42,14 @@ struct MQTTPacketDecoder: Sendable {
     private var isV5: Bool { version == .v5 }
 
     private func requireFlags(_ flags: UInt8, _ expected: UInt8, _ name: String) throws(MQTTError) {
-        if flags != expected { throw .malformed("\(name) fixed header flags \(flags) must be \(expected) [MQTT-2.2.2-1] [MQTT-2.2.2-2]") }
+        if flags != expected {
+            throw .malformed("\(name) fixed header flags \(flags) must be \(expected) [MQTT-2.2.2-1] [MQTT-2.2.2-2]")
+        }
     }
 
-    private func properties(_ body: inout ByteBuffer, _ context: MQTTPropertyContext) throws(MQTTError) -> MQTTProperties {
+    private func properties(_ body: inout ByteBuffer, _ context: MQTTPropertyContext) throws(MQTTError)
+        -> MQTTProperties
+    {
         isV5 ? try MQTTProperties.decode(from: &body, in: context) : []
     }
 
@@ -103,15 +108,18 @@ struct MQTTPacketDecoder: Sendable {
         guard name == "MQTT" else { throw .protocolError("protocol name '\(name)' is not MQTT [MQTT-3.1.2-1]") }
         let level = MQTTProtocolVersion(rawValue: try body.mqttReadByte())
         guard level == version else {
-            throw MQTTError(.protocolViolation, "unsupported protocol level \(level.rawValue) [MQTT-3.1.2-2]",
-                            reasonCode: .unsupportedProtocolVersion)
+            throw MQTTError(
+                .protocolViolation, "unsupported protocol level \(level.rawValue) [MQTT-3.1.2-2]",
+                reasonCode: .unsupportedProtocolVersion)
         }
         let flags = try body.mqttReadByte()
         if flags & 0x01 != 0 { throw .malformed("CONNECT reserved flag set [MQTT-3.1.2-3]") }
         let willFlag = flags & 0x04 != 0
         let willQoSBits = (flags >> 3) & 0x03
         let willRetain = flags & 0x20 != 0
-        if !willFlag && (willQoSBits != 0 || willRetain) { throw .malformed("will QoS/retain without will flag [MQTT-3.1.2-11] [MQTT-3.1.2-13]") }
+        if !willFlag && (willQoSBits != 0 || willRetain) {
+            throw .malformed("will QoS/retain without will flag [MQTT-3.1.2-11] [MQTT-3.1.2-13]")
+        }
         guard let willQoS = MQTTQoS(rawValue: willQoSBits) else { throw .malformed("will QoS 3 [MQTT-3.1.2-12]") }
         let hasPassword = flags & 0x40 != 0
         let hasUsername = flags & 0x80 != 0
@@ -124,12 +132,15 @@ struct MQTTPacketDecoder: Sendable {
             let willProps = try properties(&body, .will)
             let topic: MQTTTopic
             do { topic = try MQTTTopic(try body.mqttReadString()) } catch { throw .malformed(error.message) }
-            will = MQTTWill(topic: topic, payload: try body.mqttReadBinary(), qos: willQoS, retain: willRetain, properties: willProps)
+            will = MQTTWill(
+                topic: topic, payload: try body.mqttReadBinary(), qos: willQoS, retain: willRetain,
+                properties: willProps)
         }
         let username = hasUsername ? try body.mqttReadString() : nil
         let password = hasPassword ? try body.mqttReadBinary() : nil
-        return ConnectPacket(version: level, clientID: clientID, cleanStart: flags & 0x02 != 0, keepAliveSeconds: keepAlive,
-                             username: username, password: password, will: will, properties: props)
+        return ConnectPacket(
+            version: level, clientID: clientID, cleanStart: flags & 0x02 != 0, keepAliveSeconds: keepAlive,
+            username: username, password: password, will: will, properties: props)
     }
 
     private func decodeConnAck(_ body: inout ByteBuffer) throws(MQTTError) -> ConnAckPacket {
@@ -137,9 +148,13 @@ struct MQTTPacketDecoder: Sendable {
         if ackFlags & 0xFE != 0 { throw .malformed("CONNACK reserved flags set [MQTT-3.2.2-1]") }
         var code = MQTTReasonCode(rawValue: try body.mqttReadByte())
         if !isV5 {
-            let mapped: [UInt8: MQTTReasonCode] = [0: .success, 1: .unsupportedProtocolVersion, 2: .clientIdentifierNotValid,
-                                                    3: .serverUnavailable, 4: .badUserNameOrPassword, 5: .notAuthorized]
-            guard let m = mapped[code.rawValue] else { throw .malformed("CONNACK return code \(code.rawValue) reserved [MQTT-3.2.2.3]") }
+            let mapped: [UInt8: MQTTReasonCode] = [
+                0: .success, 1: .unsupportedProtocolVersion, 2: .clientIdentifierNotValid,
+                3: .serverUnavailable, 4: .badUserNameOrPassword, 5: .notAuthorized,
+            ]
+            guard let m = mapped[code.rawValue] else {
+                throw .malformed("CONNACK return code \(code.rawValue) reserved [MQTT-3.2.2.3]")
+            }
             code = m
         }
         if isV5 && code.rawValue == 1 && body.readableBytes == 0 {
@@ -149,11 +164,14 @@ struct MQTTPacketDecoder: Sendable {
         }
         let sessionPresent = ackFlags & 1 != 0
         if sessionPresent && code.isFailure { throw .malformed("session present with a failure code [MQTT-3.2.2-6]") }
-        return ConnAckPacket(sessionPresent: sessionPresent, reasonCode: code, properties: try properties(&body, .connack))
+        return ConnAckPacket(
+            sessionPresent: sessionPresent, reasonCode: code, properties: try properties(&body, .connack))
     }
 
     private func decodePublish(flags: UInt8, _ body: inout ByteBuffer) throws(MQTTError) -> PublishPacket {
-        guard let qos = MQTTQoS(rawValue: (flags >> 1) & 0x03) else { throw .malformed("PUBLISH with QoS 3 [MQTT-3.3.1-4]") }
+        guard let qos = MQTTQoS(rawValue: (flags >> 1) & 0x03) else {
+            throw .malformed("PUBLISH with QoS 3 [MQTT-3.3.1-4]")
+        }
         let dup = flags & 0x08 != 0
         if dup && qos == .atMostOnce { throw .malformed("DUP set on a QoS 0 PUBLISH [MQTT-3.3.1-2]") }
         let topic = try body.mqttReadString()
@@ -167,10 +185,13 @@ struct MQTTPacketDecoder: Sendable {
             packetID = id
         }
         let props = try properties(&body, .publish)
-        if topic.isEmpty && props.topicAlias == nil { throw .malformed("empty topic name without a topic alias [MQTT-4.7.3-1]") }
+        if topic.isEmpty && props.topicAlias == nil {
+            throw .malformed("empty topic name without a topic alias [MQTT-4.7.3-1]")
+        }
         let payload = body.readSlice(length: body.readableBytes)!
-        return PublishPacket(topic: topic, payload: payload, qos: qos, retain: flags & 0x01 != 0, dup: dup,
-                             packetID: packetID, properties: props)
+        return PublishPacket(
+            topic: topic, payload: payload, qos: qos, retain: flags & 0x01 != 0, dup: dup,
+            packetID: packetID, properties: props)
     }
 
     private func packetID(_ body: inout ByteBuffer) throws(MQTTError) -> UInt16 {
@@ -185,7 +206,8 @@ struct MQTTPacketDecoder: Sendable {
         guard isV5, body.readableBytes > 0 else { return AckPacket(packetID: id) }
         let code = MQTTReasonCode(rawValue: try body.mqttReadByte())
         guard body.readableBytes > 0 else { return AckPacket(packetID: id, reasonCode: code) }
-        return AckPacket(packetID: id, reasonCode: code, properties: try MQTTProperties.decode(from: &body, in: .acknowledgement))
+        return AckPacket(
+            packetID: id, reasonCode: code, properties: try MQTTProperties.decode(from: &body, in: .acknowledgement))
     }
 
     private func decodeSubscribe(_ body: inout ByteBuffer) throws(MQTTError) -> SubscribePacket {
@@ -201,8 +223,13 @@ struct MQTTPacketDecoder: Sendable {
             guard let qos = MQTTQoS(rawValue: o & 0x03) else { throw .malformed("SUBSCRIBE with QoS 3 [MQTT-3-8.3-4]") }
             let handling = (o >> 4) & 0x03
             if handling == 3 { throw .protocolError("retain handling 3 [MQTT-3.8.3.1]") }
-            subs.append((filter, MQTTSubscriptionOptions(qos: qos, noLocal: o & 0x04 != 0, retainAsPublished: o & 0x08 != 0,
-                                                         retainHandling: .init(rawValue: handling))))
+            subs.append(
+                (
+                    filter,
+                    MQTTSubscriptionOptions(
+                        qos: qos, noLocal: o & 0x04 != 0, retainAsPublished: o & 0x08 != 0,
+                        retainHandling: .init(rawValue: handling))
+                ))
         }
         if subs.isEmpty { throw .protocolError("SUBSCRIBE without a topic filter [MQTT-3.8.3-3]") }
         return SubscribePacket(packetID: id, subscriptions: subs, properties: props)
@@ -224,13 +251,17 @@ struct MQTTPacketDecoder: Sendable {
         let props = try properties(&body, .unsubscribe)
         var filters: [MQTTTopicFilter] = []
         while body.readableBytes > 0 {
-            do { filters.append(try MQTTTopicFilter(try body.mqttReadString())) } catch { throw .malformed(error.message) }
+            do { filters.append(try MQTTTopicFilter(try body.mqttReadString())) } catch {
+                throw .malformed(error.message)
+            }
         }
         if filters.isEmpty { throw .protocolError("UNSUBSCRIBE without a topic filter [MQTT-3.10.3-2]") }
         return UnsubscribePacket(packetID: id, filters: filters, properties: props)
     }
 
-    private func decodeReason(_ body: inout ByteBuffer, _ context: MQTTPropertyContext) throws(MQTTError) -> ReasonPacket {
+    private func decodeReason(_ body: inout ByteBuffer, _ context: MQTTPropertyContext) throws(MQTTError)
+        -> ReasonPacket
+    {
         // [MQTT-3.14.2.1]: a remaining length of 0 means reason 0x00 and no properties.
         guard isV5, body.readableBytes > 0 else { return ReasonPacket() }
         let code = MQTTReasonCode(rawValue: try body.mqttReadByte())

@@ -32,7 +32,9 @@ struct MQTTPacketEncoder: Sendable {
             flags = (p.dup ? 0x08 : 0) | (p.qos.rawValue << 1) | (p.retain ? 1 : 0)
             try scratch.mqttWriteString(p.topic)
             if p.qos != .atMostOnce {
-                guard let id = p.packetID, id != 0 else { throw MQTTError(.protocolViolation, "QoS > 0 needs a packet identifier [MQTT-2.2.1-2]") }
+                guard let id = p.packetID, id != 0 else {
+                    throw MQTTError(.protocolViolation, "QoS > 0 needs a packet identifier [MQTT-2.2.1-2]")
+                }
                 scratch.writeInteger(id)
             }
             if isV5 { try p.properties.encode(into: &scratch) }
@@ -49,7 +51,9 @@ struct MQTTPacketEncoder: Sendable {
                 try scratch.mqttWriteString(filter.filter)
                 var bits = o.qos.rawValue
                 if isV5 {
-                    bits |= (o.noLocal ? 0x04 : 0) | (o.retainAsPublished ? 0x08 : 0) | ((o.retainHandling.rawValue & 3) << 4)
+                    bits |=
+                        (o.noLocal ? 0x04 : 0) | (o.retainAsPublished ? 0x08 : 0)
+                        | ((o.retainHandling.rawValue & 3) << 4)
                 }
                 scratch.writeInteger(bits)
             }
@@ -80,8 +84,10 @@ struct MQTTPacketEncoder: Sendable {
         }
         let total = 1 + ByteBuffer.variableByteIntegerLength(remaining) + remaining
         guard total <= maximumPacketSize else {
-            throw MQTTError(.packetTooLarge, "\(packet.name) of \(total) bytes exceeds the peer's maximum packet size \(maximumPacketSize)",
-                            reasonCode: .packetTooLarge)
+            throw MQTTError(
+                .packetTooLarge,
+                "\(packet.name) of \(total) bytes exceeds the peer's maximum packet size \(maximumPacketSize)",
+                reasonCode: .packetTooLarge)
         }
         out.reserveCapacity(minimumWritableBytes: total)
         out.writeInteger(packet.typeCode << 4 | flags)

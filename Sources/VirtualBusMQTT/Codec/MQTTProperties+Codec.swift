@@ -6,9 +6,13 @@ extension MQTTProperties {
     /// Unknown identifiers, and identifiers not valid for the packet (`context`), are a malformed
     /// packet ([MQTT-2.2.2.2]): the former's type, and so length, is unknown. A property that may
     /// appear only once appearing twice is a protocol error ([MQTT-2.2.2-2]).
-    static func decode(from buffer: inout ByteBuffer, in context: MQTTPropertyContext) throws(MQTTError) -> MQTTProperties {
+    static func decode(from buffer: inout ByteBuffer, in context: MQTTPropertyContext) throws(MQTTError)
+        -> MQTTProperties
+    {
         let length = try buffer.mqttReadVariableByteInteger()
-        guard var slice = buffer.readSlice(length: length) else { throw .malformed("property length longer than the packet") }
+        guard var slice = buffer.readSlice(length: length) else {
+            throw .malformed("property length longer than the packet")
+        }
         var result: [MQTTProperty] = []
         var seen: UInt64 = 0
         while slice.readableBytes > 0 {
@@ -16,10 +20,14 @@ extension MQTTProperties {
             guard raw < 0x80 else { throw .malformed("unknown property identifier \(raw)") }
             let id = MQTTPropertyIdentifier(rawValue: UInt8(raw))
             let property = try decodeOne(id, from: &slice)
-            guard context.allows(id) else { throw .malformed("property \(id) is not allowed in \(context.name) [MQTT-2.2.2.2]") }
+            guard context.allows(id) else {
+                throw .malformed("property \(id) is not allowed in \(context.name) [MQTT-2.2.2.2]")
+            }
             if !context.allowsRepeated(id) {
                 let bit: UInt64 = 1 << UInt64(raw)
-                if seen & bit != 0 { throw .protocolError("property \(id) included more than once in \(context.name) [MQTT-2.2.2-2]") }
+                if seen & bit != 0 {
+                    throw .protocolError("property \(id) included more than once in \(context.name) [MQTT-2.2.2-2]")
+                }
                 seen |= bit
             }
             result.append(property)
@@ -27,7 +35,9 @@ extension MQTTProperties {
         return MQTTProperties(result)
     }
 
-    private static func decodeOne(_ id: MQTTPropertyIdentifier, from b: inout ByteBuffer) throws(MQTTError) -> MQTTProperty {
+    private static func decodeOne(_ id: MQTTPropertyIdentifier, from b: inout ByteBuffer) throws(MQTTError)
+        -> MQTTProperty
+    {
         switch id {
         case .payloadFormatIndicator: return .payloadFormatIndicator(try b.mqttReadByte())
         case .messageExpiryInterval: return .messageExpiryInterval(try b.mqttReadUInt32())

@@ -28,19 +28,23 @@ enum MQTTPropertyContext: Sendable, CaseIterable {
         func mask(_ ids: P...) -> UInt64 { ids.reduce(UInt64(1) << P.userProperty.rawValue) { $0 | 1 << $1.rawValue } }
         return switch self {
         case .connect:
-            mask(.sessionExpiryInterval, .authenticationMethod, .authenticationData, .requestProblemInformation,
-                 .requestResponseInformation, .receiveMaximum, .topicAliasMaximum, .maximumPacketSize)
+            mask(
+                .sessionExpiryInterval, .authenticationMethod, .authenticationData, .requestProblemInformation,
+                .requestResponseInformation, .receiveMaximum, .topicAliasMaximum, .maximumPacketSize)
         case .connack:
-            mask(.sessionExpiryInterval, .assignedClientIdentifier, .serverKeepAlive, .authenticationMethod,
-                 .authenticationData, .responseInformation, .serverReference, .reasonString, .receiveMaximum,
-                 .topicAliasMaximum, .maximumQoS, .retainAvailable, .maximumPacketSize, .wildcardSubscriptionAvailable,
-                 .subscriptionIdentifierAvailable, .sharedSubscriptionAvailable)
+            mask(
+                .sessionExpiryInterval, .assignedClientIdentifier, .serverKeepAlive, .authenticationMethod,
+                .authenticationData, .responseInformation, .serverReference, .reasonString, .receiveMaximum,
+                .topicAliasMaximum, .maximumQoS, .retainAvailable, .maximumPacketSize, .wildcardSubscriptionAvailable,
+                .subscriptionIdentifierAvailable, .sharedSubscriptionAvailable)
         case .publish:
-            mask(.payloadFormatIndicator, .messageExpiryInterval, .contentType, .responseTopic, .correlationData,
-                 .subscriptionIdentifier, .topicAlias)
+            mask(
+                .payloadFormatIndicator, .messageExpiryInterval, .contentType, .responseTopic, .correlationData,
+                .subscriptionIdentifier, .topicAlias)
         case .will:
-            mask(.payloadFormatIndicator, .messageExpiryInterval, .contentType, .responseTopic, .correlationData,
-                 .willDelayInterval)
+            mask(
+                .payloadFormatIndicator, .messageExpiryInterval, .contentType, .responseTopic, .correlationData,
+                .willDelayInterval)
         case .acknowledgement, .suback, .unsuback: mask(.reasonString)
         case .subscribe: mask(.subscriptionIdentifier)
         case .unsubscribe: mask()
@@ -74,11 +78,13 @@ extension MQTTProperties {
             let id = property.identifier
             let forbidden = context == .publish && (id == .subscriptionIdentifier || id == .topicAlias)
             guard context.allows(id), !forbidden else {
-                throw MQTTError(.invalidProperty, "property \(id) is not allowed in \(context.name) sent by a client [MQTT-2.2.2]")
+                throw MQTTError(
+                    .invalidProperty, "property \(id) is not allowed in \(context.name) sent by a client [MQTT-2.2.2]")
             }
             if !context.allowsRepeated(id) {
                 if seen & (1 << id.rawValue) != 0 {
-                    throw MQTTError(.invalidProperty, "property \(id) appears more than once in \(context.name) [MQTT-2.2.2-2]")
+                    throw MQTTError(
+                        .invalidProperty, "property \(id) appears more than once in \(context.name) [MQTT-2.2.2-2]")
                 }
                 seen |= 1 << id.rawValue
             }

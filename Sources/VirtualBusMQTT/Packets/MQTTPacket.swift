@@ -75,8 +75,10 @@ public struct MQTTWill: Sendable, Hashable {
     public var properties: MQTTProperties
 
     /// Creates a will message.
-    public init(topic: MQTTTopic, payload: [UInt8], qos: MQTTQoS = .atMostOnce, retain: Bool = false,
-                properties: MQTTProperties = []) {
+    public init(
+        topic: MQTTTopic, payload: [UInt8], qos: MQTTQoS = .atMostOnce, retain: Bool = false,
+        properties: MQTTProperties = []
+    ) {
         self.topic = topic
         self.payload = payload
         self.qos = qos
@@ -150,8 +152,10 @@ public struct MQTTSubscriptionOptions: Sendable, Hashable {
     public var retainHandling: RetainHandling
 
     /// Creates subscription options.
-    public init(qos: MQTTQoS = .exactlyOnce, noLocal: Bool = false, retainAsPublished: Bool = false,
-                retainHandling: RetainHandling = .sendOnSubscribe) {
+    public init(
+        qos: MQTTQoS = .exactlyOnce, noLocal: Bool = false, retainAsPublished: Bool = false,
+        retainHandling: RetainHandling = .sendOnSubscribe
+    ) {
         self.qos = qos
         self.noLocal = noLocal
         self.retainAsPublished = retainAsPublished

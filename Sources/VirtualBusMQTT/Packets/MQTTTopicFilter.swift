@@ -85,7 +85,9 @@ public struct MQTTTopicFilter: Sendable, Hashable, CustomStringConvertible, Expr
         var body = filter[...]
         if filter.hasPrefix("$share/") {
             let rest = filter.dropFirst(7)
-            guard let slash = rest.firstIndex(of: "/") else { return "shared subscription without a filter [MQTT-4.8.2-2]" }
+            guard let slash = rest.firstIndex(of: "/") else {
+                return "shared subscription without a filter [MQTT-4.8.2-2]"
+            }
             let share = rest[..<slash]
             if share.isEmpty || share.contains(where: { $0 == "+" || $0 == "#" }) {
                 return "invalid share name [MQTT-4.8.2-1]"

@@ -13,15 +13,20 @@ extension MQTTConnectionStateMachine {
         }
         switch auth.reasonCode {
         case .continueAuthentication where state.isConnecting || (state.isConnected && reauthentication != nil):
-            return [.authenticate(MQTTAuthenticationChallenge(
-                method: method, data: auth.properties.authenticationData, isReauthentication: state.isConnected,
-                properties: auth.properties))]
+            return [
+                .authenticate(
+                    MQTTAuthenticationChallenge(
+                        method: method, data: auth.properties.authenticationData, isReauthentication: state.isConnected,
+                        properties: auth.properties))
+            ]
         case .success where state.isConnected && reauthentication != nil:
             let completion = reauthentication!
             reauthentication = nil
             return [.reauthenticated(completion, .success(auth.reasonCode))]
         default:
-            return violation("AUTH with reason \(auth.reasonCode) while \(reauthentication == nil ? state.name : "re-authenticating") (MQTT 5.0 section 4.12)")
+            return violation(
+                "AUTH with reason \(auth.reasonCode) while \(reauthentication == nil ? state.name : "re-authenticating") (MQTT 5.0 section 4.12)"
+            )
         }
     }
 
@@ -37,11 +42,16 @@ extension MQTTConnectionStateMachine {
     /// receives the broker's final AUTH reason code. One at a time.
     mutating func reauthenticate(completion: Completion) -> [Action] {
         guard let method = configuration.authenticationMethod else {
-            return [.reauthenticated(completion, .failure(MQTTError(.unsupported, "no authentication method configured")))]
+            return [
+                .reauthenticated(completion, .failure(MQTTError(.unsupported, "no authentication method configured")))
+            ]
         }
         guard state.isConnected else { return [.reauthenticated(completion, .failure(notConnectedError))] }
         guard reauthentication == nil else {
-            return [.reauthenticated(completion, .failure(MQTTError(.unsupported, "a re-authentication is already in progress")))]
+            return [
+                .reauthenticated(
+                    completion, .failure(MQTTError(.unsupported, "a re-authentication is already in progress")))
+            ]
         }
         reauthentication = completion
         return [.send(.auth(authPacket(.reAuthenticate, method: method, data: configuration.authenticationData)))]

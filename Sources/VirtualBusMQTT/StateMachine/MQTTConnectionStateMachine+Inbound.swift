@@ -14,7 +14,12 @@ extension MQTTConnectionStateMachine {
         case .pubrel(let ack):
             // [MQTT-4.3.3-12]: release the id, answer PUBCOMP even when it is unknown (after a reconnect).
             let known = inboundQoS2.remove(ack.packetID) != nil
-            return [.send(.pubcomp(AckPacket(packetID: ack.packetID, reasonCode: known || !isV5 ? .success : .packetIdentifierNotFound)))]
+            return [
+                .send(
+                    .pubcomp(
+                        AckPacket(
+                            packetID: ack.packetID, reasonCode: known || !isV5 ? .success : .packetIdentifierNotFound)))
+            ]
         case .pubcomp(let ack): return pubCompReceived(ack)
         case .suback(let ack):
             guard let pending = pendingSubscribes.removeValue(forKey: ack.packetID) else {
@@ -22,7 +27,8 @@ extension MQTTConnectionStateMachine {
             }
             guard ack.reasonCodes.count == pending.count else {
                 return [.subscribeCompleted(pending.completion, .failure(.protocolError("SUBACK count mismatch")))]
-                    + violation("SUBACK has \(ack.reasonCodes.count) reason codes for \(pending.count) filters [MQTT-3.9.3-1]")
+                    + violation(
+                        "SUBACK has \(ack.reasonCodes.count) reason codes for \(pending.count) filters [MQTT-3.9.3-1]")
             }
             return [.subscribeCompleted(pending.completion, .success(ack.reasonCodes))]
         case .unsuback(let ack):
@@ -31,7 +37,9 @@ extension MQTTConnectionStateMachine {
             }
             if isV5 && ack.reasonCodes.count != pending.count {
                 return [.unsubscribeCompleted(pending.completion, .failure(.protocolError("UNSUBACK count mismatch")))]
-                    + violation("UNSUBACK has \(ack.reasonCodes.count) reason codes for \(pending.count) filters [MQTT-3.11.3-1]")
+                    + violation(
+                        "UNSUBACK has \(ack.reasonCodes.count) reason codes for \(pending.count) filters [MQTT-3.11.3-1]"
+                    )
             }
             return [.unsubscribeCompleted(pending.completion, .success(ack.reasonCodes))]
         case .pingresp:
@@ -40,7 +48,9 @@ extension MQTTConnectionStateMachine {
             return []
         case .disconnect(let d):
             let text = d.properties.reasonString.map { ": \($0)" } ?? ""
-            return [.close(MQTTError(.disconnectedByServer, "the broker sent DISCONNECT\(text)", reasonCode: d.reasonCode))]
+            return [
+                .close(MQTTError(.disconnectedByServer, "the broker sent DISCONNECT\(text)", reasonCode: d.reasonCode))
+            ]
         case .auth:
             return []  // handled above
         case .connect, .subscribe, .unsubscribe, .pingreq:
@@ -71,8 +81,9 @@ extension MQTTConnectionStateMachine {
             return violation("empty topic name in PUBLISH [MQTT-4.7.3-1]", code: .topicNameInvalid)
         }
         let topic = MQTTTopic(unchecked: topicName)
-        let message = MQTTMessage(topic: topic, payload: Array(p.payload.readableBytesView), qos: p.qos,
-                                  retain: p.retain, isDuplicate: p.dup, properties: p.properties)
+        let message = MQTTMessage(
+            topic: topic, payload: Array(p.payload.readableBytesView), qos: p.qos,
+            retain: p.retain, isDuplicate: p.dup, properties: p.properties)
         guard p.qos != .atMostOnce, let id = p.packetID else { return [.deliver(message, inbound: nil)] }
         if p.qos == .exactlyOnce && inboundQoS2.contains(id) {
             // [MQTT-4.3.3-9]: a duplicate before PUBREL is not delivered again.
@@ -120,7 +131,9 @@ extension MQTTConnectionStateMachine {
     }
 
     private mutating func acknowledgeInbound(_ id: UInt16, generation: UInt64, counting: Bool) -> [Action] {
-        guard var entry = inboundPending[id], entry.generation == generation, !counting || entry.remaining > 0 else { return [] }
+        guard var entry = inboundPending[id], entry.generation == generation, !counting || entry.remaining > 0 else {
+            return []
+        }
         if counting { entry.remaining -= 1 }
         if entry.remaining > 0 {
             inboundPending[id] = entry
@@ -164,7 +177,8 @@ extension MQTTConnectionStateMachine {
 
     private mutating func pubRecReceived(_ ack: AckPacket) -> [Action] {
         guard let entry = outbound[ack.packetID], entry.packet.qos == .exactlyOnce else {
-            return violation("PUBREC for packet identifier \(ack.packetID) that is not a QoS 2 publish in flight [MQTT-4.3.3]")
+            return violation(
+                "PUBREC for packet identifier \(ack.packetID) that is not a QoS 2 publish in flight [MQTT-4.3.3]")
         }
         if ack.reasonCode.isFailure {
             // [MQTT-4.3.3-4]: a failed PUBREC ends the flow; the identifier is free again.
@@ -185,10 +199,18 @@ extension MQTTConnectionStateMachine {
 
     private func complete(_ entry: Outbound, _ ack: AckPacket) -> Action {
         if ack.reasonCode.isFailure {
-            return .publishCompleted(entry.completion, .failure(MQTTError(.brokerRejected, "the broker rejected the publish",
-                                                                          reasonCode: ack.reasonCode)))
+            return .publishCompleted(
+                entry.completion,
+                .failure(
+                    MQTTError(
+                        .brokerRejected, "the broker rejected the publish",
+                        reasonCode: ack.reasonCode)))
         }
-        return .publishCompleted(entry.completion, .success(MQTTPublishResult(qos: entry.packet.qos, reasonCode: ack.reasonCode,
-                                                                              properties: ack.properties)))
+        return .publishCompleted(
+            entry.completion,
+            .success(
+                MQTTPublishResult(
+                    qos: entry.packet.qos, reasonCode: ack.reasonCode,
+                    properties: ack.properties)))
     }
 }

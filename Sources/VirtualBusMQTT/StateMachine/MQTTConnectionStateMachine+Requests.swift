@@ -9,18 +9,26 @@ extension MQTTConnectionStateMachine {
             return [.publishCompleted(completion, .failure(MQTTError(.shutdown, "the client is shut down")))]
         }
         if isV5 && packet.qos > serverMaximumQoS {
-            return [.publishCompleted(completion, .failure(MQTTError(.brokerRejected,
-                "the broker's Maximum QoS is \(serverMaximumQoS.rawValue)", reasonCode: .qosNotSupported)))]
+            return [
+                .publishCompleted(
+                    completion,
+                    .failure(
+                        MQTTError(
+                            .brokerRejected,
+                            "the broker's Maximum QoS is \(serverMaximumQoS.rawValue)", reasonCode: .qosNotSupported)))
+            ]
         }
-        let canSendNow = state.isConnected && queue.isEmpty
+        let canSendNow =
+            state.isConnected && queue.isEmpty
             && (packet.qos == .atMostOnce || outbound.count < sendQuota)
         if canSendNow {
             if packet.qos == .atMostOnce { return [.sendQoS0(.publish(packet), completion)] }
             if let id = allocatePacketID() {
                 var packet = packet
                 packet.packetID = id
-                outbound[id] = Outbound(packet: packet, completion: completion,
-                                        stage: packet.qos == .atLeastOnce ? .awaitingPubAck : .awaitingPubRec)
+                outbound[id] = Outbound(
+                    packet: packet, completion: completion,
+                    stage: packet.qos == .atLeastOnce ? .awaitingPubAck : .awaitingPubRec)
                 return [.send(.publish(packet))]
             }
         }
@@ -30,32 +38,60 @@ extension MQTTConnectionStateMachine {
         }
         switch configuration.queuePolicy.kind {
         case .failFast, .wait:
-            return [.publishCompleted(completion, .failure(MQTTError(.queueFull,
-                "the publish queue is full (\(configuration.queueCapacity))")))]
+            return [
+                .publishCompleted(
+                    completion,
+                    .failure(
+                        MQTTError(
+                            .queueFull,
+                            "the publish queue is full (\(configuration.queueCapacity))")))
+            ]
         case .dropNewest:
-            return [.publishCompleted(completion, .failure(MQTTError(.droppedByPolicy,
-                "dropped by the drop-newest policy: queue full (\(configuration.queueCapacity))")))] + countDrop()
+            return [
+                .publishCompleted(
+                    completion,
+                    .failure(
+                        MQTTError(
+                            .droppedByPolicy,
+                            "dropped by the drop-newest policy: queue full (\(configuration.queueCapacity))")))
+            ] + countDrop()
         case .dropOldest:
             guard let oldest = queue.popFirst() else {
-                return [.publishCompleted(completion, .failure(MQTTError(.queueFull, "the publish queue has capacity 0")))]
+                return [
+                    .publishCompleted(completion, .failure(MQTTError(.queueFull, "the publish queue has capacity 0")))
+                ]
             }
             queue.append(Queued(packet: packet, completion: completion))
-            return [.publishCompleted(oldest.completion, .failure(MQTTError(.droppedByPolicy,
-                "dropped by the drop-oldest policy: queue full (\(configuration.queueCapacity))")))] + countDrop()
+            return [
+                .publishCompleted(
+                    oldest.completion,
+                    .failure(
+                        MQTTError(
+                            .droppedByPolicy,
+                            "dropped by the drop-oldest policy: queue full (\(configuration.queueCapacity))")))
+            ] + countDrop()
         }
     }
 
     /// Sends SUBSCRIBE; the completion receives one reason code per filter.
-    mutating func subscribe(_ subscriptions: [(filter: MQTTTopicFilter, options: MQTTSubscriptionOptions)],
-                            properties: MQTTProperties = [], completion: Completion) -> [Action] {
+    mutating func subscribe(
+        _ subscriptions: [(filter: MQTTTopicFilter, options: MQTTSubscriptionOptions)],
+        properties: MQTTProperties = [], completion: Completion
+    ) -> [Action] {
         guard state.isConnected else {
             return [.subscribeCompleted(completion, .failure(notConnectedError))]
         }
         guard let id = allocatePacketID() else {
-            return [.subscribeCompleted(completion, .failure(MQTTError(.queueFull, "all packet identifiers are in use")))]
+            return [
+                .subscribeCompleted(completion, .failure(MQTTError(.queueFull, "all packet identifiers are in use")))
+            ]
         }
         pendingSubscribes[id] = (completion, subscriptions.count)
-        return [.send(.subscribe(SubscribePacket(packetID: id, subscriptions: subscriptions, properties: isV5 ? properties : [])))]
+        return [
+            .send(
+                .subscribe(
+                    SubscribePacket(packetID: id, subscriptions: subscriptions, properties: isV5 ? properties : [])))
+        ]
     }
 
     /// Sends UNSUBSCRIBE; the completion receives one reason code per filter (empty on 3.1.1).
@@ -64,14 +100,17 @@ extension MQTTConnectionStateMachine {
             return [.unsubscribeCompleted(completion, .failure(notConnectedError))]
         }
         guard let id = allocatePacketID() else {
-            return [.unsubscribeCompleted(completion, .failure(MQTTError(.queueFull, "all packet identifiers are in use")))]
+            return [
+                .unsubscribeCompleted(completion, .failure(MQTTError(.queueFull, "all packet identifiers are in use")))
+            ]
         }
         pendingUnsubscribes[id] = (completion, filters.count)
         return [.send(.unsubscribe(UnsubscribePacket(packetID: id, filters: filters)))]
     }
 
     var notConnectedError: MQTTError {
-        state == .closed ? MQTTError(.shutdown, "the client is shut down") : MQTTError(.connectionFailed, "not connected")
+        state == .closed
+            ? MQTTError(.shutdown, "the client is shut down") : MQTTError(.connectionFailed, "not connected")
     }
 
     // MARK: time and lifecycle
@@ -84,12 +123,16 @@ extension MQTTConnectionStateMachine {
     /// so the PINGREQ goes out within the interval, as [MQTT-3.1.2-23] requires; waiting for the
     /// whole interval sent it up to a tick late, which a broker counting whole seconds (mosquitto)
     /// can take for a dead client with a short keep-alive.
-    mutating func tick(now: ContinuousClock.Instant, connectTimeout: Duration, pingTimeout: Duration? = nil) -> [Action] {
+    mutating func tick(now: ContinuousClock.Instant, connectTimeout: Duration, pingTimeout: Duration? = nil) -> [Action]
+    {
         switch state {
         case .connecting(let started):
             if now - started >= connectTimeout {
                 // amqtt 0.12, for one, reads an MQTT 5.0 CONNECT as 3.1.1 and waits for bytes that never come.
-                let hint = isV5 ? " in answer to an MQTT 5.0 CONNECT (a broker that does not speak 5.0 may wait like this: try MQTT 3.1.1)" : ""
+                let hint =
+                    isV5
+                    ? " in answer to an MQTT 5.0 CONNECT (a broker that does not speak 5.0 may wait like this: try MQTT 3.1.1)"
+                    : ""
                 return [.close(MQTTError(.connectionFailed, "no CONNACK within \(connectTimeout)\(hint)"))]
             }
             return []
@@ -97,8 +140,12 @@ extension MQTTConnectionStateMachine {
             guard keepAlive > .zero else { return [] }
             if let sent = pingSent {
                 if now - sent >= (pingTimeout ?? keepAlive) {
-                    return [.close(MQTTError(.keepAliveTimeout, "no PINGRESP within \(pingTimeout ?? keepAlive)",
-                                             reasonCode: .keepAliveTimeout))]
+                    return [
+                        .close(
+                            MQTTError(
+                                .keepAliveTimeout, "no PINGRESP within \(pingTimeout ?? keepAlive)",
+                                reasonCode: .keepAliveTimeout))
+                    ]
                 }
                 return []
             }
@@ -122,8 +169,9 @@ extension MQTTConnectionStateMachine {
         guard state != .closed else { return [] }
         state = .disconnected
         var actions: [Action] = []
-        let lost = MQTTError(.sessionLost, "connection lost" + (error.map { ": \($0.message)" } ?? ""),
-                             reasonCode: error?.reasonCode)
+        let lost = MQTTError(
+            .sessionLost, "connection lost" + (error.map { ": \($0.message)" } ?? ""),
+            reasonCode: error?.reasonCode)
         for (_, p) in pendingSubscribes { actions.append(.subscribeCompleted(p.completion, .failure(lost))) }
         for (_, p) in pendingUnsubscribes { actions.append(.unsubscribeCompleted(p.completion, .failure(lost))) }
         pendingSubscribes = [:]
@@ -131,7 +179,9 @@ extension MQTTConnectionStateMachine {
         if let r = reauthentication { actions.append(.reauthenticated(r, .failure(lost))) }
         reauthentication = nil
         if !configuration.keepMessagesWhenDisconnected {
-            for id in outbound.keys.sorted() { actions.append(.publishCompleted(outbound[id]!.completion, .failure(lost))) }
+            for id in outbound.keys.sorted() {
+                actions.append(.publishCompleted(outbound[id]!.completion, .failure(lost)))
+            }
             outbound = [:]
             while let q = queue.popFirst() { actions.append(.publishCompleted(q.completion, .failure(lost))) }
         }

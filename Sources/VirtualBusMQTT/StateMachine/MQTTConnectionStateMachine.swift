@@ -176,17 +176,22 @@ struct MQTTConnectionStateMachine<Completion> {
             }
         }
         let seconds = UInt16(clamping: configuration.keepAlive.components.seconds)
-        return [.send(.connect(ConnectPacket(
-            version: configuration.version, clientID: configuration.clientID, cleanStart: startedClean,
-            keepAliveSeconds: seconds, username: configuration.username, password: configuration.password,
-            will: configuration.will, properties: props)))]
+        return [
+            .send(
+                .connect(
+                    ConnectPacket(
+                        version: configuration.version, clientID: configuration.clientID, cleanStart: startedClean,
+                        keepAliveSeconds: seconds, username: configuration.username, password: configuration.password,
+                        will: configuration.will, properties: props)))
+        ]
     }
 
     mutating func connAckReceived(_ ack: ConnAckPacket, now: ContinuousClock.Instant) -> [Action] {
         guard state.isConnecting else { return violation("CONNACK while \(state) [MQTT-3.2.0-2]") }
         if ack.reasonCode.isFailure {
             let meaning = ack.reasonCode.refusalMeaning.map { ": \($0)" } ?? ""
-            let error = ack.reasonCode == .unsupportedProtocolVersion
+            let error =
+                ack.reasonCode == .unsupportedProtocolVersion
                 ? MQTTError.versionRefused(configuration.version, reasonCode: ack.reasonCode)
                 : MQTTError(.connectionRefused, "broker refused the connection\(meaning)", reasonCode: ack.reasonCode)
             if ack.reasonCode.isTransientRefusal && configuration.keepMessagesWhenDisconnected {
@@ -235,12 +240,17 @@ struct MQTTConnectionStateMachine<Completion> {
             inboundQoS2 = []
             inboundPending = [:]
             let requeued = outbound.values.filter { $0.stage != .awaitingPubComp }.count
-            if requeued > 0 { actions[0] = .connected(sessionPresent: ack.sessionPresent, properties: p, resent: requeued) }
+            if requeued > 0 {
+                actions[0] = .connected(sessionPresent: ack.sessionPresent, properties: p, resent: requeued)
+            }
             for id in outbound.keys.sorted() {
                 let entry = outbound.removeValue(forKey: id)!
                 if entry.stage == .awaitingPubComp {
-                    actions.append(.publishCompleted(entry.completion, .failure(
-                        MQTTError(.sessionLost, "the broker lost the session before PUBCOMP"))))
+                    actions.append(
+                        .publishCompleted(
+                            entry.completion,
+                            .failure(
+                                MQTTError(.sessionLost, "the broker lost the session before PUBCOMP"))))
                 } else {
                     var packet = entry.packet
                     packet.dup = false
@@ -295,7 +305,9 @@ struct MQTTConnectionStateMachine<Completion> {
     /// Fails every waiter with `error`. Used when the session ends for good.
     mutating func failEverything(_ error: MQTTError) -> [Action] {
         var actions: [Action] = []
-        for id in outbound.keys.sorted() { actions.append(.publishCompleted(outbound[id]!.completion, .failure(error))) }
+        for id in outbound.keys.sorted() {
+            actions.append(.publishCompleted(outbound[id]!.completion, .failure(error)))
+        }
         outbound = [:]
         while let q = queue.popFirst() { actions.append(.publishCompleted(q.completion, .failure(error))) }
         for (_, p) in pendingSubscribes { actions.append(.subscribeCompleted(p.completion, .failure(error))) }
@@ -321,8 +333,9 @@ struct MQTTConnectionStateMachine<Completion> {
             queue.removeFirst()
             var packet = first.packet
             packet.packetID = id
-            outbound[id] = Outbound(packet: packet, completion: first.completion,
-                                    stage: packet.qos == .atLeastOnce ? .awaitingPubAck : .awaitingPubRec)
+            outbound[id] = Outbound(
+                packet: packet, completion: first.completion,
+                stage: packet.qos == .atLeastOnce ? .awaitingPubAck : .awaitingPubRec)
             actions.append(.send(.publish(packet)))
         }
         if queue.count < configuration.queueCapacity { overflowing = false }

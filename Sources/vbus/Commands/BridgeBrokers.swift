@@ -6,7 +6,9 @@ import VirtualBusMQTT
 enum BridgeBrokers {
     /// The URLs of a `--broker` value, in order. They must agree on TLS: one `--tls-ca` serves all.
     static func urls(_ text: String) throws -> [BrokerURL] {
-        let urls = try text.split(separator: ",").map { try BrokerURL(parsing: $0.trimmingCharacters(in: .whitespaces)) }
+        let urls = try text.split(separator: ",").map {
+            try BrokerURL(parsing: $0.trimmingCharacters(in: .whitespaces))
+        }
         guard let first = urls.first else { throw ValidationError("--broker is empty") }
         guard urls.allSatisfy({ $0.isSecure == first.isSecure }) else {
             throw ValidationError("--broker: give all URLs as mqtt:// or all as mqtts://, not both")
@@ -49,7 +51,8 @@ enum BridgeBrokers {
                 if fiveFailed.code != .unsupportedProtocolVersion {
                     do { try await connects(probe, .v3_1_1) } catch { continue }
                 }
-                Output.status("vbus bridge: \(endpoint) does not speak MQTT 5.0 (\(fiveFailed.message)); using MQTT 3.1.1")
+                Output.status(
+                    "vbus bridge: \(endpoint) does not speak MQTT 5.0 (\(fiveFailed.message)); using MQTT 3.1.1")
                 return .v3_1_1
             }
             if !waitingSaid {
@@ -60,7 +63,9 @@ enum BridgeBrokers {
         }
     }
 
-    private static func connects(_ configuration: MQTTClientConfiguration, _ version: MQTTProtocolVersion) async throws(MQTTError) {
+    private static func connects(_ configuration: MQTTClientConfiguration, _ version: MQTTProtocolVersion)
+        async throws(MQTTError)
+    {
         var configuration = configuration
         configuration.version = version
         do {

@@ -35,7 +35,8 @@ struct BridgeEventReport {
                 return nil
             }
             lastFailureLine = now
-            let earlier = unreportedFailures > 0 ? " (\(unreportedFailures) more attempt(s) failed since the last line)" : ""
+            let earlier =
+                unreportedFailures > 0 ? " (\(unreportedFailures) more attempt(s) failed since the last line)" : ""
             unreportedFailures = 0
             return "\(error.message)\(Self.next(retryIn, "retrying"))\(earlier)"
         case .connectionLost(let error, let retryIn):

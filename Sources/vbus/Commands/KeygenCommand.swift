@@ -14,7 +14,11 @@ struct KeygenCommand: ParsableCommand {
     func run() throws {
         let keys = try CurveKeyPair.generate()
         let secretPath = out + ".key", publicPath = out + ".pub"
-        guard FileManager.default.createFile(atPath: secretPath, contents: Data((keys.secretKey + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: secretPath, contents: Data((keys.secretKey + "\n").utf8), attributes: [.posixPermissions: 0o600]
+            )
+        else {
             throw ValidationError("cannot write \(secretPath)")
         }
         try (keys.publicKey + "\n").write(toFile: publicPath, atomically: true, encoding: .utf8)

@@ -8,19 +8,29 @@ struct ProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxy",
         abstract: "Run a standalone bus until SIGINT/SIGTERM, then shut down in order and exit 0.",
-        discussion: "tcp endpoints default to 127.0.0.1; use tcp://*:PORT to listen on every interface. A port of * picks a free one; the ready line shows the resolved endpoints."
+        discussion:
+            "tcp endpoints default to 127.0.0.1; use tcp://*:PORT to listen on every interface. A port of * picks a free one; the ready line shows the resolved endpoints."
     )
 
-    @Option(name: .long, help: "Endpoint publishers connect to (XSUB side); repeatable.") var frontend: [BusEndpoint] = []
-    @Option(name: .long, help: "Endpoint subscribers connect to (XPUB side); repeatable.") var backend: [BusEndpoint] = []
+    @Option(name: .long, help: "Endpoint publishers connect to (XSUB side); repeatable.") var frontend: [BusEndpoint] =
+        []
+    @Option(name: .long, help: "Endpoint subscribers connect to (XPUB side); repeatable.") var backend: [BusEndpoint] =
+        []
     @Option(name: .long, help: "Endpoint answering `vbus stats --control`.") var control: BusEndpoint?
-    @Option(name: .customLong("curve-server-secret"), help: "File with the bus's CURVE secret key (turns CURVE on).") var curveServerSecret: String?
-    @Option(name: .customLong("curve-allow"), help: "File with the allowed client public keys, one per line.") var curveAllow: String?
-    @Option(name: .customLong("stats-interval"), help: "Print the proxy's counters every N seconds.") var statsInterval: Int?
+    @Option(name: .customLong("curve-server-secret"), help: "File with the bus's CURVE secret key (turns CURVE on).")
+    var curveServerSecret: String?
+    @Option(name: .customLong("curve-allow"), help: "File with the allowed client public keys, one per line.")
+    var curveAllow: String?
+    @Option(name: .customLong("stats-interval"), help: "Print the proxy's counters every N seconds.") var statsInterval:
+        Int?
 
     func validate() throws {
-        guard !frontend.isEmpty || !backend.isEmpty else { throw ValidationError("give at least one --frontend or --backend endpoint") }
-        guard (curveServerSecret == nil) == (curveAllow == nil) else { throw ValidationError("--curve-server-secret and --curve-allow go together") }
+        guard !frontend.isEmpty || !backend.isEmpty else {
+            throw ValidationError("give at least one --frontend or --backend endpoint")
+        }
+        guard (curveServerSecret == nil) == (curveAllow == nil) else {
+            throw ValidationError("--curve-server-secret and --curve-allow go together")
+        }
     }
 
     func run() async throws {
@@ -33,18 +43,24 @@ struct ProxyCommand: AsyncParsableCommand {
             )
         }
         let bus = try VirtualBus(configuration: configuration)
-        Output.line("vbus proxy: ready frontend=\(bus.endpoints.frontend.dropFirst().joined(separator: ",")) backend=\(bus.endpoints.backend.dropFirst().joined(separator: ","))\(configuration.curveServer.map { " curve=\($0.keys.publicKey)" } ?? "")")
+        Output.line(
+            "vbus proxy: ready frontend=\(bus.endpoints.frontend.dropFirst().joined(separator: ",")) backend=\(bus.endpoints.backend.dropFirst().joined(separator: ","))\(configuration.curveServer.map { " curve=\($0.keys.publicKey)" } ?? "")"
+        )
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: bus)]
         if let statsInterval {
-            services.append(.init(service: PeriodicStatus(interval: .seconds(statsInterval)) {
-                guard let statistics = try? bus.statistics() else { return nil }
-                let peers = bus.peerStatistics
-                return "vbus proxy: \(statistics.json) peers: open=\(peers.openConnections) disconnected=\(peers.disconnections) failed-handshakes=\(peers.failedHandshakes) refused-keys=\(bus.securityStatistics.refused)"
-            }))
+            services.append(
+                .init(
+                    service: PeriodicStatus(interval: .seconds(statsInterval)) {
+                        guard let statistics = try? bus.statistics() else { return nil }
+                        let peers = bus.peerStatistics
+                        return
+                            "vbus proxy: \(statistics.json) peers: open=\(peers.openConnections) disconnected=\(peers.disconnections) failed-handshakes=\(peers.failedHandshakes) refused-keys=\(bus.securityStatistics.refused)"
+                    }))
         }
         var logger = Logger(label: "vbus")
         logger.logLevel = .warning
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         let report = await bus.shutdown()
         Output.status("vbus proxy: \(report)")

@@ -51,7 +51,8 @@ struct PubCommand: AsyncParsableCommand {
             }
         }
         let report = await bus.shutdown(deadline: .now + .seconds(15))
-        Output.status("vbus pub: sent \(sent) message(s); \(report.isComplete ? "flushed" : "NOT all flushed: \(report)")")
+        Output.status(
+            "vbus pub: sent \(sent) message(s); \(report.isComplete ? "flushed" : "NOT all flushed: \(report)")")
     }
 }
 

@@ -9,11 +9,13 @@ struct SubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sub",
         abstract: "Print one line per message whose topic starts with one of the prefixes (all when none).",
-        discussion: "text: topic, a space, the payload as UTF-8 (or base64: + base64 when it is not UTF-8). json: {\"topic\":...,\"payload\":...}. With --frontend too, the subscription is confirmed before 'ready' is printed on standard error."
+        discussion:
+            "text: topic, a space, the payload as UTF-8 (or base64: + base64 when it is not UTF-8). json: {\"topic\":...,\"payload\":...}. With --frontend too, the subscription is confirmed before 'ready' is printed on standard error."
     )
 
     @Option(name: .long, help: "The bus's backend endpoint (XPUB side).") var backend: BusEndpoint
-    @Option(name: .long, help: "The bus's frontend endpoint, to confirm the subscription end to end.") var frontend: BusEndpoint?
+    @Option(name: .long, help: "The bus's frontend endpoint, to confirm the subscription end to end.") var frontend:
+        BusEndpoint?
     @Argument(help: "Topic prefixes.") var prefixes: [String] = []
     @Option(name: .long, help: "Exit after this many messages.") var count: Int?
     @Option(name: .long, help: "Output format.") var format: Format = .text

@@ -49,13 +49,16 @@ final class BrokerProcess: Sendable {
     ///
     /// - Throws: ``BrokerUnavailable`` with the end of the broker's log when it is not installed,
     ///   exits, or does not listen within `timeout`. A missing broker fails the test, never skips it.
-    static func start(_ name: String, script: String, directory: URL, arguments: [String], port: Int,
-                      timeout: Duration = .seconds(90)) async throws -> BrokerProcess {
+    static func start(
+        _ name: String, script: String, directory: URL, arguments: [String], port: Int,
+        timeout: Duration = .seconds(90)
+    ) async throws -> BrokerProcess {
         let path = scripts.appendingPathComponent(script).path
         guard FileManager.default.fileExists(atPath: path) else { throw BrokerUnavailable(name, "\(path) is missing") }
         let process: SpawnedProcess
         do {
-            process = try SpawnedProcess(executable: "/bin/bash", arguments: [path, directory.path] + arguments, captureOutput: false)
+            process = try SpawnedProcess(
+                executable: "/bin/bash", arguments: [path, directory.path] + arguments, captureOutput: false)
         } catch {
             throw BrokerUnavailable(name, "cannot start \(script): \(error)")
         }
@@ -77,8 +80,10 @@ final class BrokerProcess: Sendable {
             let status = process.waitForExit()
             let tail = broker.logTail  // before the directory goes
             broker.removeDirectory()
-            throw BrokerUnavailable(name, "exited with status \(status) before listening on 127.0.0.1:\(port)\(tail)"
-                                    + " (is it installed? run scripts/setup.sh)")
+            throw BrokerUnavailable(
+                name,
+                "exited with status \(status) before listening on 127.0.0.1:\(port)\(tail)"
+                    + " (is it installed? run scripts/setup.sh)")
         default:
             let tail = broker.logTail
             broker.stop()
@@ -108,7 +113,8 @@ final class BrokerProcess: Sendable {
     var logTail: String {
         var logs = [directory.appendingPathComponent("broker.log")]
         let rabbitLogs = directory.appendingPathComponent("log")
-        for file in (try? FileManager.default.contentsOfDirectory(atPath: rabbitLogs.path)) ?? [] where file.hasSuffix(".log") {
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: rabbitLogs.path)) ?? []
+        where file.hasSuffix(".log") {
             logs.append(rabbitLogs.appendingPathComponent(file))
         }
         let text = logs.compactMap { try? String(contentsOf: $0, encoding: .utf8) }.joined(separator: "\n")

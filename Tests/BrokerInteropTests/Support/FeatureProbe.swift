@@ -64,7 +64,9 @@ struct FeatureProbe: Sendable {
 
     private func wildcards() async throws -> InteropOutcome {
         try await MQTTClient.withConnection(configuration: configuration("wild")) { client in
-            let subscription = try await client.subscribe(to: [try MQTTTopicFilter("\(prefix)/+/w"), try MQTTTopicFilter("\(prefix)/h/#")])
+            let subscription = try await client.subscribe(to: [
+                try MQTTTopicFilter("\(prefix)/+/w"), try MQTTTopicFilter("\(prefix)/h/#"),
+            ])
             for topic in ["\(prefix)/none", "\(prefix)/a/w", "\(prefix)/h/x/y"] {
                 _ = try await client.publish(topic: try MQTTTopic(topic), payload: Array(topic.utf8), qos: .atLeastOnce)
             }
@@ -91,16 +93,20 @@ struct FeatureProbe: Sendable {
         }
     }
 
-    private func deliver(_ qos: MQTTQoS, recording outcome: borrowing Mutex<InteropOutcome?>) async throws -> InteropOutcome {
+    private func deliver(_ qos: MQTTQoS, recording outcome: borrowing Mutex<InteropOutcome?>) async throws
+        -> InteropOutcome
+    {
         try await MQTTClient.withConnection(configuration: configuration("qos\(qos.rawValue)")) { client in
             let topic = try MQTTTopic("\(prefix)/q")
-            let subscription = try await client.subscribe(to: [MQTTTopicFilter(topic)], options: MQTTSubscriptionOptions(qos: qos))
+            let subscription = try await client.subscribe(
+                to: [MQTTTopicFilter(topic)], options: MQTTSubscriptionOptions(qos: qos))
             let granted = subscription.reasonCodes.first?.rawValue ?? 0xFF
             let published: MQTTPublishResult
             do {
                 published = try await client.publish(topic: topic, payload: [qos.rawValue], qos: qos)
             } catch let error as MQTTError where granted < qos.rawValue {
-                let refused = InteropOutcome.refused(error.code, "SUBACK granted QoS \(granted); the QoS \(qos.rawValue) PUBLISH got: \(error.message)")
+                let refused = InteropOutcome.refused(
+                    error.code, "SUBACK granted QoS \(granted); the QoS \(qos.rawValue) PUBLISH got: \(error.message)")
                 outcome.withLock { $0 = refused }
                 return refused
             }
@@ -109,9 +115,13 @@ struct FeatureProbe: Sendable {
                 delivered = message
                 break
             }
-            guard let delivered, delivered.payload == [qos.rawValue] else { return .failed("the message did not arrive intact") }
+            guard let delivered, delivered.payload == [qos.rawValue] else {
+                return .failed("the message did not arrive intact")
+            }
             if granted == qos.rawValue && delivered.qos == qos && published.qos == qos { return .works }
-            return .downgraded("SUBACK granted QoS \(granted), acknowledged as QoS \(published.qos.rawValue), delivered at QoS \(delivered.qos.rawValue)")
+            return .downgraded(
+                "SUBACK granted QoS \(granted), acknowledged as QoS \(published.qos.rawValue), delivered at QoS \(delivered.qos.rawValue)"
+            )
         }
     }
 
@@ -124,7 +134,8 @@ struct FeatureProbe: Sendable {
             let subscription = try await client.subscribe(to: [MQTTTopicFilter(topic)])
             for try await message in subscription {
                 return message.retain && message.payload == Array("kept".utf8)
-                    ? InteropOutcome.works : .failed("retain flag \(message.retain), payload \(message.payload.count) bytes")
+                    ? InteropOutcome.works
+                    : .failed("retain flag \(message.retain), payload \(message.payload.count) bytes")
             }
             return .failed("the subscription ended")
         }
@@ -172,7 +183,8 @@ struct FeatureProbe: Sendable {
         configuration.cleanStart = false
         configuration.sessionExpiry = 300
         try await MQTTClient.withConnection(configuration: configuration) { client in
-            let subscription = try await client.subscribe(to: [MQTTTopicFilter(topic)], options: MQTTSubscriptionOptions(qos: .atLeastOnce))
+            let subscription = try await client.subscribe(
+                to: [MQTTTopicFilter(topic)], options: MQTTSubscriptionOptions(qos: .atLeastOnce))
             // Gone while subscribed: a subscription released first would UNSUBSCRIBE.
             withExtendedLifetime(subscription) { client.shutdown() }
         }
@@ -194,7 +206,8 @@ struct FeatureProbe: Sendable {
                 break
             }
         }
-        let subscription = try await client.subscribe(to: [MQTTTopicFilter(topic)], options: MQTTSubscriptionOptions(qos: .atLeastOnce))
+        let subscription = try await client.subscribe(
+            to: [MQTTTopicFilter(topic)], options: MQTTSubscriptionOptions(qos: .atLeastOnce))
         // A broker that keeps no messages for an offline session sends nothing: bounded, so the
         // table can say so (our client did all it could; nothing of ours waits forever).
         let received = Mutex(false)
@@ -207,7 +220,9 @@ struct FeatureProbe: Sendable {
             } catch {}  // the connection's end: nothing came
         }
         guard received.withLock({ $0 }) else {
-            return .unsupported("CONNACK session present \(sessionPresent); the QoS 1 message published while the client was away never came")
+            return .unsupported(
+                "CONNACK session present \(sessionPresent); the QoS 1 message published while the client was away never came"
+            )
         }
         return sessionPresent ? .works : .downgraded("CONNACK said no session, yet the queued message came")
     }
@@ -224,7 +239,8 @@ struct FeatureProbe: Sendable {
         }
         try await client.waitUntilConnected()
         let topic = try MQTTTopic("\(prefix)/again")
-        let subscription = try await client.subscribe(to: [MQTTTopicFilter(topic)], options: MQTTSubscriptionOptions(qos: .atLeastOnce))
+        let subscription = try await client.subscribe(
+            to: [MQTTTopicFilter(topic)], options: MQTTSubscriptionOptions(qos: .atLeastOnce))
         try await client.dropConnection()
         var connections = 0
         for await event in events {

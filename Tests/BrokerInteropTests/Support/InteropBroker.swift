@@ -31,12 +31,17 @@ enum InteropBroker: String, CaseIterable, Sendable {
 
     /// The installed version, as its package states it (`3.10.8-1.1+deb12u1`), for the table.
     var installedVersion: String {
-        let (executable, arguments): (String, [String]) = switch self {
-        case .mosquitto: ("/usr/bin/dpkg-query", ["-W", "-f", "${Version}", "mosquitto"])
-        case .rabbitmq: ("/usr/bin/dpkg-query", ["-W", "-f", "${Version}", "rabbitmq-server"])
-        case .nats: ("/usr/bin/dpkg-query", ["-W", "-f", "${Version}", "nats-server"])
-        case .amqtt: ("/usr/bin/env", ["python3", "-c", "import importlib.metadata as m; print(m.version('amqtt'), end='')"])
-        }
+        let (executable, arguments): (String, [String]) =
+            switch self {
+            case .mosquitto: ("/usr/bin/dpkg-query", ["-W", "-f", "${Version}", "mosquitto"])
+            case .rabbitmq: ("/usr/bin/dpkg-query", ["-W", "-f", "${Version}", "rabbitmq-server"])
+            case .nats: ("/usr/bin/dpkg-query", ["-W", "-f", "${Version}", "nats-server"])
+            case .amqtt:
+                (
+                    "/usr/bin/env",
+                    ["python3", "-c", "import importlib.metadata as m; print(m.version('amqtt'), end='')"]
+                )
+            }
         guard let process = try? SpawnedProcess(executable: executable, arguments: arguments) else { return "?" }
         let output = String(decoding: SpawnedProcess.readAll(process.standardOutput!), as: UTF8.self)
         process.waitForExit()
@@ -49,21 +54,24 @@ enum InteropBroker: String, CaseIterable, Sendable {
     func start() async throws -> (port: Int, stop: @Sendable () -> Void) {
         switch self {
         case .mosquitto:
-            let broker = try await PrivateBroker.started(extraConfiguration: "max_inflight_messages 0\n", timeout: .seconds(30))
+            let broker = try await PrivateBroker.started(
+                extraConfiguration: "max_inflight_messages 0\n", timeout: .seconds(30))
             return (broker.port, { broker.stop() })
         case .rabbitmq:
             let cluster = try await RabbitCluster.start(nodeCount: 1)
             return (cluster.nodes[0].port, { cluster.stop() })
         case .nats:
             let broker = try await Self.startOnFreePorts { port in
-                try await BrokerProcess.start("NATS", script: "nats.sh", directory: try BrokerProcess.makeDirectory("nats"),
-                                              arguments: [String(port), String(try BrokerProcess.freePort())], port: port, timeout: .seconds(30))
+                try await BrokerProcess.start(
+                    "NATS", script: "nats.sh", directory: try BrokerProcess.makeDirectory("nats"),
+                    arguments: [String(port), String(try BrokerProcess.freePort())], port: port, timeout: .seconds(30))
             }
             return (broker.port, { broker.stop() })
         case .amqtt:
             let broker = try await Self.startOnFreePorts { port in
-                try await BrokerProcess.start("amqtt", script: "amqtt.sh", directory: try BrokerProcess.makeDirectory("amqtt"),
-                                              arguments: [String(port)], port: port, timeout: .seconds(30))
+                try await BrokerProcess.start(
+                    "amqtt", script: "amqtt.sh", directory: try BrokerProcess.makeDirectory("amqtt"),
+                    arguments: [String(port)], port: port, timeout: .seconds(30))
             }
             return (broker.port, { broker.stop() })
         }

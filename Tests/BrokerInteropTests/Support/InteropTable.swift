@@ -25,10 +25,15 @@ struct InteropTable: Sendable {
     /// The generated section, markers included.
     var markdown: String {
         var lines = [Self.begin, ""]
-        let versions = InteropBroker.allCases.compactMap { broker in brokerVersions[broker].map { "\(broker.title) \($0)" } }
-        lines.append("Measured with `MQTTClient` against \(versions.joined(separator: ", ")), each started by the tests on free loopback ports.")
+        let versions = InteropBroker.allCases.compactMap { broker in
+            brokerVersions[broker].map { "\(broker.title) \($0)" }
+        }
+        lines.append(
+            "Measured with `MQTTClient` against \(versions.joined(separator: ", ")), each started by the tests on free loopback ports."
+        )
         lines.append("")
-        lines.append("| feature | " + columns.map { "\($0.broker.title) \($0.version)" }.joined(separator: " | ") + " |")
+        lines.append(
+            "| feature | " + columns.map { "\($0.broker.title) \($0.version)" }.joined(separator: " | ") + " |")
         lines.append("|---|" + columns.map { _ in "---" }.joined(separator: "|") + "|")
         for feature in InteropFeature.allCases {
             let row = columns.map { cells[$0]?[feature]?.cell ?? "not run" }
@@ -42,13 +47,17 @@ struct InteropTable: Sendable {
     /// and `CI` is set, `nil` otherwise.
     func updateDocument() throws -> String? {
         let text = try String(contentsOf: Self.document, encoding: .utf8)
-        guard let start = text.range(of: Self.begin), let stop = text.range(of: Self.end), start.upperBound <= stop.lowerBound else {
-            return "docs/MQTT.md has no interop-matrix markers: add `\(Self.begin)` and `\(Self.end)` where the table goes"
+        guard let start = text.range(of: Self.begin), let stop = text.range(of: Self.end),
+            start.upperBound <= stop.lowerBound
+        else {
+            return
+                "docs/MQTT.md has no interop-matrix markers: add `\(Self.begin)` and `\(Self.end)` where the table goes"
         }
         let current = String(text[start.lowerBound..<stop.upperBound])
         guard current != markdown else { return nil }
         if ProcessInfo.processInfo.environment["CI"] != nil {
-            return "docs/MQTT.md shows another interop table than this run measured: run `swift test --filter BrokerInteropTests` and commit docs/MQTT.md. Measured:\n\(markdown)"
+            return
+                "docs/MQTT.md shows another interop table than this run measured: run `swift test --filter BrokerInteropTests` and commit docs/MQTT.md. Measured:\n\(markdown)"
         }
         try text.replacingCharacters(in: start.lowerBound..<stop.upperBound, with: markdown)
             .write(to: Self.document, atomically: true, encoding: .utf8)

@@ -48,14 +48,22 @@ final class PeerProcess: Sendable {
     static func peer(_ script: String, _ arguments: [String]) throws -> PeerProcess {
         let peers = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Peers")
-        return try PeerProcess(script, executable: "/usr/bin/env", arguments: ["python3", peers.appendingPathComponent(script).path] + arguments)
+        return try PeerProcess(
+            script, executable: "/usr/bin/env",
+            arguments: ["python3", peers.appendingPathComponent(script).path] + arguments)
     }
 
     /// `vbus` as built next to the test bundle (`swift build --build-tests` builds it).
     static func vbus(_ arguments: [String]) throws -> PeerProcess {
-        var path = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vbus").path
-        if !FileManager.default.fileExists(atPath: path) { path = FileManager.default.currentDirectoryPath + "/.build/debug/vbus" }
-        guard FileManager.default.fileExists(atPath: path) else { throw PeerFailure("vbus is not built: run `swift build --build-tests`") }
+        var path = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "vbus"
+        ).path
+        if !FileManager.default.fileExists(atPath: path) {
+            path = FileManager.default.currentDirectoryPath + "/.build/debug/vbus"
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw PeerFailure("vbus is not built: run `swift build --build-tests`")
+        }
         return try PeerProcess("vbus " + (arguments.first ?? ""), executable: path, arguments: arguments)
     }
 
@@ -71,8 +79,9 @@ final class PeerProcess: Sendable {
             if ContinuousClock.now >= deadline || !process.isRunning {
                 // One more look: the last lines may have come with the exit.
                 if let found = transcript.first(where: predicate) { return found }
-                throw PeerFailure("\(name): the expected line did not come within \(limit)\(process.isRunning ? "" : " (it exited)"); it wrote: "
-                                  + transcript.suffix(15).joined(separator: " | "))
+                throw PeerFailure(
+                    "\(name): the expected line did not come within \(limit)\(process.isRunning ? "" : " (it exited)"); it wrote: "
+                        + transcript.suffix(15).joined(separator: " | "))
             }
             try await Task.sleep(for: .milliseconds(20))  // polling the lines a reader thread appends
         }

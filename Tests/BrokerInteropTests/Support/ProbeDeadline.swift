@@ -14,7 +14,9 @@ func withProbeDeadline(_ limit: Duration, _ body: @escaping @Sendable () async -
 private final class ProbeRace: Sendable {
     private let waiting = Mutex<CheckedContinuation<Bool, Never>?>(nil)
 
-    func start(_ continuation: CheckedContinuation<Bool, Never>, limit: Duration, _ body: @escaping @Sendable () async -> Void) {
+    func start(
+        _ continuation: CheckedContinuation<Bool, Never>, limit: Duration, _ body: @escaping @Sendable () async -> Void
+    ) {
         waiting.withLock { $0 = continuation }
         let work = Task {
             await body()

@@ -33,16 +33,20 @@ final class RabbitCluster: Sendable {
     /// Starts `nodeCount` nodes and waits until each listens for MQTT.
     static func start(nodeCount: Int, timeout: Duration = .seconds(120)) async throws -> RabbitCluster {
         guard FileManager.default.isExecutableFile(atPath: "/usr/lib/rabbitmq/bin/rabbitmq-server") else {
-            throw BrokerUnavailable("RabbitMQ", "/usr/lib/rabbitmq/bin/rabbitmq-server is missing: run scripts/setup.sh (apt package rabbitmq-server)")
+            throw BrokerUnavailable(
+                "RabbitMQ",
+                "/usr/lib/rabbitmq/bin/rabbitmq-server is missing: run scripts/setup.sh (apt package rabbitmq-server)")
         }
         let home = try BrokerProcess.makeDirectory("rabbitmq")
         let epmdPort = try BrokerProcess.freePort()
         let epmd: SpawnedProcess
         do {
-            epmd = try SpawnedProcess(executable: "/usr/bin/epmd", arguments: ["-address", "127.0.0.1", "-port", String(epmdPort)],
-                                      captureOutput: false)
+            epmd = try SpawnedProcess(
+                executable: "/usr/bin/epmd", arguments: ["-address", "127.0.0.1", "-port", String(epmdPort)],
+                captureOutput: false)
         } catch {
-            throw BrokerUnavailable("epmd", "cannot start /usr/bin/epmd: \(error) (it comes with erlang-base, a RabbitMQ dependency)")
+            throw BrokerUnavailable(
+                "epmd", "cannot start /usr/bin/epmd: \(error) (it comes with erlang-base, a RabbitMQ dependency)")
         }
         let listening = await ThreadWork(name: "interop-epmd") { () -> Bool in
             let deadline = ContinuousClock.now + .seconds(10)
@@ -71,12 +75,15 @@ final class RabbitCluster: Sendable {
                     var failure: (any Error)?
                     for attempt in 1...(index == 0 ? 1 : 3) {
                         do {
-                            let name = attempt == 1 ? names[index] : names[index].replacingOccurrences(of: "@", with: "-\(attempt)@")
+                            let name =
+                                attempt == 1
+                                ? names[index] : names[index].replacingOccurrences(of: "@", with: "-\(attempt)@")
                             let ports = try (0..<3).map { _ in try BrokerProcess.freePort() }
                             var arguments = [name] + ports.map(String.init) + [String(epmdPort)]
                             if index > 0 { arguments.append(names[0]) }
                             let node = try await BrokerProcess.start(
-                                "RabbitMQ node \(name)", script: "rabbitmq.sh", directory: home.appendingPathComponent("n\(index + 1)-\(attempt)"),
+                                "RabbitMQ node \(name)", script: "rabbitmq.sh",
+                                directory: home.appendingPathComponent("n\(index + 1)-\(attempt)"),
                                 arguments: arguments, port: ports[0], timeout: timeout)
                             return (index, .success((node, name)))
                         } catch {
@@ -96,8 +103,9 @@ final class RabbitCluster: Sendable {
                 }
             }
         }
-        let cluster = RabbitCluster(nodes: names.indices.compactMap { started[$0] }, nodeNames: names.indices.compactMap { startedNames[$0] },
-                                    epmd: epmd, epmdPort: epmdPort, home: home)
+        let cluster = RabbitCluster(
+            nodes: names.indices.compactMap { started[$0] }, nodeNames: names.indices.compactMap { startedNames[$0] },
+            epmd: epmd, epmdPort: epmdPort, home: home)
         if let failure {
             cluster.stop()
             throw failure
@@ -110,18 +118,24 @@ final class RabbitCluster: Sendable {
     /// client first subscribed, and while that node is down RabbitMQ closes the connection of a
     /// client that subscribes again on another node ("home node ... of durable queue ... is down").
     func mirrorSessionQueues() async throws {
-        let definition = #"{"ha-mode":"all","ha-sync-mode":"automatic","ha-promote-on-shutdown":"always","ha-promote-on-failure":"always"}"#
-        try await rabbitmqctl(["set_policy", "--apply-to", "queues", "mqtt-sessions", "^mqtt-subscription-", definition])
+        let definition =
+            #"{"ha-mode":"all","ha-sync-mode":"automatic","ha-promote-on-shutdown":"always","ha-promote-on-failure":"always"}"#
+        try await rabbitmqctl([
+            "set_policy", "--apply-to", "queues", "mqtt-sessions", "^mqtt-subscription-", definition,
+        ])
     }
 
     /// `rabbitmqctl ARGUMENTS...` against node 1, failing with its output unless it exits 0.
     func rabbitmqctl(_ arguments: [String]) async throws {
         let script = BrokerProcess.scripts.appendingPathComponent("rabbitmqctl.sh").path
-        let control = try PeerProcess("rabbitmqctl", executable: "/bin/bash",
-                                      arguments: [script, nodes[0].directory.path, nodeNames[0], String(epmdPort)] + arguments)
+        let control = try PeerProcess(
+            "rabbitmqctl", executable: "/bin/bash",
+            arguments: [script, nodes[0].directory.path, nodeNames[0], String(epmdPort)] + arguments)
         let status = try await control.exit(within: .seconds(60))
         guard status == 0 else {
-            throw BrokerUnavailable("rabbitmqctl \(arguments.first ?? "")", "exit status \(status): \(control.transcript.suffix(10).joined(separator: " | "))")
+            throw BrokerUnavailable(
+                "rabbitmqctl \(arguments.first ?? "")",
+                "exit status \(status): \(control.transcript.suffix(10).joined(separator: " | "))")
         }
     }
 

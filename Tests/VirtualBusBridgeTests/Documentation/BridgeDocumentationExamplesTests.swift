@@ -7,15 +7,20 @@ import TestSupport
 @Suite("VirtualBusBridge documentation examples")
 struct BridgeDocumentationExamplesTests {
     static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    static let catalogue = testsDirectory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let catalogue = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
         .appendingPathComponent("Sources/VirtualBusBridge/VirtualBusBridge.docc")
 
-    @Test("each code block in VirtualBusBridge.docc is compiled in BridgeDocumentationExamples.swift, and each example is shown")
+    @Test(
+        "each code block in VirtualBusBridge.docc is compiled in BridgeDocumentationExamples.swift, and each example is shown"
+    )
     func examplesMatch() throws {
         let articles = try FileManager.default.contentsOfDirectory(at: Self.catalogue, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "md" }.sorted { $0.path < $1.path }
         let documents = try articles.map { ($0.lastPathComponent, try String(contentsOf: $0, encoding: .utf8)) }
-        let source = try String(contentsOf: Self.testsDirectory.appendingPathComponent("BridgeDocumentationExamples.swift"), encoding: .utf8)
+        let source = try String(
+            contentsOf: Self.testsDirectory.appendingPathComponent("BridgeDocumentationExamples.swift"), encoding: .utf8
+        )
         let problems = DocumentedExamples.mismatches(documents: documents, compiledSource: source)
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n\n"))")
     }

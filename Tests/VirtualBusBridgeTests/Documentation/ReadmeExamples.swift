@@ -1,3 +1,5 @@
+// swift-format-ignore-file
+// (The regions below are the docs' code blocks, line for line: the formatter leaves them as written.)
 import Logging
 import ServiceLifecycle
 import VirtualBus

@@ -12,20 +12,26 @@ import VirtualBusMQTT
 enum BridgeHarness {
     /// The bridge's MQTT configuration for `broker`: a fresh client id, and (when `persistent`) a
     /// session that outlives connections, with reconnects, as a gateway would run it.
-    static func configuration(_ broker: PrivateBroker, _ version: MQTTProtocolVersion, name: String = "bridge", persistent: Bool = false) -> MQTTClientConfiguration {
-        var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: version, clientID: "\(name)-\(UUID().uuidString.prefix(8))")
+    static func configuration(
+        _ broker: PrivateBroker, _ version: MQTTProtocolVersion, name: String = "bridge", persistent: Bool = false
+    ) -> MQTTClientConfiguration {
+        var configuration = MQTTClientConfiguration(
+            host: "127.0.0.1", port: broker.port, version: version, clientID: "\(name)-\(UUID().uuidString.prefix(8))")
         if persistent {
             configuration.cleanStart = false
             configuration.sessionExpiry = 300
-            configuration.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
+            configuration.reconnect = MQTTReconnectPolicy(
+                initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
         }
         return configuration
     }
 
-    /// Runs a bridge with `rules` (on `existing`, or a fresh bus), hands the bus and the bridge to `body`, then shuts the bridge
-    /// down through graceful shutdown and returns its statistics. With `metrics`, the bridge records its instruments there.
+    /// Runs a bridge with `rules` (on `existing`, or a fresh bus), hands the bus and the bridge to
+    /// `body`, then shuts the bridge down through graceful shutdown and returns its statistics.
+    /// With `metrics`, the bridge records its instruments there.
     static func withBridge(
-        _ configuration: MQTTClientConfiguration, rules: [BridgeRule], busConfiguration: BusConfiguration = BusConfiguration(),
+        _ configuration: MQTTClientConfiguration, rules: [BridgeRule],
+        busConfiguration: BusConfiguration = BusConfiguration(),
         bus existing: VirtualBus? = nil, metrics: TestMetrics? = nil,
         _ body: (VirtualBus, MQTTBridge) async throws -> Void
     ) async throws -> [BridgeRuleStatistics] {
@@ -63,8 +69,11 @@ enum BridgeHarness {
     }
 
     /// A foreign MQTT peer connected for the duration of `body`.
-    static func peer(_ broker: PrivateBroker, _ version: MQTTProtocolVersion, _ body: (MQTTClient) async throws -> Void) async throws {
-        let configuration = MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: version, clientID: "peer-\(UUID().uuidString.prefix(8))")
+    static func peer(_ broker: PrivateBroker, _ version: MQTTProtocolVersion, _ body: (MQTTClient) async throws -> Void)
+        async throws
+    {
+        let configuration = MQTTClientConfiguration(
+            host: "127.0.0.1", port: broker.port, version: version, clientID: "peer-\(UUID().uuidString.prefix(8))")
         try await MQTTClient.withConnection(configuration: configuration) { client in try await body(client) }
     }
 }

@@ -47,7 +47,9 @@ struct ChannelHandlerTests {
         }
     }
 
-    @Test("CONNECT out, CONNACK in (split into single bytes), QoS 1 and 2 flows matched", arguments: [MQTTProtocolVersion.v3_1_1, .v5])
+    @Test(
+        "CONNECT out, CONNACK in (split into single bytes), QoS 1 and 2 flows matched",
+        arguments: [MQTTProtocolVersion.v3_1_1, .v5])
     func flows(version: MQTTProtocolVersion) throws {
         let h = try Harness(version: version)
         guard case .connect(let connect) = try h.sent().first else { Issue.record("no CONNECT"); return }
@@ -74,7 +76,10 @@ struct ChannelHandlerTests {
         _ = try h.sent()
         try h.send([.connack(ConnAckPacket(sessionPresent: false, reasonCode: .success))])
         let buffer = MQTTSubscriptionBuffer(capacity: 10, dropOldest: true, onDrop: {})
-        h.core.state.withLock { _ = $0.subscriptions.add(ClientCore.LocalSubscription(filters: ["x/#"], buffer: buffer), options: .init(qos: .atLeastOnce)) }
+        h.core.state.withLock {
+            _ = $0.subscriptions.add(
+                ClientCore.LocalSubscription(filters: ["x/#"], buffer: buffer), options: .init(qos: .atLeastOnce))
+        }
         let publish = PublishPacket(topic: "x/y", payload: ByteBuffer(bytes: [7]), qos: .exactlyOnce, packetID: 3)
         var dup = publish
         dup.dup = true

@@ -16,26 +16,34 @@ struct ReconnectScheduleTests {
         #expect(schedule.delay(after: Self.lost, using: &rng) == nil)
     }
 
-    @Test("delays stay within the growing cap; maximumAttempts failures in a row, then give up; a connection starts the count again")
+    @Test(
+        "delays stay within the growing cap; maximumAttempts failures in a row, then give up; a connection starts the count again"
+    )
     func attempts() {
-        var schedule = ReconnectSchedule(policy: MQTTReconnectPolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(50), maximumAttempts: 4))
+        var schedule = ReconnectSchedule(
+            policy: MQTTReconnectPolicy(
+                initialDelay: .milliseconds(10), maximumDelay: .milliseconds(50), maximumAttempts: 4))
         var rng = SplitMix64(seed: 7)
         for attempt in 0..<4 {
             let delay = schedule.delay(after: Self.lost, using: &rng)
             let cap = min(Duration.milliseconds(50), .milliseconds(10) * (1 << attempt))
-            #expect(delay.map { $0 >= .zero && $0 <= cap } == true, "attempt \(attempt): \(String(describing: delay)) within \(cap)")
+            #expect(
+                delay.map { $0 >= .zero && $0 <= cap } == true,
+                "attempt \(attempt): \(String(describing: delay)) within \(cap)")
         }
         #expect(schedule.delay(after: Self.lost, using: &rng) == nil, "the fifth failure in a row gives up")
         schedule.connected()
         #expect(schedule.attempt == 0 && schedule.delay(after: Self.lost, using: &rng) != nil)
     }
 
-    @Test("refusals no reconnect can mend are final; a broker's 'not now' is retried", arguments: [
-        (MQTTError(.connectionRefused, "bad password", reasonCode: .badUserNameOrPassword), true),
-        (MQTTError(.connectionRefused, "busy", reasonCode: .serverBusy), false),
-        (MQTTError(.unsupportedProtocolVersion, "MQTT 5.0 refused"), true),
-        (MQTTError(.connectionFailed, "reset"), false),
-    ])
+    @Test(
+        "refusals no reconnect can mend are final; a broker's 'not now' is retried",
+        arguments: [
+            (MQTTError(.connectionRefused, "bad password", reasonCode: .badUserNameOrPassword), true),
+            (MQTTError(.connectionRefused, "busy", reasonCode: .serverBusy), false),
+            (MQTTError(.unsupportedProtocolVersion, "MQTT 5.0 refused"), true),
+            (MQTTError(.connectionFailed, "reset"), false),
+        ])
     func finalFailures(error: MQTTError, isFinal: Bool) {
         var schedule = ReconnectSchedule(policy: MQTTReconnectPolicy())
         var rng = SplitMix64(seed: 3)

@@ -6,7 +6,8 @@ import Testing
 @Suite("Subscription table: shared broker filters and routing, with no I/O")
 struct SubscriptionTableTests {
     static func local(_ filters: [MQTTTopicFilter]) -> SubscriptionTable.Local {
-        SubscriptionTable.Local(filters: filters, buffer: MQTTSubscriptionBuffer(capacity: 8, dropOldest: false, onDrop: {}))
+        SubscriptionTable.Local(
+            filters: filters, buffer: MQTTSubscriptionBuffer(capacity: 8, dropOldest: false, onDrop: {}))
     }
 
     @Test("a new filter needs a SUBSCRIBE; the same filter again shares it and waits for the one in flight")
@@ -21,7 +22,9 @@ struct SubscriptionTableTests {
         #expect(second.inFlight.count == 1 && second.inFlight[0] === subscribe)
         #expect(table.brokerFilters["a/#"]?.references == 2)
         table.settle(["a/#"], waits: [subscribe])
-        #expect(table.add(Self.local(["a/#"]), options: .init(qos: .atLeastOnce)).inFlight.isEmpty, "settled: nothing to wait for")
+        #expect(
+            table.add(Self.local(["a/#"]), options: .init(qos: .atLeastOnce)).inFlight.isEmpty,
+            "settled: nothing to wait for")
     }
 
     @Test("a higher QoS subscribes the filter again at that QoS")

@@ -46,35 +46,46 @@ struct PropertyContextTests {
         return try MQTTProperties.decode(from: &buffer, in: context)
     }
 
-    @Test("each property decodes in the packets that allow it and is a malformed packet elsewhere",
-          arguments: C.allCases)
+    @Test(
+        "each property decodes in the packets that allow it and is a malformed packet elsewhere",
+        arguments: C.allCases)
     func allowed(_ context: C) throws {
         for (property, contexts) in Self.table {
             if contexts.contains(context) {
-                #expect(try decode([property], in: context) == MQTTProperties([property]), "\(property) in \(context.name)")
+                #expect(
+                    try decode([property], in: context) == MQTTProperties([property]), "\(property) in \(context.name)")
             } else {
-                let error = #expect(throws: MQTTError.self, "\(property) in \(context.name)") { try decode([property], in: context) }
+                let error = #expect(throws: MQTTError.self, "\(property) in \(context.name)") {
+                    try decode([property], in: context)
+                }
                 #expect(error?.reasonCode == .malformedPacket && error?.code == .protocolViolation)
                 #expect(error?.message.contains(context.name) == true, "the error names the packet")
             }
         }
     }
 
-    @Test("a property twice is a protocol error, except user properties and a PUBLISH's subscription identifiers [MQTT-2.2.2-2]",
-          arguments: C.allCases)
+    @Test(
+        "a property twice is a protocol error, except user properties and a PUBLISH's subscription identifiers [MQTT-2.2.2-2]",
+        arguments: C.allCases)
     func repeated(_ context: C) throws {
         for (property, contexts) in Self.table where contexts.contains(context) {
-            let mayRepeat = property.identifier == .userProperty || (property.identifier == .subscriptionIdentifier && context == .publish)
+            let mayRepeat =
+                property.identifier == .userProperty
+                || (property.identifier == .subscriptionIdentifier && context == .publish)
             if mayRepeat {
                 #expect(try decode([property, property], in: context).count == 2)
             } else {
-                let error = #expect(throws: MQTTError.self, "\(property) twice in \(context.name)") { try decode([property, property], in: context) }
+                let error = #expect(throws: MQTTError.self, "\(property) twice in \(context.name)") {
+                    try decode([property, property], in: context)
+                }
                 #expect(error?.reasonCode == .protocolError)
             }
         }
     }
 
-    @Test("whole packets: PUBACK with a topic alias is malformed; SUBSCRIBE with two subscription identifiers is a protocol error")
+    @Test(
+        "whole packets: PUBACK with a topic alias is malformed; SUBSCRIBE with two subscription identifiers is a protocol error"
+    )
     func packets() {
         let decoder = MQTTPacketDecoder(version: .v5)
         // PUBACK id 1, reason 0, properties: topic alias 1.
@@ -82,7 +93,9 @@ struct PropertyContextTests {
         let e1 = #expect(throws: MQTTError.self) { try decoder.decode(buffer: &puback) }
         #expect(e1?.reasonCode == .malformedPacket)
         // SUBSCRIBE id 1, properties: subscription identifier 1 twice, filter "a" QoS 0.
-        var subscribe = ByteBuffer(bytes: [0x82, 0x0A, 0x00, 0x01, 0x04, 0x0B, 0x01, 0x0B, 0x01, 0x00, 0x01, 0x61, 0x00])
+        var subscribe = ByteBuffer(bytes: [
+            0x82, 0x0A, 0x00, 0x01, 0x04, 0x0B, 0x01, 0x0B, 0x01, 0x00, 0x01, 0x61, 0x00,
+        ])
         let e2 = #expect(throws: MQTTError.self) { try decoder.decode(buffer: &subscribe) }
         #expect(e2?.reasonCode == .protocolError)
     }
@@ -90,8 +103,12 @@ struct PropertyContextTests {
     @Test("properties the application passes are checked before sending [MQTT-3.3.4-6]")
     func outbound() throws {
         let client = MQTTClient(configuration: MQTTClientConfiguration(host: "127.0.0.1", port: 1, clientID: "props"))
-        for bad: MQTTProperty in [.sessionExpiryInterval(1), .subscriptionIdentifier(1), .topicAlias(1), .reasonString("x")] {
-            let error = #expect(throws: MQTTError.self, "\(bad)") { try client.tryPublish(topic: "t", payload: [], properties: [bad]) }
+        for bad: MQTTProperty in [
+            .sessionExpiryInterval(1), .subscriptionIdentifier(1), .topicAlias(1), .reasonString("x"),
+        ] {
+            let error = #expect(throws: MQTTError.self, "\(bad)") {
+                try client.tryPublish(topic: "t", payload: [], properties: [bad])
+            }
             #expect(error?.code == .invalidProperty)
         }
         let twice = #expect(throws: MQTTError.self) {
@@ -99,8 +116,12 @@ struct PropertyContextTests {
         }
         #expect(twice?.code == .invalidProperty)
         // Allowed ones are accepted (queued: the client is not running).
-        _ = try client.tryPublish(topic: "t", payload: [], properties: [.contentType("a"), .userProperty(name: "k", value: "v"),
-                                                                          .userProperty(name: "k", value: "w")])
+        _ = try client.tryPublish(
+            topic: "t", payload: [],
+            properties: [
+                .contentType("a"), .userProperty(name: "k", value: "v"),
+                .userProperty(name: "k", value: "w"),
+            ])
         client.shutdown()
     }
 }

@@ -3,8 +3,9 @@ import Testing
 
 @Suite("Topic names and filters")
 struct TopicTests {
-    @Test("invalid topic names are rejected at construction",
-          arguments: ["", "a/+", "#", "a/#/b", "a\u{0}b"])
+    @Test(
+        "invalid topic names are rejected at construction",
+        arguments: ["", "a/+", "#", "a/#/b", "a\u{0}b"])
     func invalidTopics(_ name: String) {
         #expect(throws: MQTTError.self) { try MQTTTopic(name) }
     }
@@ -21,8 +22,11 @@ struct TopicTests {
         #expect(throws: MQTTError.self) { try MQTTTopicFilter(String(repeating: "x", count: 65_536)) }
     }
 
-    @Test("invalid filters: [MQTT-4.7.1-1] '#' last, [MQTT-4.7.1-2] '+' whole level, [MQTT-4.7.3-1] non-empty",
-          arguments: ["", "a/#/b", "a#", "#a", "a/b#", "a+", "+a/b", "a/+b", "$share/g", "$share//x", "$share/g+/x", "x\u{0}"])
+    @Test(
+        "invalid filters: [MQTT-4.7.1-1] '#' last, [MQTT-4.7.1-2] '+' whole level, [MQTT-4.7.3-1] non-empty",
+        arguments: [
+            "", "a/#/b", "a#", "#a", "a/b#", "a+", "+a/b", "a/+b", "$share/g", "$share//x", "$share/g+/x", "x\u{0}",
+        ])
     func invalidFilters(_ filter: String) {
         #expect(throws: MQTTError.self) { try MQTTTopicFilter(filter) }
     }

@@ -12,8 +12,9 @@ struct BasicBrokerTests {
                 let sub = try await client.subscribe(to: ["basic/#"], options: .init(qos: .exactlyOnce))
                 #expect(sub.reasonCodes == [.grantedQoS2])
                 for qos in MQTTQoS.allCases {
-                    let result = try await client.publish(topic: MQTTTopic("basic/\(qos.rawValue)"), payload: [qos.rawValue, 1, 2],
-                                                          qos: qos)
+                    let result = try await client.publish(
+                        topic: MQTTTopic("basic/\(qos.rawValue)"), payload: [qos.rawValue, 1, 2],
+                        qos: qos)
                     #expect(result.qos == qos)
                     #expect(!result.reasonCode.isFailure)
                 }
@@ -36,14 +37,20 @@ struct BasicBrokerTests {
             try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "share")) { client in
                 let a = try await client.subscribe(to: ["share/x"])
                 let b = try await client.subscribe(to: ["share/x", "share/y"])
-                #expect(client.core.state.withLock { $0.subscriptions.brokerFilters[MQTTTopicFilter("share/x")]?.references } == 2)
+                #expect(
+                    client.core.state.withLock {
+                        $0.subscriptions.brokerFilters[MQTTTopicFilter("share/x")]?.references
+                    } == 2)
                 try await client.publish(topic: "share/x", payload: [1], qos: .atLeastOnce)
                 var ia = a.makeAsyncIterator()
                 var ib = b.makeAsyncIterator()
                 #expect(try await ia.next()?.payload == [1])
                 #expect(try await ib.next()?.payload == [1])
                 try await a.unsubscribe()
-                #expect(client.core.state.withLock { $0.subscriptions.brokerFilters[MQTTTopicFilter("share/x")]?.references } == 1)
+                #expect(
+                    client.core.state.withLock {
+                        $0.subscriptions.brokerFilters[MQTTTopicFilter("share/x")]?.references
+                    } == 1)
                 try await client.publish(topic: "share/x", payload: [2], qos: .atLeastOnce)
                 #expect(try await ib.next()?.payload == [2])
                 #expect(try await ia.next() == nil)
@@ -58,7 +65,9 @@ struct BasicBrokerTests {
         try await PrivateBroker.with { broker in
             let client = MQTTClient(configuration: testConfiguration(broker, version, "early"))
             let pending = Task { try await client.subscribe(to: ["early/t"], options: .init(qos: .atLeastOnce)) }
-            try await waitUntil("registered", within: .seconds(5)) { client.core.state.withLock { !$0.subscriptions.brokerFilters.isEmpty } }
+            try await waitUntil("registered", within: .seconds(5)) {
+                client.core.state.withLock { !$0.subscriptions.brokerFilters.isEmpty }
+            }
             let task = try await startClient(client)
             let sub = try await withDeadline(.seconds(10), "offline subscribe") { try await pending.value }
             #expect(sub.reasonCodes == [.grantedQoS1])

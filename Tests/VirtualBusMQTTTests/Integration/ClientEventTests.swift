@@ -22,7 +22,9 @@ struct ClientEventTests {
         var events: [MQTTClientEvent] { recorded.withLock { $0 } }
 
         func waitFor(_ what: String, _ matches: @escaping (MQTTClientEvent) -> Bool) async throws -> MQTTClientEvent {
-            try await waitUntil("\(what) (events so far: \(events))", within: .seconds(20)) { events.contains(where: matches) }
+            try await waitUntil("\(what) (events so far: \(events))", within: .seconds(20)) {
+                events.contains(where: matches)
+            }
             return events.last(where: matches)!
         }
 
@@ -30,13 +32,17 @@ struct ClientEventTests {
         func ended() async { await done.value }
     }
 
-    static func reconnecting(_ configuration: MQTTClientConfiguration, attempts: Int? = nil) -> MQTTClientConfiguration {
+    static func reconnecting(_ configuration: MQTTClientConfiguration, attempts: Int? = nil) -> MQTTClientConfiguration
+    {
         var configuration = configuration
-        configuration.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200), maximumAttempts: attempts)
+        configuration.reconnect = MQTTReconnectPolicy(
+            initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200), maximumAttempts: attempts)
         return configuration
     }
 
-    @Test("connected, lost with the delay before the next try, reconnected after the downtime with the session resumed", arguments: bothVersions)
+    @Test(
+        "connected, lost with the delay before the next try, reconnected after the downtime with the session resumed",
+        arguments: bothVersions)
     func restart(version: MQTTProtocolVersion) async throws {
         try await PrivateBroker.with(persistence: true) { broker in
             let client = MQTTClient(configuration: Self.reconnecting(testConfiguration(broker, version, "events")))
@@ -47,11 +53,15 @@ struct ClientEventTests {
             _ = try await recorder.waitFor("the first connection") { if case .connected = $0 { true } else { false } }
             #expect(recorder.events == [.connected(sessionPresent: false, downtime: nil, resent: 0)])
             broker.kill(graceful: true)
-            let lost = try await recorder.waitFor("the lost connection") { if case .connectionLost = $0 { true } else { false } }
+            let lost = try await recorder.waitFor("the lost connection") {
+                if case .connectionLost = $0 { true } else { false }
+            }
             guard case .connectionLost(_, let retryIn) = lost else { return }
             #expect(retryIn != nil)
             try await broker.start()
-            let back = try await recorder.waitFor("the reconnect") { if case .connected(_, .some, _) = $0 { true } else { false } }
+            let back = try await recorder.waitFor("the reconnect") {
+                if case .connected(_, .some, _) = $0 { true } else { false }
+            }
             guard case .connected(let sessionPresent, let downtime, _) = back else { return }
             #expect(sessionPresent, "mosquitto saved the session: the reconnect resumes it")
             #expect(downtime.map { $0 > .zero } == true)
@@ -61,24 +71,32 @@ struct ClientEventTests {
         }
     }
 
-    @Test("no broker: each failed attempt names the address and the reason; the last says it gives up, and run() throws it")
+    @Test(
+        "no broker: each failed attempt names the address and the reason; the last says it gives up, and run() throws it"
+    )
     func noBroker() async throws {
         let port = try PrivateBroker.unusedPort()
-        let configuration = Self.reconnecting(MQTTClientConfiguration(host: "127.0.0.1", port: port, clientID: "nobody"), attempts: 2)
+        let configuration = Self.reconnecting(
+            MQTTClientConfiguration(host: "127.0.0.1", port: port, clientID: "nobody"), attempts: 2)
         let client = MQTTClient(configuration: configuration)
         let recorder = Recorder(client)
         await #expect(throws: MQTTError.self) { try await client.run() }
         await recorder.ended()
-        let failures = recorder.events.compactMap { if case .connectFailed(let error, let retryIn) = $0 { (error, retryIn) } else { nil } }
+        let failures = recorder.events.compactMap {
+            if case .connectFailed(let error, let retryIn) = $0 { (error, retryIn) } else { nil }
+        }
         #expect(failures.count == 3, "two retries, then giving up: \(recorder.events)")
         #expect(failures.allSatisfy { $0.0.message == "cannot connect to 127.0.0.1:\(port): connection refused" })
         #expect(failures.map { $0.1 == nil } == [false, false, true])
     }
 
-    @Test("a full publish queue that drops says so once, at the first drop", arguments: [MQTTQueuePolicy.dropOldest, .dropNewest])
+    @Test(
+        "a full publish queue that drops says so once, at the first drop",
+        arguments: [MQTTQueuePolicy.dropOldest, .dropNewest])
     func overflow(policy: MQTTQueuePolicy) async throws {
         let port = try PrivateBroker.unusedPort()
-        var configuration = Self.reconnecting(MQTTClientConfiguration(host: "127.0.0.1", port: port, clientID: "overflowing"))
+        var configuration = Self.reconnecting(
+            MQTTClientConfiguration(host: "127.0.0.1", port: port, clientID: "overflowing"))
         configuration.publishQueueCapacity = 2
         configuration.publishQueuePolicy = policy
         let client = MQTTClient(configuration: configuration)
@@ -95,7 +113,10 @@ struct ClientEventTests {
             }
         }
         _ = try await recorder.waitFor("the overflow") { if case .publishQueueOverflow = $0 { true } else { false } }
-        #expect(recorder.events.filter { if case .publishQueueOverflow = $0 { true } else { false } } == [.publishQueueOverflow(capacity: 2, dropped: 1)])
+        #expect(
+            recorder.events.filter { if case .publishQueueOverflow = $0 { true } else { false } } == [
+                .publishQueueOverflow(capacity: 2, dropped: 1)
+            ])
         client.shutdown()
         for ticket in tickets {
             do { _ = try await ticket.result() } catch { if error.code == .droppedByPolicy { dropped += 1 } }

@@ -12,8 +12,9 @@ struct ConcurrencyTests {
         case response
     }
 
-    @Test("publish / subscribe / unsubscribe / request from 1,000 tasks: every ack matched, no cross-talk",
-          arguments: bothVersions)
+    @Test(
+        "publish / subscribe / unsubscribe / request from 1,000 tasks: every ack matched, no cross-talk",
+        arguments: bothVersions)
     func thousandTasks(version: MQTTProtocolVersion) async throws {
         try await PrivateBroker.with { broker in
             let responder = MQTTClient(configuration: testConfiguration(broker, version, "responder"))
@@ -33,13 +34,16 @@ struct ConcurrencyTests {
                                 let payload = [UInt8(i >> 8), UInt8(i & 0xFF)]
                                 switch i % 4 {
                                 case 0, 1:
-                                    let r = try await client.publish(topic: MQTTTopic("conc/p/\(i)"), payload: payload,
-                                                                     qos: i % 4 == 0 ? .atLeastOnce : .exactlyOnce)
+                                    let r = try await client.publish(
+                                        topic: MQTTTopic("conc/p/\(i)"), payload: payload,
+                                        qos: i % 4 == 0 ? .atLeastOnce : .exactlyOnce)
                                     #expect(!r.reasonCode.isFailure)
                                     return (i, .published)
                                 case 2:
-                                    let sub = try await client.subscribe(to: [MQTTTopicFilter("conc/s/\(i)")], options: .init(qos: .exactlyOnce))
-                                    try await client.publish(topic: MQTTTopic("conc/s/\(i)"), payload: payload, qos: .exactlyOnce)
+                                    let sub = try await client.subscribe(
+                                        to: [MQTTTopicFilter("conc/s/\(i)")], options: .init(qos: .exactlyOnce))
+                                    try await client.publish(
+                                        topic: MQTTTopic("conc/s/\(i)"), payload: payload, qos: .exactlyOnce)
                                     var it = sub.makeAsyncIterator()
                                     let got = try await it.next()
                                     #expect(got?.payload == payload, "cross-talk on task \(i)")
@@ -50,8 +54,11 @@ struct ConcurrencyTests {
                                         try await client.publish(topic: "conc/q", payload: payload, qos: .atMostOnce)
                                         return (i, .published)
                                     }
-                                    let response = try await client.request(topic: "conc/req", payload: payload, timeout: .seconds(30))
-                                    #expect(response.payload == payload, "response for task \(i) carried another task's payload")
+                                    let response = try await client.request(
+                                        topic: "conc/req", payload: payload, timeout: .seconds(30))
+                                    #expect(
+                                        response.payload == payload,
+                                        "response for task \(i) carried another task's payload")
                                     return (i, .response)
                                 }
                             }
@@ -67,7 +74,10 @@ struct ConcurrencyTests {
                 let stats = client.statistics
                 #expect(stats.publishesAccepted == stats.publishesAcknowledged)
                 #expect(stats.inFlight == 0 && stats.pendingRequests == 0)
-                #expect(client.core.state.withLock { s in s.machine.pendingSubscribes.isEmpty && s.machine.pendingUnsubscribes.isEmpty })
+                #expect(
+                    client.core.state.withLock { s in
+                        s.machine.pendingSubscribes.isEmpty && s.machine.pendingUnsubscribes.isEmpty
+                    })
             }
             echo.cancel()
             responder.shutdown()

@@ -12,9 +12,12 @@ struct ConsumerIsolationTests {
                 let subscription = try await client.subscribe(to: ["iso/#"])
                 let count = 500
                 for index in 0..<count {
-                    _ = try await client.publish(topic: MQTTTopic("iso/\(index % 4)"), payload: [UInt8(index % 256)], qos: .atMostOnce)
+                    _ = try await client.publish(
+                        topic: MQTTTopic("iso/\(index % 4)"), payload: [UInt8(index % 256)], qos: .atMostOnce)
                 }
-                try await waitUntil("all \(count) messages buffered", within: .seconds(10)) { subscription.bufferedCount == count }
+                try await waitUntil("all \(count) messages buffered", within: .seconds(10)) {
+                    subscription.bufferedCount == count
+                }
 
                 let consumer = IsolatedConsumer()
                 let before = consumer.executor.jobs

@@ -16,7 +16,9 @@ struct EnhancedAuthenticationTests {
     typealias Seen = Locked<[MQTTAuthenticationChallenge]>
 
     static func auth(_ code: MQTTReasonCode, _ data: String, method: String = method) -> MQTTPacket {
-        .auth(ReasonPacket(reasonCode: code, properties: [.authenticationMethod(method), .authenticationData(Array(data.utf8))]))
+        .auth(
+            ReasonPacket(
+                reasonCode: code, properties: [.authenticationMethod(method), .authenticationData(Array(data.utf8))]))
     }
 
     static func data(_ packet: MQTTPacket) -> String? {
@@ -31,14 +33,19 @@ struct EnhancedAuthenticationTests {
     static func challengeBroker(badMethod: Bool = false) -> ScriptedBroker.Script {
         let round = Mutex(0)
         return { packet in
-            let starts: Bool = switch packet {
-            case .connect: true
-            case .auth(let a): a.reasonCode == .reAuthenticate
-            default: false
-            }
+            let starts: Bool =
+                switch packet {
+                case .connect: true
+                case .auth(let a): a.reasonCode == .reAuthenticate
+                default: false
+                }
             if starts {
-                guard data(packet) == "hello" else { return [.connack(ConnAckPacket(sessionPresent: false, reasonCode: .notAuthorized))] }
-                let n = round.withLock { $0 += 1; return $0 }
+                guard data(packet) == "hello" else {
+                    return [.connack(ConnAckPacket(sessionPresent: false, reasonCode: .notAuthorized))]
+                }
+                let n = round.withLock {
+                    $0 += 1; return $0
+                }
                 return [auth(.continueAuthentication, "nonce-\(n)", method: badMethod ? "OTHER" : method)]
             }
             switch packet {
@@ -48,8 +55,12 @@ struct EnhancedAuthenticationTests {
                     return [.connack(ConnAckPacket(sessionPresent: false, reasonCode: .notAuthorized))]
                 }
                 if n == 1 {
-                    return [.connack(ConnAckPacket(sessionPresent: false, reasonCode: .success,
-                                                   properties: [.authenticationMethod(method)]))]
+                    return [
+                        .connack(
+                            ConnAckPacket(
+                                sessionPresent: false, reasonCode: .success,
+                                properties: [.authenticationMethod(method)]))
+                    ]
                 }
                 return [.auth(ReasonPacket(reasonCode: .success, properties: [.authenticationMethod(method)]))]
             default:
@@ -58,9 +69,12 @@ struct EnhancedAuthenticationTests {
         }
     }
 
-    func configuration(_ broker: ScriptedBroker, seen: Seen,
-                       respond: (@Sendable (MQTTAuthenticationChallenge) async throws -> [UInt8]?)? = nil) -> MQTTClientConfiguration {
-        var config = MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: .v5, clientID: "auth", keepAlive: .zero)
+    func configuration(
+        _ broker: ScriptedBroker, seen: Seen,
+        respond: (@Sendable (MQTTAuthenticationChallenge) async throws -> [UInt8]?)? = nil
+    ) -> MQTTClientConfiguration {
+        var config = MQTTClientConfiguration(
+            host: "127.0.0.1", port: broker.port, version: .v5, clientID: "auth", keepAlive: .zero)
         config.connectTimeout = .seconds(10)
         config.authentication = MQTTAuthentication(method: Self.method, initialData: Array("hello".utf8)) { challenge in
             // Never on an event loop: the authenticator may await anything.
@@ -80,7 +94,8 @@ struct EnhancedAuthenticationTests {
             #expect(seen.withLock { $0.map(\.isReauthentication) } == [false])
             let code = try await withDeadline(.seconds(10), "re-authentication") { try await client.reauthenticate() }
             #expect(code == .success)
-            #expect(seen.withLock { $0.map { String(decoding: $0.data ?? [], as: UTF8.self) } } == ["nonce-1", "nonce-2"])
+            #expect(
+                seen.withLock { $0.map { String(decoding: $0.data ?? [], as: UTF8.self) } } == ["nonce-1", "nonce-2"])
             #expect(seen.withLock { $0.last?.isReauthentication } == true)
         }
         let packets = broker.received
@@ -122,8 +137,10 @@ struct EnhancedAuthenticationTests {
             if case .connect = packet { return [Self.auth(.continueAuthentication, "x")] }
             return []
         }
-        let client = MQTTClient(configuration: MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: .v5,
-                                                                       clientID: "no-auth"))
+        let client = MQTTClient(
+            configuration: MQTTClientConfiguration(
+                host: "127.0.0.1", port: broker.port, version: .v5,
+                clientID: "no-auth"))
         let error = await #expect(throws: MQTTError.self) {
             try await withDeadline(.seconds(10), "run() ending") { try await client.run() }
         }

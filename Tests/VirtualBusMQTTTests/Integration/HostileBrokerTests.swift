@@ -15,24 +15,34 @@ struct HostileBrokerTests {
 
     static let connAck: [UInt8] = [0x20, 0x03, 0x00, 0x00, 0x00]  // v5 CONNACK, no properties
     static let cases: [Case] = [
-        Case(name: "garbage after CONNACK", reply: connAck + [0x00, 0xDE, 0xAD, 0xBE, 0xEF], expected: .protocolViolation),
-        Case(name: "remaining length over the maximum packet size", reply: connAck + [0x30, 0xFF, 0xFF, 0xFF, 0x7F],
-             expected: .packetTooLarge),
-        Case(name: "malformed remaining length (5 bytes)", reply: connAck + [0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01],
-             expected: .protocolViolation),
-        Case(name: "PUBACK before CONNACK (wrong state)", reply: [0x40, 0x02, 0x00, 0x01], expected: .protocolViolation),
-        Case(name: "PUBACK for an unknown packet identifier", reply: connAck + [0x40, 0x02, 0x00, 0x4D], expected: .protocolViolation),
-        Case(name: "SUBSCRIBE sent by the server", reply: connAck + [0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x00],
-             expected: .protocolViolation),
+        Case(
+            name: "garbage after CONNACK", reply: connAck + [0x00, 0xDE, 0xAD, 0xBE, 0xEF], expected: .protocolViolation
+        ),
+        Case(
+            name: "remaining length over the maximum packet size", reply: connAck + [0x30, 0xFF, 0xFF, 0xFF, 0x7F],
+            expected: .packetTooLarge),
+        Case(
+            name: "malformed remaining length (5 bytes)", reply: connAck + [0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01],
+            expected: .protocolViolation),
+        Case(
+            name: "PUBACK before CONNACK (wrong state)", reply: [0x40, 0x02, 0x00, 0x01], expected: .protocolViolation),
+        Case(
+            name: "PUBACK for an unknown packet identifier", reply: connAck + [0x40, 0x02, 0x00, 0x4D],
+            expected: .protocolViolation),
+        Case(
+            name: "SUBSCRIBE sent by the server", reply: connAck + [0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x00],
+            expected: .protocolViolation),
         Case(name: "no CONNACK at all (connect timeout)", reply: nil, expected: .connectionFailed),
-        Case(name: "CONNACK then silence (dead broker: keep-alive timeout)", reply: connAck, expected: .keepAliveTimeout),
+        Case(
+            name: "CONNACK then silence (dead broker: keep-alive timeout)", reply: connAck, expected: .keepAliveTimeout),
     ]
 
     @Test("clean disconnect with a clear error", arguments: cases)
     func hostile(_ c: Case) async throws {
         let broker = try await ScriptedBroker.start(reply: c.reply)
-        var config = MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: .v5, clientID: "hostile",
-                                             keepAlive: .seconds(1))
+        var config = MQTTClientConfiguration(
+            host: "127.0.0.1", port: broker.port, version: .v5, clientID: "hostile",
+            keepAlive: .seconds(1))
         config.pingTimeout = .milliseconds(300)
         // Short only where the timeout is the point; elsewhere a loaded CI machine (parallel suites
         // starting brokers) must not turn a scripted reply into a connect timeout.
@@ -50,7 +60,8 @@ struct HostileBrokerTests {
             // [MQTT-4.13.1-1]: the client told the broker why, with a DISCONNECT reason code.
             // The fake broker may read it just after the client closed: wait for it to arrive.
             func reason() -> MQTTReasonCode? {
-                broker.receivedPackets(.v5).compactMap { if case .disconnect(let d) = $0 { d.reasonCode } else { nil } }.first
+                broker.receivedPackets(.v5).compactMap { if case .disconnect(let d) = $0 { d.reasonCode } else { nil } }
+                    .first
             }
             try await waitUntil("\(c.name): DISCONNECT with a reason code", within: .seconds(5)) { reason() != nil }
             #expect(reason()?.isFailure == true)

@@ -17,7 +17,9 @@ struct KeepAliveTests {
                     }
                 } catch {
                     let (responses, state) = client.core.state.withLock { ($0.machine.pingResponses, $0.machine.state) }
-                    Issue.record("\(responses) PINGRESPs, connection \(state), close error \(String(describing: client.core.state.withLock { $0.closeError }))")
+                    Issue.record(
+                        "\(responses) PINGRESPs, connection \(state), close error \(String(describing: client.core.state.withLock { $0.closeError }))"
+                    )
                     throw error
                 }
                 #expect(client.statistics.isConnected)
@@ -25,7 +27,9 @@ struct KeepAliveTests {
         }
     }
 
-    @Test("a frozen broker (SIGSTOP) is detected as dead: keepAliveTimeout, pending publish fails", arguments: bothVersions)
+    @Test(
+        "a frozen broker (SIGSTOP) is detected as dead: keepAliveTimeout, pending publish fails",
+        arguments: bothVersions)
     func deadBroker(version: MQTTProtocolVersion) async throws {
         try await PrivateBroker.with { broker in
             var config = testConfiguration(broker, version, "ka-dead")

@@ -7,15 +7,20 @@ import TestSupport
 /// `MQTTMessage.acknowledge()`, and an unacknowledged message survives a lost connection.
 @Suite("Manual acknowledgement (mosquitto)", .timeLimit(.minutes(1)))
 struct ManualAcknowledgementTests {
-    static let cases: [(MQTTProtocolVersion, MQTTQoS)] = [(.v3_1_1, .atLeastOnce), (.v3_1_1, .exactlyOnce),
-                                                          (.v5, .atLeastOnce), (.v5, .exactlyOnce)]
+    static let cases: [(MQTTProtocolVersion, MQTTQoS)] = [
+        (.v3_1_1, .atLeastOnce), (.v3_1_1, .exactlyOnce),
+        (.v5, .atLeastOnce), (.v5, .exactlyOnce),
+    ]
 
-    @Test("not acknowledged when the connection drops: QoS 1 redelivered with DUP, QoS 2 merged into the held copy; acknowledged: never again",
-          arguments: cases)
+    @Test(
+        "not acknowledged when the connection drops: QoS 1 redelivered with DUP, QoS 2 merged into the held copy; acknowledged: never again",
+        arguments: cases)
     func redeliveredUntilAcknowledged(version: MQTTProtocolVersion, qos: MQTTQoS) async throws {
         try await withPersistentSubscriber(version, "manual-sub") { broker, proxy, subscriber in
-            try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "manual-pub")) { publisher in
-                let sub = try await subscriber.subscribe(to: ["manual/t"], options: .init(qos: qos), acknowledgement: .manual)
+            try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "manual-pub")) {
+                publisher in
+                let sub = try await subscriber.subscribe(
+                    to: ["manual/t"], options: .init(qos: qos), acknowledgement: .manual)
                 try await publisher.publish(topic: "manual/t", payload: [1], qos: qos)
                 let first = try #require(try await next(sub, "first delivery"))
                 #expect(first.payload == [1] && first.requiresAcknowledgement && !first.isDuplicate)
@@ -39,7 +44,9 @@ struct ManualAcknowledgementTests {
                 // Acknowledged: another lost connection brings back only what is published after it.
                 if qos == .exactlyOnce {
                     // PUBREL answered with PUBCOMP: the QoS 2 flow is complete on the broker too.
-                    try await waitUntil("PUBREL", within: .seconds(10)) { subscriber.core.state.withLock { $0.machine.inboundQoS2.isEmpty } }
+                    try await waitUntil("PUBREL", within: .seconds(10)) {
+                        subscriber.core.state.withLock { $0.machine.inboundQoS2.isEmpty }
+                    }
                 }
                 // A round trip on the same connection: the broker handles packets in order, so once
                 // it answers this, it has our acknowledgement.
@@ -53,8 +60,9 @@ struct ManualAcknowledgementTests {
         }
     }
 
-    @Test("not acknowledged when the process ends: the next client of the session gets it with DUP, subscribing after CONNACK",
-          arguments: cases)
+    @Test(
+        "not acknowledged when the process ends: the next client of the session gets it with DUP, subscribing after CONNACK",
+        arguments: cases)
     func redeliveredToTheNextProcess(version: MQTTProtocolVersion, qos: MQTTQoS) async throws {
         try await PrivateBroker.with { broker in
             var config = testConfiguration(broker, version, "manual-restart")
@@ -63,7 +71,9 @@ struct ManualAcknowledgementTests {
             let first = MQTTClient(configuration: config)
             let firstTask = try await startClient(first)
             let sub = try await first.subscribe(to: ["manual/r"], options: .init(qos: qos), acknowledgement: .manual)
-            _ = try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "manual-restart-pub")) { publisher in
+            _ = try await MQTTClient.withConnection(
+                configuration: testConfiguration(broker, version, "manual-restart-pub")
+            ) { publisher in
                 _ = try await publisher.publish(topic: "manual/r", payload: [7], qos: qos)
             }
             let original = try #require(try await next(sub, "first delivery"))
@@ -75,7 +85,8 @@ struct ManualAcknowledgementTests {
             // CONNACK is held for it (unroutedMessageGrace) instead of being dropped as unrouted.
             let second = MQTTClient(configuration: config)
             let secondTask = try await startClient(second)
-            let resumed = try await second.subscribe(to: ["manual/r"], options: .init(qos: qos), acknowledgement: .manual)
+            let resumed = try await second.subscribe(
+                to: ["manual/r"], options: .init(qos: qos), acknowledgement: .manual)
             let again = try #require(try await next(resumed, "redelivery to the next process"))
             #expect(again.payload == [7] && again.isDuplicate && again.requiresAcknowledgement)
             again.acknowledge()
@@ -84,19 +95,23 @@ struct ManualAcknowledgementTests {
         }
     }
 
-    @Test("a manual subscription ended with messages unseen in its buffer: they come back on the resumed session",
-          arguments: cases)
+    @Test(
+        "a manual subscription ended with messages unseen in its buffer: they come back on the resumed session",
+        arguments: cases)
     func cancelledSubscriptionGivesBackUnseen(version: MQTTProtocolVersion, qos: MQTTQoS) async throws {
         try await withPersistentSubscriber(version, "manual-cancel") { broker, proxy, subscriber in
-            try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "manual-cancel-pub")) { publisher in
-                let sub = try await subscriber.subscribe(to: ["manual/c"], options: .init(qos: qos), acknowledgement: .manual)
+            try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "manual-cancel-pub"))
+            { publisher in
+                let sub = try await subscriber.subscribe(
+                    to: ["manual/c"], options: .init(qos: qos), acknowledgement: .manual)
                 try await publisher.publish(topic: "manual/c", payload: [5], qos: qos)
                 try await waitUntil("buffered", within: .seconds(10)) { sub.bufferedCount == 1 }
                 sub.cancel()  // never seen by the application: not acknowledged, not held
                 #expect(sub.bufferedCount == 0)
 
                 try await reconnected(subscriber, after: cutConnection(subscriber, proxy))
-                let resumed = try await subscriber.subscribe(to: ["manual/c"], options: .init(qos: qos), acknowledgement: .manual)
+                let resumed = try await subscriber.subscribe(
+                    to: ["manual/c"], options: .init(qos: qos), acknowledgement: .manual)
                 let again = try #require(try await next(resumed, "resend of the unseen message"))
                 #expect(again.payload == [5] && again.isDuplicate)
                 again.acknowledge()
@@ -112,13 +127,19 @@ struct ManualAcknowledgementTests {
             config.subscriptionBufferCapacity = 2
             let client = MQTTClient(configuration: config)
             let task = try await startClient(client)
-            let sub = try await client.subscribe(to: ["manual/w"], options: .init(qos: .atLeastOnce), acknowledgement: .manual)
-            try await MQTTClient.withConnection(configuration: testConfiguration(broker, .v5, "manual-window-pub")) { publisher in
-                for i in 0..<200 { try await publisher.publish(topic: "manual/w", payload: [UInt8(i)], qos: .atLeastOnce) }
+            let sub = try await client.subscribe(
+                to: ["manual/w"], options: .init(qos: .atLeastOnce), acknowledgement: .manual)
+            try await MQTTClient.withConnection(configuration: testConfiguration(broker, .v5, "manual-window-pub")) {
+                publisher in
+                for i in 0..<200 {
+                    try await publisher.publish(topic: "manual/w", payload: [UInt8(i)], qos: .atLeastOnce)
+                }
             }
             var got: [UInt8] = []
             while got.count < 200 {
-                let batch = try await withDeadline(.seconds(20), "next batch") { Array(try await sub.buffer.takeBatch()) }
+                let batch = try await withDeadline(.seconds(20), "next batch") {
+                    Array(try await sub.buffer.takeBatch())
+                }
                 // More than Receive Maximum may arrive: mosquitto 2.0.11 keeps to it only for its
                 // first window (see MQTTConnectionStateMachine.publishReceived).
                 for m in batch {
@@ -135,8 +156,10 @@ struct ManualAcknowledgementTests {
 
     /// A subscriber with a persistent session that reconnects quickly, behind a proxy the test can
     /// cut, on a fresh broker; shut down after `body`.
-    func withPersistentSubscriber(_ version: MQTTProtocolVersion, _ name: String,
-                                  _ body: (PrivateBroker, TCPProxy, MQTTClient) async throws -> Void) async throws {
+    func withPersistentSubscriber(
+        _ version: MQTTProtocolVersion, _ name: String,
+        _ body: (PrivateBroker, TCPProxy, MQTTClient) async throws -> Void
+    ) async throws {
         try await PrivateBroker.with { broker in
             let proxy = try await TCPProxy.start(to: broker.port)
             var config = testConfiguration(broker, version, name)

@@ -52,11 +52,14 @@ struct MetricsTests {
             let client = MQTTClient(configuration: config, metricsFactory: metrics)
             let task = try await startClient(client)
             let sub = try await client.subscribe(to: ["m/drop"], options: .init(qos: .atMostOnce))
-            let manual = try await client.subscribe(to: ["m/manual"], options: .init(qos: .atLeastOnce), acknowledgement: .manual)
+            let manual = try await client.subscribe(
+                to: ["m/manual"], options: .init(qos: .atLeastOnce), acknowledgement: .manual)
 
             // With one publish allowed in flight the rest queue: both gauges see more than zero.
             var tickets: [MQTTPublishTicket] = []
-            for i in 0..<20 { tickets.append(try client.tryPublish(topic: "m/manual", payload: [UInt8(i)], qos: .atLeastOnce)) }
+            for i in 0..<20 {
+                tickets.append(try client.tryPublish(topic: "m/manual", payload: [UInt8(i)], qos: .atLeastOnce))
+            }
             for t in tickets { _ = try await t.result() }
             #expect(gauge(metrics, "mqtt_client_publish_queue_depth", client).contains { $0 > 0 })
             #expect(gauge(metrics, "mqtt_client_publish_in_flight", client).contains { $0 == 1 })

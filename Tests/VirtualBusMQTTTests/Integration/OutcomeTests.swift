@@ -35,8 +35,10 @@ struct OutcomeTests {
                 var rejected = 0
                 for i in 0..<2_000 {
                     do throws(MQTTError) {
-                        tickets.append(try client.tryPublish(topic: "out/s", payload: [UInt8(i & 0xFF)],
-                                                             qos: i % 2 == 0 ? .atLeastOnce : .exactlyOnce))
+                        tickets.append(
+                            try client.tryPublish(
+                                topic: "out/s", payload: [UInt8(i & 0xFF)],
+                                qos: i % 2 == 0 ? .atLeastOnce : .exactlyOnce))
                     } catch {
                         #expect(error.code == .shutdown && i > 1_000)
                         rejected += 1
@@ -58,8 +60,9 @@ struct OutcomeTests {
         }
     }
 
-    @Test("broker dies with messages in flight and queued: all fail with sessionLost or were acknowledged",
-          arguments: bothVersions)
+    @Test(
+        "broker dies with messages in flight and queued: all fail with sessionLost or were acknowledged",
+        arguments: bothVersions)
     func brokerDies(version: MQTTProtocolVersion) async throws {
         try await PrivateBroker.with { broker in
             var config = testConfiguration(broker, version, "outcome-kill")
@@ -67,7 +70,9 @@ struct OutcomeTests {
             let client = MQTTClient(configuration: config)
             let task = try await startClient(client)
             var tickets: [MQTTPublishTicket] = []
-            for i in 0..<500 { tickets.append(try client.tryPublish(topic: "out/k", payload: [UInt8(i & 0xFF)], qos: .exactlyOnce)) }
+            for i in 0..<500 {
+                tickets.append(try client.tryPublish(topic: "out/k", payload: [UInt8(i & 0xFF)], qos: .exactlyOnce))
+            }
             broker.stop()
             let tally = try await withDeadline(.seconds(20), "outcomes") { [tickets] in await Self.tally(tickets) }
             #expect(tally.values.reduce(0, +) == 500)
@@ -89,12 +94,16 @@ struct OutcomeTests {
             config.publishQueuePolicy = .dropOldest
             try await MQTTClient.withConnection(configuration: config) { client in
                 var tickets: [MQTTPublishTicket] = []
-                for i in 0..<1_000 { tickets.append(try client.tryPublish(topic: "out/o", payload: [UInt8(i & 0xFF)], qos: .atLeastOnce)) }
+                for i in 0..<1_000 {
+                    tickets.append(try client.tryPublish(topic: "out/o", payload: [UInt8(i & 0xFF)], qos: .atLeastOnce))
+                }
                 let tally = try await withDeadline(.seconds(20), "outcomes") { [tickets] in await Self.tally(tickets) }
                 #expect(tally.values.reduce(0, +) == 1_000)
                 #expect((tally["droppedByPolicy"] ?? 0) > 0)
                 let stats = client.statistics
-                #expect(stats.publishesAcknowledged == tally["acknowledged"] && stats.publishesFailed["droppedByPolicy"] == tally["droppedByPolicy"])
+                #expect(
+                    stats.publishesAcknowledged == tally["acknowledged"]
+                        && stats.publishesFailed["droppedByPolicy"] == tally["droppedByPolicy"])
                 #expect(stats.publishesPending == 0)
             }
         }

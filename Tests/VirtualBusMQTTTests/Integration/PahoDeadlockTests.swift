@@ -14,7 +14,9 @@ struct PahoDeadlockTests {
                 let inbox = try await client.subscribe(to: ["paho/in"], options: .init(qos: .exactlyOnce))
                 let outbox = try await client.subscribe(to: ["paho/out/#"], options: .init(qos: .exactlyOnce))
                 let rounds = 30
-                for i in 0..<rounds { try await client.publish(topic: "paho/in", payload: [UInt8(i)], qos: .atLeastOnce) }
+                for i in 0..<rounds {
+                    try await client.publish(topic: "paho/in", payload: [UInt8(i)], qos: .atLeastOnce)
+                }
                 let results = try await withDeadline(.seconds(20), "publishing from inside the loop") {
                     var results: [MQTTPublishResult] = []
                     for try await message in inbox {
@@ -22,8 +24,10 @@ struct PahoDeadlockTests {
                         #expect(MultiThreadedEventLoopGroup.currentEventLoop == nil)
                         for qos in MQTTQoS.allCases {
                             // The await that deadlocks Paho: the ack must be read while we wait here.
-                            results.append(try await client.publish(topic: MQTTTopic("paho/out/\(qos.rawValue)"),
-                                                                    payload: message.payload, qos: qos))
+                            results.append(
+                                try await client.publish(
+                                    topic: MQTTTopic("paho/out/\(qos.rawValue)"),
+                                    payload: message.payload, qos: qos))
                         }
                         if results.count == rounds * 3 { break }
                     }

@@ -6,8 +6,10 @@ import TestSupport
 /// Field report 2 (rumqttc): a full request channel blocked forever, with no way to see its depth.
 @Suite("Promise 2: bounded queues with stated policies", .timeLimit(.minutes(1)))
 struct QueuePolicyTests {
-    func offlineClient(_ broker: PrivateBroker, _ version: MQTTProtocolVersion, policy: MQTTQueuePolicy,
-                       capacity: Int = 5) -> MQTTClient {
+    func offlineClient(
+        _ broker: PrivateBroker, _ version: MQTTProtocolVersion, policy: MQTTQueuePolicy,
+        capacity: Int = 5
+    ) -> MQTTClient {
         var config = testConfiguration(broker, version, "queue")
         config.publishQueueCapacity = capacity
         config.publishQueuePolicy = policy
@@ -19,15 +21,21 @@ struct QueuePolicyTests {
         try await PrivateBroker.with { broker in
             let client = offlineClient(broker, version, policy: .failFast)
             var tickets: [MQTTPublishTicket] = []
-            for i in 0..<5 { tickets.append(try client.tryPublish(topic: "q/ff", payload: [UInt8(i)], qos: .atLeastOnce)) }
+            for i in 0..<5 {
+                tickets.append(try client.tryPublish(topic: "q/ff", payload: [UInt8(i)], qos: .atLeastOnce))
+            }
             #expect(client.statistics.queueDepth == 5)
             #expect(throws: MQTTError.self) { try client.tryPublish(topic: "q/ff", payload: [9], qos: .atLeastOnce) }
-            let error = #expect(throws: MQTTError.self) { try client.tryPublish(topic: "q/ff", payload: [9], qos: .atMostOnce) }
+            let error = #expect(throws: MQTTError.self) {
+                try client.tryPublish(topic: "q/ff", payload: [9], qos: .atMostOnce)
+            }
             #expect(error?.code == .queueFull)
             let task = try await startClient(client)
             for t in tickets { #expect(try await t.result().qos == .atLeastOnce) }
             let stats = client.statistics
-            #expect(stats.publishesAccepted == 7 && stats.publishesAcknowledged == 5 && stats.publishesFailed == ["queueFull": 2])
+            #expect(
+                stats.publishesAccepted == 7 && stats.publishesAcknowledged == 5
+                    && stats.publishesFailed == ["queueFull": 2])
             #expect(stats.queueDepth == 0 && stats.publishesPending == 0)
             client.shutdown()
             try await task.value
@@ -76,17 +84,22 @@ struct QueuePolicyTests {
         }
     }
 
-    @Test("wait with deadline: publish waits for room, times out when none comes, resumes when it does",
-          arguments: bothVersions)
+    @Test(
+        "wait with deadline: publish waits for room, times out when none comes, resumes when it does",
+        arguments: bothVersions)
     func waitPolicy(version: MQTTProtocolVersion) async throws {
         try await PrivateBroker.with { broker in
             // Times out: nothing makes room while the client is offline.
             let offline = offlineClient(broker, version, policy: .wait(timeout: .milliseconds(500)), capacity: 2)
-            for payload: UInt8 in [1, 2] { _ = try offline.tryPublish(topic: "q/w", payload: [payload], qos: .atLeastOnce) }
+            for payload: UInt8 in [1, 2] {
+                _ = try offline.tryPublish(topic: "q/w", payload: [payload], qos: .atLeastOnce)
+            }
             // tryPublish never waits, even under the wait policy.
             #expect(throws: MQTTError.self) { try offline.tryPublish(topic: "q/w", payload: [3], qos: .atLeastOnce) }
             let start = ContinuousClock.now
-            let timedOut = await #expect(throws: MQTTError.self) { try await offline.publish(topic: "q/w", payload: [4], qos: .atLeastOnce) }
+            let timedOut = await #expect(throws: MQTTError.self) {
+                try await offline.publish(topic: "q/w", payload: [4], qos: .atLeastOnce)
+            }
             #expect(timedOut?.code == .timeout)
             #expect(ContinuousClock.now - start >= .milliseconds(500))
             offline.shutdown()
@@ -109,8 +122,9 @@ struct QueuePolicyTests {
         }
     }
 
-    @Test("a slow subscriber loses the oldest or the newest messages as its policy says, counted; the network never blocks",
-          arguments: bothVersions, [MQTTSubscriptionBufferPolicy.dropOldest, .dropNewest])
+    @Test(
+        "a slow subscriber loses the oldest or the newest messages as its policy says, counted; the network never blocks",
+        arguments: bothVersions, [MQTTSubscriptionBufferPolicy.dropOldest, .dropNewest])
     func subscriptionBuffer(version: MQTTProtocolVersion, policy: MQTTSubscriptionBufferPolicy) async throws {
         try await PrivateBroker.with { broker in
             var config = testConfiguration(broker, version, "slow")

@@ -37,10 +37,12 @@ struct ReconnectBackoffTests {
     func givesUp() async throws {
         let port = try PrivateBroker.unusedPort()
         var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: port, clientID: "backoff")
-        configuration.reconnect = MQTTReconnectPolicy(initialDelay: .seconds(1), maximumDelay: .seconds(8), maximumAttempts: 5)
+        configuration.reconnect = MQTTReconnectPolicy(
+            initialDelay: .seconds(1), maximumDelay: .seconds(8), maximumAttempts: 5)
         let waited = Locked<[Duration]>([])
         // An hour of backoff in all at most, spent in no time: the wait only records the delay.
-        let client = MQTTClient(configuration: configuration, reconnectWait: { delay in waited.withLock { $0.append(delay) } })
+        let client = MQTTClient(
+            configuration: configuration, reconnectWait: { delay in waited.withLock { $0.append(delay) } })
         let events = client.events()
         await #expect { try await client.run() } throws: { error in
             (error as? MQTTError)?.message == "cannot connect to 127.0.0.1:\(port): connection refused"

@@ -15,7 +15,9 @@ struct RefusalTests {
             switch packet {
             case .connect:
                 let attempt = connects.add(1, ordering: .relaxed).newValue
-                return [.connack(ConnAckPacket(sessionPresent: false, reasonCode: attempt <= refusals ? code : .success))]
+                return [
+                    .connack(ConnAckPacket(sessionPresent: false, reasonCode: attempt <= refusals ? code : .success))
+                ]
             case .pingreq: return [.pingresp]
             default: return []
             }
@@ -23,13 +25,15 @@ struct RefusalTests {
     }
 
     func configuration(_ broker: ScriptedBroker) -> MQTTClientConfiguration {
-        var config = MQTTClientConfiguration(host: "127.0.0.1", port: broker.port, version: .v5, clientID: "refusal", keepAlive: .zero)
+        var config = MQTTClientConfiguration(
+            host: "127.0.0.1", port: broker.port, version: .v5, clientID: "refusal", keepAlive: .zero)
         config.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(50))
         return config
     }
 
-    @Test("server unavailable / busy / connection rate exceeded: retried until the broker accepts",
-          arguments: [MQTTReasonCode.serverUnavailable, .serverBusy, .connectionRateExceeded])
+    @Test(
+        "server unavailable / busy / connection rate exceeded: retried until the broker accepts",
+        arguments: [MQTTReasonCode.serverUnavailable, .serverBusy, .connectionRateExceeded])
     func transientIsRetried(code: MQTTReasonCode) async throws {
         let broker = try await ScriptedBroker.start(Self.refusingBroker(code, refusals: 2))
         let client = MQTTClient(configuration: configuration(broker))
@@ -47,7 +51,9 @@ struct RefusalTests {
     func finalRefusal() async throws {
         let broker = try await ScriptedBroker.start(Self.refusingBroker(.notAuthorized, refusals: 1))
         let client = MQTTClient(configuration: configuration(broker))
-        let error = await #expect(throws: MQTTError.self) { try await withDeadline(.seconds(10)) { try await client.run() } }
+        let error = await #expect(throws: MQTTError.self) {
+            try await withDeadline(.seconds(10)) { try await client.run() }
+        }
         #expect(error?.code == .connectionRefused && error?.reasonCode == .notAuthorized)
         #expect(error?.message.contains("not authorized") == true, "\(String(describing: error))")
         await broker.stop()

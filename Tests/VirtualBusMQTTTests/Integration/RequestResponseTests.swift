@@ -21,7 +21,9 @@ struct RequestResponseTests {
     func v3() async throws {
         try await PrivateBroker.with { broker in
             try await MQTTClient.withConnection(configuration: testConfiguration(broker, .v3_1_1, "rr-v3")) { client in
-                let error = await #expect(throws: MQTTError.self) { try await client.request(topic: "rr/x", payload: []) }
+                let error = await #expect(throws: MQTTError.self) {
+                    try await client.request(topic: "rr/x", payload: [])
+                }
                 #expect(error?.code == .unsupported)
             }
         }
@@ -39,8 +41,9 @@ struct RequestResponseTests {
                         try await client.respond(to: m, payload: m.payload.reversed())
                     }
                 }
-                let reply = try await client.request(topic: "rr/echo", payload: [1, 2, 3],
-                                                     properties: [.userProperty(name: "trace", value: "abc")], timeout: .seconds(10))
+                let reply = try await client.request(
+                    topic: "rr/echo", payload: [1, 2, 3],
+                    properties: [.userProperty(name: "trace", value: "abc")], timeout: .seconds(10))
                 #expect(reply.payload == [3, 2, 1])
                 responder.cancel()
             }

@@ -27,13 +27,18 @@ struct SecurityTests {
             untrusted.tls = MQTTTLSConfiguration()
             untrusted.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(20))
             let client = MQTTClient(configuration: untrusted)
-            let error = await #expect(throws: MQTTError.self) { try await withDeadline(.seconds(10)) { try await client.run() } }
+            let error = await #expect(throws: MQTTError.self) {
+                try await withDeadline(.seconds(10)) { try await client.run() }
+            }
             #expect(error?.code == .tls, "\(String(describing: error))")
         }
-        try await PrivateBroker.with(extraConfig: try await secrets.tlsListener(signedBy: ca, requireClientCertificate: true)) { broker in
+        try await PrivateBroker.with(
+            extraConfig: try await secrets.tlsListener(signedBy: ca, requireClientCertificate: true)
+        ) { broker in
             var config = testConfiguration(broker, .v3_1_1, "mtls")
-            config.tls = MQTTTLSConfiguration(trustRoots: .pemFile(ca.certificate), clientCertificatePath: client.certificate,
-                                              clientKeyPath: client.key)
+            config.tls = MQTTTLSConfiguration(
+                trustRoots: .pemFile(ca.certificate), clientCertificatePath: client.certificate,
+                clientKeyPath: client.key)
             try await MQTTClient.withConnection(configuration: config) { client in
                 let result = try await client.publish(topic: "mtls/t", payload: [1], qos: .atLeastOnce)
                 #expect(result.qos == .atLeastOnce)
@@ -45,11 +50,14 @@ struct SecurityTests {
         }
     }
 
-    @Test("user name and password: accepted when right, refused when wrong, never in error text", arguments: bothVersions)
+    @Test(
+        "user name and password: accepted when right, refused when wrong, never in error text", arguments: bothVersions)
     func passwords(version: MQTTProtocolVersion) async throws {
         let secrets = try BrokerSecrets()
         defer { secrets.remove() }
-        try await PrivateBroker.with(extraConfig: try await secrets.passwordOnly(username: "alice", password: "correct-horse")) { broker in
+        try await PrivateBroker.with(
+            extraConfig: try await secrets.passwordOnly(username: "alice", password: "correct-horse")
+        ) { broker in
             var good = testConfiguration(broker, version, "pw")
             good.credentials = MQTTCredentials(username: "alice", password: "correct-horse")
             try await MQTTClient.withConnection(configuration: good) { client in
@@ -60,7 +68,9 @@ struct SecurityTests {
             // A refusal is final even with a reconnect policy (reconnecting it was a crash).
             bad.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(20))
             let client = MQTTClient(configuration: bad)
-            let error = await #expect(throws: MQTTError.self) { try await withDeadline(.seconds(10)) { try await client.run() } }
+            let error = await #expect(throws: MQTTError.self) {
+                try await withDeadline(.seconds(10)) { try await client.run() }
+            }
             #expect(error?.code == .connectionRefused)
             #expect([MQTTReasonCode.badUserNameOrPassword, .notAuthorized].contains(error?.reasonCode))
             #expect(["bad user name or password", "not authorized"].contains { error?.message.hasSuffix($0) == true })
@@ -72,7 +82,8 @@ struct SecurityTests {
     func will(version: MQTTProtocolVersion) async throws {
         try await PrivateBroker.with { broker in
             let proxy = try await TCPProxy.start(to: broker.port)
-            try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "will-watcher")) { watcher in
+            try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "will-watcher")) {
+                watcher in
                 let wills = try await watcher.subscribe(to: ["will/#"])
                 var config = testConfiguration(broker, version, "will")
                 config.port = proxy.port

@@ -6,29 +6,36 @@ import TestSupport
 /// Reconnect with backoff, persistent sessions, resend with DUP, QoS 2 exactly once.
 @Suite("Sessions and reconnect", .timeLimit(.minutes(1)))
 struct SessionTests {
-    @Test("connection cut mid-flight: reconnect resumes the session, QoS 2 arrives exactly once, all acknowledged",
-          arguments: bothVersions)
+    @Test(
+        "connection cut mid-flight: reconnect resumes the session, QoS 2 arrives exactly once, all acknowledged",
+        arguments: bothVersions)
     func resumeAfterCut(version: MQTTProtocolVersion) async throws {
         try await PrivateBroker.with { broker in
             let proxy = try await TCPProxy.start(to: broker.port)
-            try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "session-sub")) { subscriber in
+            try await MQTTClient.withConnection(configuration: testConfiguration(broker, version, "session-sub")) {
+                subscriber in
                 let sub = try await subscriber.subscribe(to: ["session/t"], options: .init(qos: .exactlyOnce))
                 var config = testConfiguration(broker, version, "session-pub")
                 config.port = proxy.port
                 config.cleanStart = false
                 config.sessionExpiry = 300
                 config.maxInFlight = 20
-                config.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
+                config.reconnect = MQTTReconnectPolicy(
+                    initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
                 let publisher = MQTTClient(configuration: config)
                 let task = try await startClient(publisher)
                 let total = 2_000
                 var tickets: [MQTTPublishTicket] = []
                 for i in 0..<total {
-                    tickets.append(try publisher.tryPublish(topic: "session/t", payload: [UInt8(i >> 8), UInt8(i & 0xFF)],
-                                                            qos: .exactlyOnce))
+                    tickets.append(
+                        try publisher.tryPublish(
+                            topic: "session/t", payload: [UInt8(i >> 8), UInt8(i & 0xFF)],
+                            qos: .exactlyOnce))
                     if i == 300 || i == 1_200 { proxy.cut() }
                 }
-                for t in tickets { _ = try await withDeadline(.seconds(30), "publish outcome") { try await t.result() } }
+                for t in tickets {
+                    _ = try await withDeadline(.seconds(30), "publish outcome") { try await t.result() }
+                }
                 let (seen, duplicates) = try await withDeadline(.seconds(30), "all deliveries") {
                     var seen = Set<Int>()
                     var duplicates = 0
@@ -68,7 +75,9 @@ struct SessionTests {
                     return false
                 }
                 var tickets: [MQTTPublishTicket] = []
-                for i in 0..<10 { tickets.append(try client.tryPublish(topic: "offline/t", payload: [UInt8(i)], qos: .atLeastOnce)) }
+                for i in 0..<10 {
+                    tickets.append(try client.tryPublish(topic: "offline/t", payload: [UInt8(i)], qos: .atLeastOnce))
+                }
                 for t in tickets { _ = try await t.result() }
                 var got: [UInt8] = []
                 for try await m in sub {
@@ -84,15 +93,17 @@ struct SessionTests {
 
 @Suite("Broker restart with persistence", .timeLimit(.minutes(1)))
 struct BrokerRestartTests {
-    @Test("mosquitto killed and restarted on the same port: sessions resume, queued publishes go out",
-          arguments: bothVersions)
+    @Test(
+        "mosquitto killed and restarted on the same port: sessions resume, queued publishes go out",
+        arguments: bothVersions)
     func restart(version: MQTTProtocolVersion) async throws {
         try await PrivateBroker.with(persistence: true) { broker in
             func persistent(_ name: String) -> MQTTClientConfiguration {
                 var config = testConfiguration(broker, version, name)
                 config.cleanStart = false
                 config.sessionExpiry = 300
-                config.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
+                config.reconnect = MQTTReconnectPolicy(
+                    initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
                 return config
             }
             let subscriber = MQTTClient(configuration: persistent("restart-sub"))
@@ -111,9 +122,13 @@ struct BrokerRestartTests {
             }
             // Published while the broker is down: held in the bounded offline queue.
             var tickets: [MQTTPublishTicket] = []
-            for i in 50..<100 { tickets.append(try publisher.tryPublish(topic: "restart/t", payload: [UInt8(i)], qos: .atLeastOnce)) }
+            for i in 50..<100 {
+                tickets.append(try publisher.tryPublish(topic: "restart/t", payload: [UInt8(i)], qos: .atLeastOnce))
+            }
             try await broker.start()
-            for t in tickets { _ = try await withDeadline(.seconds(20), "publish after restart") { try await t.result() } }
+            for t in tickets {
+                _ = try await withDeadline(.seconds(20), "publish after restart") { try await t.result() }
+            }
             while got.count < 100, let m = try await it.next() { got.insert(m.payload[0]) }
             #expect(got.count == 100)
             // The subscriber's session (and subscription) survived the restart.

@@ -21,7 +21,9 @@ struct AuthenticationStateTests {
     }
 
     var connack: MQTTPacket {
-        .connack(ConnAckPacket(sessionPresent: false, reasonCode: .success, properties: [.authenticationMethod(Self.method)]))
+        .connack(
+            ConnAckPacket(sessionPresent: false, reasonCode: .success, properties: [.authenticationMethod(Self.method)])
+        )
     }
 
     @Test("CONNECT carries method and data; a challenge while connecting goes to the application, its answer out")
@@ -33,9 +35,12 @@ struct AuthenticationStateTests {
             Issue.record("challenge not handed over"); return
         }
         #expect(challenge.data == [2] && !challenge.isReauthentication)
-        #expect(sm.answerAuthentication([3], isReauthentication: false).first?.sent
-                == .auth(ReasonPacket(reasonCode: .continueAuthentication,
-                                      properties: [.authenticationMethod(Self.method), .authenticationData([3])])))
+        #expect(
+            sm.answerAuthentication([3], isReauthentication: false).first?.sent
+                == .auth(
+                    ReasonPacket(
+                        reasonCode: .continueAuthentication,
+                        properties: [.authenticationMethod(Self.method), .authenticationData([3])])))
         _ = sm.received(connack, now: t0)
         #expect(sm.state.isConnected)
         #expect(sm.answerAuthentication([4], isReauthentication: false).isEmpty, "a late answer was sent after CONNACK")
@@ -54,8 +59,12 @@ struct AuthenticationStateTests {
         var sm = machine()
         _ = sm.connect(now: t0)
         _ = sm.received(connack, now: t0)
-        #expect(sm.reauthenticate(completion: 1).first?.sent == .auth(ReasonPacket(
-            reasonCode: .reAuthenticate, properties: [.authenticationMethod(Self.method), .authenticationData([1])])))
+        #expect(
+            sm.reauthenticate(completion: 1).first?.sent
+                == .auth(
+                    ReasonPacket(
+                        reasonCode: .reAuthenticate,
+                        properties: [.authenticationMethod(Self.method), .authenticationData([1])])))
         guard case .reauthenticated(2, .failure) = sm.reauthenticate(completion: 2).first else {
             Issue.record("a second re-authentication was accepted"); return
         }
@@ -66,8 +75,9 @@ struct AuthenticationStateTests {
         guard case .reauthenticated(1, .success(.success)) = sm.received(auth(.success), now: t0).first else {
             Issue.record("not completed"); return
         }
-        #expect(sm.received(auth(.success), now: t0).last?.closeError??.code == .protocolViolation,
-                "AUTH success without a re-authentication")
+        #expect(
+            sm.received(auth(.success), now: t0).last?.closeError??.code == .protocolViolation,
+            "AUTH success without a re-authentication")
     }
 
     @Test("a re-authentication in progress fails when the connection ends")

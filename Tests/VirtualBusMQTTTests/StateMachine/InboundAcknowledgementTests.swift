@@ -20,8 +20,10 @@ struct InboundAcknowledgementTests {
     }
 
     func inbound(_ qos: MQTTQoS, id: UInt16, dup: Bool = false) -> MQTTPacket {
-        .publish(PublishPacket(topic: "t", payload: ByteBuffer(bytes: [UInt8(truncatingIfNeeded: id)]), qos: qos,
-                               dup: dup, packetID: id))
+        .publish(
+            PublishPacket(
+                topic: "t", payload: ByteBuffer(bytes: [UInt8(truncatingIfNeeded: id)]), qos: qos,
+                dup: dup, packetID: id))
     }
 
     /// The delivered message and its inbound packet identifier, if the actions deliver one.
@@ -63,7 +65,9 @@ struct InboundAcknowledgementTests {
         #expect(sm.acknowledgeInbound(9, generation: sm.generation).first?.sent == .puback(AckPacket(packetID: 9)))
     }
 
-    @Test("an acknowledgement from an earlier connection is not sent; the DUP redelivery is delivered again [MQTT-4.4.0-1]")
+    @Test(
+        "an acknowledgement from an earlier connection is not sent; the DUP redelivery is delivered again [MQTT-4.4.0-1]"
+    )
     func acknowledgementAcrossReconnect() throws {
         var sm = connected()
         _ = try #require(delivered(sm.received(inbound(.atLeastOnce, id: 4), now: t0)))
@@ -87,7 +91,9 @@ struct InboundAcknowledgementTests {
         _ = sm.received(.connack(ConnAckPacket(sessionPresent: sessionPresent, reasonCode: .success)), now: t0)
     }
 
-    @Test("QoS 2 held across a resumed session: the resend is merged, the late acknowledgement sends PUBREC on the new connection")
+    @Test(
+        "QoS 2 held across a resumed session: the resend is merged, the late acknowledgement sends PUBREC on the new connection"
+    )
     func qos2HeldAcrossReconnect() throws {
         var sm = connected()
         _ = try #require(delivered(sm.received(inbound(.exactlyOnce, id: 6), now: t0)))
@@ -96,7 +102,9 @@ struct InboundAcknowledgementTests {
         reconnect(&sm)
         #expect(sm.received(inbound(.exactlyOnce, id: 6, dup: true), now: t0).isEmpty, "the resend was delivered again")
         #expect(sm.acknowledgeInbound(6, generation: old).first?.sent == .pubrec(AckPacket(packetID: 6)))
-        #expect(sm.received(inbound(.exactlyOnce, id: 6, dup: true), now: t0).first?.sent == .pubrec(AckPacket(packetID: 6)))
+        #expect(
+            sm.received(inbound(.exactlyOnce, id: 6, dup: true), now: t0).first?.sent == .pubrec(AckPacket(packetID: 6))
+        )
         #expect(sm.received(.pubrel(AckPacket(packetID: 6)), now: t0).first?.sent == .pubcomp(AckPacket(packetID: 6)))
         #expect(sm.inboundPending.isEmpty && sm.inboundQoS2.isEmpty)
     }
@@ -151,7 +159,9 @@ struct InboundAcknowledgementTests {
     @Test("QoS 0 carries no inbound identifier; automatic routing acknowledges at once")
     func automatic() throws {
         var sm = connected()
-        let (_, none) = try #require(delivered(sm.received(.publish(PublishPacket(topic: "t", payload: ByteBuffer(), qos: .atMostOnce)), now: t0)))
+        let (_, none) = try #require(
+            delivered(
+                sm.received(.publish(PublishPacket(topic: "t", payload: ByteBuffer(), qos: .atMostOnce)), now: t0)))
         #expect(none == nil)
         _ = try #require(delivered(sm.received(inbound(.atLeastOnce, id: 5), now: t0)))
         #expect(sm.expectAcknowledgements(0, for: 5).first?.sent == .puback(AckPacket(packetID: 5)))

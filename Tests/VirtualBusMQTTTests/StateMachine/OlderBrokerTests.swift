@@ -8,11 +8,16 @@ import Testing
 struct OlderBrokerTests {
     let t0 = ContinuousClock.now
 
-    @Test("a two-byte 3.1.1 CONNACK, return code 1, in answer to MQTT 5.0 is 'unsupported protocol version' (3.1.1 [MQTT-3.1.2-2])")
+    @Test(
+        "a two-byte 3.1.1 CONNACK, return code 1, in answer to MQTT 5.0 is 'unsupported protocol version' (3.1.1 [MQTT-3.1.2-2])"
+    )
     func olderConnAck() throws {
         var bytes = ByteBuffer(bytes: [0x20, 0x02, 0x00, 0x01])
         let packet = try MQTTPacketDecoder(version: .v5).decode(buffer: &bytes)
-        #expect(packet == .connack(ConnAckPacket(sessionPresent: false, reasonCode: .unsupportedProtocolVersion, properties: [])))
+        #expect(
+            packet
+                == .connack(
+                    ConnAckPacket(sessionPresent: false, reasonCode: .unsupportedProtocolVersion, properties: [])))
     }
 
     @Test("that CONNACK ends the connection with unsupportedProtocolVersion, naming 5.0 and 3.1.1")
@@ -21,10 +26,13 @@ struct OlderBrokerTests {
         config.clientID = "c"
         var sm = SM(configuration: config)
         _ = sm.connect(now: t0)
-        let actions = sm.received(.connack(ConnAckPacket(sessionPresent: false, reasonCode: .unsupportedProtocolVersion)), now: t0)
+        let actions = sm.received(
+            .connack(ConnAckPacket(sessionPresent: false, reasonCode: .unsupportedProtocolVersion)), now: t0)
         let error = actions.last?.closeError ?? nil
         #expect(error?.code == .unsupportedProtocolVersion)
-        #expect(error?.message.contains("MQTT 5.0") == true && error?.message.contains("3.1.1") == true, "\(String(describing: error))")
+        #expect(
+            error?.message.contains("MQTT 5.0") == true && error?.message.contains("3.1.1") == true,
+            "\(String(describing: error))")
     }
 
     @Test("3.1.1: PUBACK for a QoS 2 publish (RabbitMQ) completes it at QoS 1 instead of closing the connection")
@@ -35,8 +43,11 @@ struct OlderBrokerTests {
         var sm = SM(configuration: config)
         _ = sm.connect(now: t0)
         _ = sm.received(.connack(ConnAckPacket(sessionPresent: false, reasonCode: .success)), now: t0)
-        let sent = sm.publish(PublishPacket(topic: "t", payload: ByteBuffer(bytes: [1]), qos: .exactlyOnce), completion: 7)
-        guard case .publish(let publish)? = sent.first?.sent, let id = publish.packetID else { Issue.record("no PUBLISH"); return }
+        let sent = sm.publish(
+            PublishPacket(topic: "t", payload: ByteBuffer(bytes: [1]), qos: .exactlyOnce), completion: 7)
+        guard case .publish(let publish)? = sent.first?.sent, let id = publish.packetID else {
+            Issue.record("no PUBLISH"); return
+        }
         let actions = sm.received(.puback(AckPacket(packetID: id)), now: t0)
         guard let (completion, result) = actions.first?.publishOutcome, case .success(let outcome) = result else {
             Issue.record("not completed: \(actions)"); return
@@ -51,8 +62,11 @@ struct OlderBrokerTests {
         var sm = SM(configuration: config)
         _ = sm.connect(now: t0)
         _ = sm.received(.connack(ConnAckPacket(sessionPresent: false, reasonCode: .success)), now: t0)
-        let sent = sm.publish(PublishPacket(topic: "t", payload: ByteBuffer(bytes: [1]), qos: .exactlyOnce), completion: 7)
-        guard case .publish(let publish)? = sent.first?.sent, let id = publish.packetID else { Issue.record("no PUBLISH"); return }
+        let sent = sm.publish(
+            PublishPacket(topic: "t", payload: ByteBuffer(bytes: [1]), qos: .exactlyOnce), completion: 7)
+        guard case .publish(let publish)? = sent.first?.sent, let id = publish.packetID else {
+            Issue.record("no PUBLISH"); return
+        }
         #expect(sm.received(.puback(AckPacket(packetID: id)), now: t0).last?.closeError??.code == .protocolViolation)
     }
 }

@@ -21,7 +21,8 @@ struct SessionResumptionTests {
 
     func connect(_ sm: inout SM, sessionPresent: Bool) throws -> (connect: ConnectPacket, connAck: [SM.Action]) {
         guard case .connect(let packet) = sm.connect(now: t0).first?.sent else { throw TestFailure("no CONNECT") }
-        let actions = sm.received(.connack(ConnAckPacket(sessionPresent: sessionPresent, reasonCode: .success)), now: t0)
+        let actions = sm.received(
+            .connack(ConnAckPacket(sessionPresent: sessionPresent, reasonCode: .success)), now: t0)
         return (packet, actions)
     }
 
@@ -42,13 +43,16 @@ struct SessionResumptionTests {
     func twoInFlight(_ sm: inout SM) throws -> (qos1: PublishPacket, qos2ID: UInt16) {
         let publish = { (qos: MQTTQoS) in PublishPacket(topic: "t", payload: ByteBuffer(bytes: [1]), qos: qos) }
         guard case .publish(let a) = sm.publish(publish(.atLeastOnce), completion: 1).first?.sent,
-              case .publish(let b) = sm.publish(publish(.exactlyOnce), completion: 2).first?.sent,
-              let id = b.packetID else { throw TestFailure("no PUBLISH") }
+            case .publish(let b) = sm.publish(publish(.exactlyOnce), completion: 2).first?.sent,
+            let id = b.packetID
+        else { throw TestFailure("no PUBLISH") }
         _ = sm.received(.pubrec(AckPacket(packetID: id)), now: t0)
         return (a, id)
     }
 
-    @Test("MQTT 5: a session reset, then Clean Start 0 every time; the session outlives a lost connection, not a graceful end")
+    @Test(
+        "MQTT 5: a session reset, then Clean Start 0 every time; the session outlives a lost connection, not a graceful end"
+    )
     func v5() throws {
         var sm = machine(.v5, resume: true)
         try resetSession(&sm)
@@ -64,10 +68,13 @@ struct SessionResumptionTests {
         var dup = qos1
         dup.dup = true
         #expect(actions.contains { $0.sent == .publish(dup) }, "QoS 1 in flight is resent with DUP")
-        #expect(actions.contains { $0.sent == .pubrel(AckPacket(packetID: qos2ID)) }, "QoS 2 past PUBREC is released again")
+        #expect(
+            actions.contains { $0.sent == .pubrel(AckPacket(packetID: qos2ID)) }, "QoS 2 past PUBREC is released again")
         #expect(!actions.contains { $0.publishOutcome != nil }, "nothing failed: \(actions)")
 
-        guard case .disconnect(let disconnect) = sm.shutdown().compactMap(\.sent).last else { throw TestFailure("no DISCONNECT") }
+        guard case .disconnect(let disconnect) = sm.shutdown().compactMap(\.sent).last else {
+            throw TestFailure("no DISCONNECT")
+        }
         #expect(disconnect.properties.sessionExpiryInterval == 0, "the graceful end keeps the configured expiry (0)")
     }
 
@@ -89,7 +96,9 @@ struct SessionResumptionTests {
         var sm = machine(.v5, resume: true, sessionExpiry: 7_200)
         try resetSession(&sm)
         #expect(try connect(&sm, sessionPresent: false).connect.properties.sessionExpiryInterval == 7_200)
-        guard case .disconnect(let disconnect) = sm.shutdown().compactMap(\.sent).last else { throw TestFailure("no DISCONNECT") }
+        guard case .disconnect(let disconnect) = sm.shutdown().compactMap(\.sent).last else {
+            throw TestFailure("no DISCONNECT")
+        }
         #expect(disconnect.properties.sessionExpiryInterval == nil)
     }
 
@@ -115,10 +124,11 @@ struct SessionResumptionTests {
         #expect(second.cleanStart)
         #expect(second.properties.sessionExpiryInterval == nil)
         #expect(actions.contains { $0.publishOutcome.map { $0.0 == 2 && (try? $0.1.get()) == nil } ?? false })
-        #expect(actions.contains {
-            guard case .publish(let p) = $0.sent else { return false }
-            return p.qos == .atLeastOnce && !p.dup && p.payload == qos1.payload
-        })
+        #expect(
+            actions.contains {
+                guard case .publish(let p) = $0.sent else { return false }
+                return p.qos == .atLeastOnce && !p.dup && p.payload == qos1.payload
+            })
     }
 
     @Test("a resumed session the broker lost (restart without persistence) falls back to a new one")

@@ -26,8 +26,10 @@ extension SM.Action {
 struct StateMachineTests {
     let t0 = ContinuousClock.now
 
-    func connected(_ configure: (inout SM.Configuration) -> Void = { _ in }, receiveMaximum: UInt16? = nil,
-                   version: MQTTProtocolVersion = .v5) -> SM {
+    func connected(
+        _ configure: (inout SM.Configuration) -> Void = { _ in }, receiveMaximum: UInt16? = nil,
+        version: MQTTProtocolVersion = .v5
+    ) -> SM {
         var config = SM.Configuration()
         config.version = version
         config.clientID = "c"
@@ -36,7 +38,8 @@ struct StateMachineTests {
         let a = sm.connect(now: t0)
         guard case .connect = a.first?.sent else { Issue.record("no CONNECT"); return sm }
         let props: MQTTProperties = receiveMaximum.map { [.receiveMaximum($0)] } ?? []
-        let b = sm.received(.connack(ConnAckPacket(sessionPresent: false, reasonCode: .success, properties: props)), now: t0)
+        let b = sm.received(
+            .connack(ConnAckPacket(sessionPresent: false, reasonCode: .success, properties: props)), now: t0)
         #expect(sm.state.isConnected)
         guard case .connected = b.first else { Issue.record("no connected action"); return sm }
         return sm
@@ -46,7 +49,8 @@ struct StateMachineTests {
         PublishPacket(topic: "t", payload: ByteBuffer(bytes: [1]), qos: qos)
     }
 
-    @Test("refused CONNACK fails the connection with the broker's reason", arguments: [MQTTProtocolVersion.v3_1_1, .v5])
+    @Test(
+        "refused CONNACK fails the connection with the broker's reason", arguments: [MQTTProtocolVersion.v3_1_1, .v5])
     func refused(version: MQTTProtocolVersion) {
         var config = SM.Configuration()
         config.version = version
@@ -71,7 +75,9 @@ struct StateMachineTests {
         _ = sm.connectionClosed(error: nil)
         _ = sm.connect(now: t0)  // a precondition failure if the refusal had closed the machine
         let accepted = sm.received(.connack(ConnAckPacket(sessionPresent: false, reasonCode: .success)), now: t0)
-        #expect(accepted.contains { $0.sent.map { if case .publish = $0 { true } else { false } } ?? false }, "the queued publish was not sent")
+        #expect(
+            accepted.contains { $0.sent.map { if case .publish = $0 { true } else { false } } ?? false },
+            "the queued publish was not sent")
         _ = sm.connectionClosed(error: nil)
         _ = sm.connect(now: t0)
         _ = sm.received(.connack(ConnAckPacket(sessionPresent: false, reasonCode: .banned)), now: t0)
@@ -119,9 +125,11 @@ struct StateMachineTests {
 
     @Test("unknown packet identifiers and wrong-stage acks are protocol violations")
     func unknownIDs() {
-        for packet: MQTTPacket in [.puback(AckPacket(packetID: 9)), .pubrec(AckPacket(packetID: 9)), .pubcomp(AckPacket(packetID: 9)),
-                                   .suback(SubAckPacket(packetID: 9, reasonCodes: [.success])),
-                                   .unsuback(SubAckPacket(packetID: 9, reasonCodes: [])), .pingreq, .auth(ReasonPacket())] {
+        for packet: MQTTPacket in [
+            .puback(AckPacket(packetID: 9)), .pubrec(AckPacket(packetID: 9)), .pubcomp(AckPacket(packetID: 9)),
+            .suback(SubAckPacket(packetID: 9, reasonCodes: [.success])),
+            .unsuback(SubAckPacket(packetID: 9, reasonCodes: [])), .pingreq, .auth(ReasonPacket()),
+        ] {
             var sm = connected()
             let a = sm.received(packet, now: t0)
             #expect(a.last?.closeError??.code == .protocolViolation, "\(packet.name)")
@@ -129,7 +137,9 @@ struct StateMachineTests {
         // PUBCOMP for a QoS 1 id (wrong stage)
         var sm = connected()
         guard case .publish(let p) = sm.publish(publish(.atLeastOnce), completion: 1).first?.sent else { return }
-        #expect(sm.received(.pubcomp(AckPacket(packetID: p.packetID!)), now: t0).last?.closeError??.code == .protocolViolation)
+        #expect(
+            sm.received(.pubcomp(AckPacket(packetID: p.packetID!)), now: t0).last?.closeError??.code
+                == .protocolViolation)
     }
 
     @Test("packet identifiers are never reused while in flight")
@@ -171,9 +181,14 @@ struct StateMachineTests {
         #expect(sm.inFlightCount == 2 && sm.queueDepth == 2)
     }
 
-    @Test("queue policies: fail fast, drop newest, drop oldest", arguments: [MQTTQueuePolicy.failFast, .dropNewest, .dropOldest])
+    @Test(
+        "queue policies: fail fast, drop newest, drop oldest",
+        arguments: [MQTTQueuePolicy.failFast, .dropNewest, .dropOldest])
     func policies(policy: MQTTQueuePolicy) {
-        var sm = SM(configuration: { var c = SM.Configuration(); c.queueCapacity = 2; c.queuePolicy = policy; return c }())
+        var sm = SM(
+            configuration: {
+                var c = SM.Configuration(); c.queueCapacity = 2; c.queuePolicy = policy; return c
+            }())
         #expect(sm.publish(publish(.atLeastOnce), completion: 1).isEmpty)
         #expect(sm.publish(publish(.atLeastOnce), completion: 2).isEmpty)
         let a = sm.publish(publish(.atLeastOnce), completion: 3)
@@ -192,7 +207,9 @@ struct StateMachineTests {
         }
         #expect(sm.queueDepth == 2)
         // An overflow is reported once, at its first drop, not for every message it drops.
-        let overflowReports = { (actions: [SM.Action]) in actions.count { if case .queueOverflowing = $0 { true } else { false } } }
+        let overflowReports = { (actions: [SM.Action]) in
+            actions.count { if case .queueOverflowing = $0 { true } else { false } }
+        }
         #expect(overflowReports(a) == (policy == .failFast ? 0 : 1))
         #expect(overflowReports(sm.publish(publish(.atLeastOnce), completion: 4)) == 0)
     }
@@ -210,16 +227,21 @@ struct StateMachineTests {
         let second = sm.received(.publish(dup), now: t0)
         #expect(second.count == 1 && second.first?.sent == .pubrec(AckPacket(packetID: 5)))
         #expect(sm.received(.pubrel(AckPacket(packetID: 5)), now: t0).first?.sent == .pubcomp(AckPacket(packetID: 5)))
-        guard case .deliver = sm.received(.publish(p), now: t0).first else { Issue.record("new message after PUBREL not delivered"); return }
+        guard case .deliver = sm.received(.publish(p), now: t0).first else {
+            Issue.record("new message after PUBREL not delivered"); return
+        }
     }
 
     @Test("topic aliases from the broker are resolved and bounded")
     func topicAlias() {
         var sm = connected { $0.topicAliasMaximum = 4 }
-        let set = PublishPacket(topic: "long/topic", payload: ByteBuffer(), qos: .atMostOnce, properties: [.topicAlias(3)])
+        let set = PublishPacket(
+            topic: "long/topic", payload: ByteBuffer(), qos: .atMostOnce, properties: [.topicAlias(3)])
         _ = sm.received(.publish(set), now: t0)
         let use = PublishPacket(topic: "", payload: ByteBuffer(), qos: .atMostOnce, properties: [.topicAlias(3)])
-        guard case .deliver(let m, _) = sm.received(.publish(use), now: t0).first else { Issue.record("alias not resolved"); return }
+        guard case .deliver(let m, _) = sm.received(.publish(use), now: t0).first else {
+            Issue.record("alias not resolved"); return
+        }
         #expect(m.topic.name == "long/topic")
         let bad = PublishPacket(topic: "", payload: ByteBuffer(), qos: .atMostOnce, properties: [.topicAlias(5)])
         #expect(sm.received(.publish(bad), now: t0).last?.closeError??.reasonCode == .topicAliasInvalid)
@@ -244,7 +266,8 @@ struct StateMachineTests {
         var sm = SM(configuration: .init())
         _ = sm.connect(now: t0)
         #expect(sm.tick(now: t0 + .seconds(1), connectTimeout: .seconds(2)).isEmpty)
-        #expect(sm.tick(now: t0 + .seconds(2), connectTimeout: .seconds(2)).first?.closeError??.code == .connectionFailed)
+        #expect(
+            sm.tick(now: t0 + .seconds(2), connectTimeout: .seconds(2)).first?.closeError??.code == .connectionFailed)
     }
 
     @Test("every accepted publish gets exactly one outcome on connection loss and shutdown")
@@ -274,7 +297,8 @@ struct StateMachineTests {
             $0.keepMessagesWhenDisconnected = true
         }
         guard case .publish(let a) = sm.publish(publish(.atLeastOnce), completion: 1).first?.sent,
-              case .publish(let b) = sm.publish(publish(.exactlyOnce), completion: 2).first?.sent else { return }
+            case .publish(let b) = sm.publish(publish(.exactlyOnce), completion: 2).first?.sent
+        else { return }
         _ = sm.received(.pubrec(AckPacket(packetID: b.packetID!)), now: t0)
         #expect(sm.connectionClosed(error: nil).isEmpty)
         _ = sm.connect(now: t0)

@@ -12,7 +12,9 @@ enum Anchors {
     /// The anchors directory, or a failure naming every place looked at.
     static func directory() throws -> String {
         var candidates: [URL] = []
-        if let explicit = ProcessInfo.processInfo.environment["VBUS_ANCHORS"] { candidates.append(URL(fileURLWithPath: explicit)) }
+        if let explicit = ProcessInfo.processInfo.environment["VBUS_ANCHORS"] {
+            candidates.append(URL(fileURLWithPath: explicit))
+        }
         for root in [repository, originCheckout].compactMap({ $0 }) {
             var directory = root.deletingLastPathComponent()
             while directory.path != "/" {
@@ -21,7 +23,9 @@ enum Anchors {
             }
         }
         let marker = "c_proxy_thr.c"
-        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent(marker).path) }) {
+        if let found = candidates.first(where: {
+            FileManager.default.fileExists(atPath: $0.appendingPathComponent(marker).path)
+        }) {
             return found.path
         }
         throw NotFound(looked: candidates.map(\.path))
@@ -36,7 +40,8 @@ enum Anchors {
 
     /// The local checkout this clone was made from, if `origin` is a path.
     private static var originCheckout: URL? {
-        guard let config = try? String(contentsOf: repository.appendingPathComponent(".git/config"), encoding: .utf8) else { return nil }
+        guard let config = try? String(contentsOf: repository.appendingPathComponent(".git/config"), encoding: .utf8)
+        else { return nil }
         let url = config.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
             .first { $0.hasPrefix("url = /") }?.dropFirst("url = ".count)
         return url.map { URL(fileURLWithPath: String($0)) }

@@ -7,18 +7,18 @@ extension ChildProcess {
     /// Publishes `[topic, payload]` every 20 ms until stopped: the bridge subscribes to the bus only
     /// once it is connected to its broker, and a PUB socket cannot know when that is.
     private static let pyzmqRepeater = """
-    import sys, time, zmq
-    ctx = zmq.Context(); s = ctx.socket(zmq.PUB); s.connect(sys.argv[1])
-    for _ in range(1000):
-        s.send_multipart([sys.argv[2].encode(), sys.argv[3].encode()]); time.sleep(0.02)
-    """
+        import sys, time, zmq
+        ctx = zmq.Context(); s = ctx.socket(zmq.PUB); s.connect(sys.argv[1])
+        for _ in range(1000):
+            s.send_multipart([sys.argv[2].encode(), sys.argv[3].encode()]); time.sleep(0.02)
+        """
 
     private static let pyzmqSubscriber = """
-    import sys, zmq
-    ctx = zmq.Context(); s = ctx.socket(zmq.SUB); s.setsockopt(zmq.SUBSCRIBE, sys.argv[2].encode())
-    s.setsockopt(zmq.RCVTIMEO, 30000); s.connect(sys.argv[1])
-    print(' '.join(repr(frame) for frame in s.recv_multipart()), flush=True)
-    """
+        import sys, zmq
+        ctx = zmq.Context(); s = ctx.socket(zmq.SUB); s.setsockopt(zmq.SUBSCRIBE, sys.argv[2].encode())
+        s.setsockopt(zmq.RCVTIMEO, 30000); s.connect(sys.argv[1])
+        print(' '.join(repr(frame) for frame in s.recv_multipart()), flush=True)
+        """
 
     /// A pyzmq PUB on `endpoint` repeating one message (see ``pyzmqRepeater``).
     static func busPublisher(_ endpoint: String, topic: String, payload: String) throws -> ChildProcess {
@@ -36,7 +36,8 @@ extension ChildProcess {
     func bridgeEndpoints() async throws -> (frontend: String, backend: String) {
         let banner = try await firstLine { $0.hasPrefix("vbus bridge:") && $0.contains("frontend=") }
         func endpoint(_ name: String) throws -> String {
-            let field = try #require(banner.split(separator: " ").first { $0.hasPrefix("\(name)=") }, "banner: \(banner)")
+            let field = try #require(
+                banner.split(separator: " ").first { $0.hasPrefix("\(name)=") }, "banner: \(banner)")
             return String(field.dropFirst(name.count + 1))
         }
         return (try endpoint("frontend"), try endpoint("backend"))
@@ -50,20 +51,20 @@ extension ChildProcess {
     }
 
     private static let pyzmqCountingSubscriber = """
-    import sys, zmq
-    ctx = zmq.Context(); s = ctx.socket(zmq.SUB); s.setsockopt(zmq.SUBSCRIBE, b'')
-    s.connect(sys.argv[1]); print('ready', flush=True)
-    n = 0; synced = False; in_order = True
-    while True:
-        t, p = s.recv_multipart()
-        if t == b'sync':
-            if not synced: print('synced', flush=True); synced = True
-        elif t == b'end': break
-        elif t == b'data':
-            in_order = in_order and int(p) == n; n += 1
-    print('received', n, 'in-order' if in_order else 'OUT-OF-ORDER', flush=True)
-    s.close(linger=0); ctx.term()
-    """
+        import sys, zmq
+        ctx = zmq.Context(); s = ctx.socket(zmq.SUB); s.setsockopt(zmq.SUBSCRIBE, b'')
+        s.connect(sys.argv[1]); print('ready', flush=True)
+        n = 0; synced = False; in_order = True
+        while True:
+            t, p = s.recv_multipart()
+            if t == b'sync':
+                if not synced: print('synced', flush=True); synced = True
+            elif t == b'end': break
+            elif t == b'data':
+                in_order = in_order and int(p) == n; n += 1
+        print('received', n, 'in-order' if in_order else 'OUT-OF-ORDER', flush=True)
+        s.close(linger=0); ctx.term()
+        """
 
     /// Publishes `sync` (paced, not timed) until this ``pyzmqCountingSubscriber(_:)`` says its
     /// subscription has reached the proxy: a SUB's subscription travels asynchronously.

@@ -20,11 +20,14 @@ final class ChildProcess: Sendable {
 
     init(_ executable: String, _ arguments: [String], standardInput: String? = nil) throws {
         name = URL(fileURLWithPath: executable).lastPathComponent + " " + (arguments.first ?? "")
-        process = try SpawnedProcess(executable: executable, arguments: arguments, standardInput: standardInput.map { Array($0.utf8) })
+        process = try SpawnedProcess(
+            executable: executable, arguments: arguments, standardInput: standardInput.map { Array($0.utf8) })
         // Readers own copies of the descriptors: the process's own close when it goes away, while a
         // reader thread may still be draining the last lines.
-        lines = Self.lines(of: FileHandle(fileDescriptor: dup(process.standardOutput!), closeOnDealloc: true), recording: recorded)
-        errorLines = Self.lines(of: FileHandle(fileDescriptor: dup(process.standardError!), closeOnDealloc: true), recording: recorded)
+        lines = Self.lines(
+            of: FileHandle(fileDescriptor: dup(process.standardOutput!), closeOnDealloc: true), recording: recorded)
+        errorLines = Self.lines(
+            of: FileHandle(fileDescriptor: dup(process.standardError!), closeOnDealloc: true), recording: recorded)
     }
 
     /// `vbus` as built next to the test bundle (`swift build --build-tests` builds it).
@@ -41,7 +44,8 @@ final class ChildProcess: Sendable {
             path = FileManager.default.currentDirectoryPath + "/.build/debug/\(product)"
         }
         guard FileManager.default.fileExists(atPath: path) else {
-            throw ChildProcessFailure(description: "no \(product) executable at \(path) (run `swift build --build-tests` first)")
+            throw ChildProcessFailure(
+                description: "no \(product) executable at \(path) (run `swift build --build-tests` first)")
         }
         return try ChildProcess(path, arguments, standardInput: standardInput)
     }
@@ -52,7 +56,10 @@ final class ChildProcess: Sendable {
     }
 
     /// The first output line satisfying `predicate`, within `limit`.
-    func firstLine(_ stream: KeyPath<ChildProcess, AsyncStream<String>> = \.lines, within limit: Duration = .seconds(20), where predicate: @escaping @Sendable (String) -> Bool) async throws -> String {
+    func firstLine(
+        _ stream: KeyPath<ChildProcess, AsyncStream<String>> = \.lines, within limit: Duration = .seconds(20),
+        where predicate: @escaping @Sendable (String) -> Bool
+    ) async throws -> String {
         let lines = self[keyPath: stream]
         let name = self.name
         return try await withDeadline(limit, "\(name): expected output line") {
@@ -95,7 +102,6 @@ final class ChildProcess: Sendable {
     deinit {
         process.send(SIGTERM)
     }
-
 
     private static func lines(of handle: FileHandle, recording recorded: Locked<[String]>) -> AsyncStream<String> {
         AsyncStream { continuation in
