@@ -22,10 +22,13 @@ struct CLIBenchTests {
         let ratios = rows.compactMap { line in Self.number(after: "paired median ratio ", in: line) }
         #expect(ratios.count == 3, "16 B x1, 1024 B x1, 16 B x2:\n\(lines.joined(separator: "\n"))")
         #expect(rows.last?.contains("deliveries/s ours") == true, "the fan-out row reports deliveries")
-        let worst = zip(rows, ratios).min { $0.1 < $1.1 }
-        let label = worst.map { String($0.0.prefix { $0 != ":" }) }
-        #expect(lines.last?.hasPrefix("ratio ours/c (worst row, \(label ?? "?")): ") == true, "\(lines.last ?? "")")
-        try Self.expectVerdict(lines, equalTo: worst?.1)
+        // Rows that print the same lowest ratio (two decimals) may each be the worst one.
+        let lowest = ratios.min()
+        let worstLabels = zip(rows, ratios).filter { $0.1 == lowest }.map { String($0.0.prefix { $0 != ":" }) }
+        #expect(
+            worstLabels.contains { lines.last?.hasPrefix("ratio ours/c (worst row, \($0)): ") == true },
+            "\(lines.last ?? "")")
+        try Self.expectVerdict(lines, equalTo: lowest)
     }
 
     @Test("bench mqtt: one row per size and QoS next to libmosquitto, the verdict is the worst paired ratio")
@@ -52,10 +55,13 @@ struct CLIBenchTests {
         let rows = lines.filter { $0.hasPrefix("qos") }
         #expect(rows.count == 8, "2 QoS x 2 sizes x 2 directions:\n\(lines.joined(separator: "\n"))")
         let ratios = rows.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
-        let worst = zip(rows, ratios).min { $0.1 < $1.1 }
-        let label = worst.map { String($0.0.prefix(18)).trimmingCharacters(in: .whitespaces) }
-        #expect(lines.last?.hasPrefix("ratio bridged/direct (worst row, \(label ?? "?")): ") == true)
-        try Self.expectVerdict(lines, equalTo: worst?.1)
+        // Rows that print the same lowest ratio (two decimals) may each be the worst one.
+        let lowest = ratios.min()
+        let worstLabels = zip(rows, ratios).filter { $0.1 == lowest }.map {
+            String($0.0.prefix(18)).trimmingCharacters(in: .whitespaces)
+        }
+        #expect(worstLabels.contains { lines.last?.hasPrefix("ratio bridged/direct (worst row, \($0)): ") == true })
+        try Self.expectVerdict(lines, equalTo: lowest)
     }
 
     @Test("bench shutdown: p50/p99 per subscriber count next to the PyZMQ seed, the verdict is the worst (slowest) row")
