@@ -191,14 +191,15 @@ struct FeatureProbe: Sendable {
         try await MQTTClient.withConnection(configuration: self.configuration("session-pub")) { client in
             _ = try await client.publish(topic: topic, string: "queued", qos: .atLeastOnce)
         }
-        let client = MQTTClient(configuration: configuration)
-        let events = client.events()
-        let running = Task { try await client.run() }
-        defer {
-            client.shutdown()
-            running.cancel()
+        return try await withRunningClient(configuration) { client, events in
+            try await queuedMessageArrives(client, events, topic)
         }
-        try await client.waitUntilConnected()
+    }
+
+    /// Whether the message published while the session's client was away arrives on its return.
+    private func queuedMessageArrives(
+        _ client: MQTTClient, _ events: AsyncStream<MQTTClientEvent>, _ topic: MQTTTopic
+    ) async throws -> InteropOutcome {
         var sessionPresent = false
         for await event in events {
             if case .connected(let present, _, _) = event {
@@ -230,14 +231,15 @@ struct FeatureProbe: Sendable {
     private func reconnect() async throws -> InteropOutcome {
         var configuration = configuration("reconnect")
         configuration.reconnect = MQTTReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(500))
-        let client = MQTTClient(configuration: configuration)
-        let events = client.events()
-        let running = Task { try await client.run() }
-        defer {
-            client.shutdown()
-            running.cancel()
+        return try await withRunningClient(configuration) { client, events in
+            try await relaysAfterReconnect(client, events)
         }
-        try await client.waitUntilConnected()
+    }
+
+    /// Whether a subscription still receives after the connection was dropped and made again.
+    private func relaysAfterReconnect(_ client: MQTTClient, _ events: AsyncStream<MQTTClientEvent>) async throws
+        -> InteropOutcome
+    {
         let topic = try MQTTTopic("\(prefix)/again")
         let subscription = try await client.subscribe(
             to: [MQTTTopicFilter(topic)], options: MQTTSubscriptionOptions(qos: .atLeastOnce))
@@ -253,5 +255,21 @@ struct FeatureProbe: Sendable {
             return message.payload == Array("after".utf8) ? .works : .failed("other bytes after the reconnect")
         }
         return .failed("the subscription ended")
+    }
+
+    /// Runs a client whose events are watched from before it connects, until `body` returns.
+    private func withRunningClient(
+        _ configuration: MQTTClientConfiguration,
+        _ body: (MQTTClient, AsyncStream<MQTTClientEvent>) async throws -> InteropOutcome
+    ) async throws -> InteropOutcome {
+        let client = MQTTClient(configuration: configuration)
+        let events = client.events()
+        let running = Task { try await client.run() }
+        defer {
+            client.shutdown()
+            running.cancel()
+        }
+        try await client.waitUntilConnected()
+        return try await body(client, events)
     }
 }

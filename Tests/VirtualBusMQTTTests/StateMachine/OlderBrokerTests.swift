@@ -35,19 +35,23 @@ struct OlderBrokerTests {
             "\(String(describing: error))")
     }
 
-    @Test("3.1.1: PUBACK for a QoS 2 publish (RabbitMQ) completes it at QoS 1 instead of closing the connection")
-    func qos2TakenAtQoS1() {
+    /// A connected machine of `version` with one QoS 2 publish (completion 7) in flight: its packet id.
+    private func qos2InFlight(_ version: MQTTProtocolVersion) -> (SM, UInt16)? {
         var config = SM.Configuration()
-        config.version = .v3_1_1
+        config.version = version
         config.clientID = "c"
         var sm = SM(configuration: config)
         _ = sm.connect(now: t0)
         _ = sm.received(.connack(ConnAckPacket(sessionPresent: false, reasonCode: .success)), now: t0)
         let sent = sm.publish(
             PublishPacket(topic: "t", payload: ByteBuffer(bytes: [1]), qos: .exactlyOnce), completion: 7)
-        guard case .publish(let publish)? = sent.first?.sent, let id = publish.packetID else {
-            Issue.record("no PUBLISH"); return
-        }
+        guard case .publish(let publish)? = sent.first?.sent, let id = publish.packetID else { return nil }
+        return (sm, id)
+    }
+
+    @Test("3.1.1: PUBACK for a QoS 2 publish (RabbitMQ) completes it at QoS 1 instead of closing the connection")
+    func qos2TakenAtQoS1() throws {
+        var (sm, id) = try #require(qos2InFlight(.v3_1_1), "no PUBLISH")
         let actions = sm.received(.puback(AckPacket(packetID: id)), now: t0)
         guard let (completion, result) = actions.first?.publishOutcome, case .success(let outcome) = result else {
             Issue.record("not completed: \(actions)"); return
@@ -56,17 +60,8 @@ struct OlderBrokerTests {
     }
 
     @Test("5.0: the same PUBACK stays a protocol violation (a 5.0 broker announces Maximum QoS in CONNACK)")
-    func qos2PubAckOnFive() {
-        var config = SM.Configuration()
-        config.clientID = "c"
-        var sm = SM(configuration: config)
-        _ = sm.connect(now: t0)
-        _ = sm.received(.connack(ConnAckPacket(sessionPresent: false, reasonCode: .success)), now: t0)
-        let sent = sm.publish(
-            PublishPacket(topic: "t", payload: ByteBuffer(bytes: [1]), qos: .exactlyOnce), completion: 7)
-        guard case .publish(let publish)? = sent.first?.sent, let id = publish.packetID else {
-            Issue.record("no PUBLISH"); return
-        }
+    func qos2PubAckOnFive() throws {
+        var (sm, id) = try #require(qos2InFlight(.v5), "no PUBLISH")
         #expect(sm.received(.puback(AckPacket(packetID: id)), now: t0).last?.closeError??.code == .protocolViolation)
     }
 }
