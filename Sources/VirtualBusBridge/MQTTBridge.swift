@@ -255,9 +255,21 @@ public final class MQTTBridge: Service, Sendable {
     }
 
     private func waitForFirstConnection(_ events: AsyncStream<MQTTClientEvent>) async throws {
+        // The last failed attempt, to say why the broker could not be reached (a broker that
+        // never answers an MQTT 5.0 CONNECT, say) rather than only that it could not.
+        let lastFailure = Locked<MQTTError?>(nil)
+        // Standalone, a task of its own reads the failures (in a group the waiting task does), so
+        // that the group's first result stays the connection's, or the session's final error.
+        let recorder =
+            composition == .standalone
+            ? Task {
+                for await event in events { if case .connectFailed(let error, _) = event { lastFailure.value = error } }
+            } : nil
+        defer { recorder?.cancel() }
         let connected = try await withThrowingTaskGroup(of: Bool.self) { waiting in
             switch composition {
             case .standalone:
+                // Throws the session's error when it ends for good (a refused MQTT version).
                 waiting.addTask {
                     try await self.mqtt.waitUntilConnected(); return true
                 }
@@ -266,7 +278,10 @@ public final class MQTTBridge: Service, Sendable {
                 // one that cancellation ends. `events` was made before this check.
                 if mqtt.statistics.isConnected { return true }
                 waiting.addTask {
-                    for await event in events { if case .connected = event { return true } }
+                    for await event in events {
+                        if case .connected = event { return true }
+                        if case .connectFailed(let error, _) = event { lastFailure.value = error }
+                    }
                     return false  // the client ended
                 }
             }
@@ -282,7 +297,9 @@ public final class MQTTBridge: Service, Sendable {
         }
         guard connected else {
             let address = "\(mqtt.configuration.host):\(mqtt.configuration.port)"
-            throw BridgeError(.brokerUnavailable, "cannot reach the MQTT broker at \(address) within \(connectTimeout)")
+            let reason = lastFailure.value.map { "; the last attempt: \($0.message)" } ?? ""
+            throw BridgeError(
+                .brokerUnavailable, "cannot reach the MQTT broker at \(address) within \(connectTimeout)\(reason)")
         }
     }
 

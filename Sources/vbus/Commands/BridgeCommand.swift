@@ -119,7 +119,10 @@ struct BridgeCommand: AsyncParsableCommand {
         let bus = try VirtualBus(
             configuration: BusConfiguration(frontendBinds: frontends, backendBinds: backends), logger: logger)
         let mqtt = MQTTClient(configuration: mqttConfiguration, logger: logger)
-        let bridge = MQTTBridge(bus: bus, mqtt: mqtt, rules: rules, logger: logger)
+        // Longer than one connect attempt, so that a broker that lets the attempt time out (amqtt
+        // at MQTT 5.0) is reported with the attempt's own reason.
+        let bridge = MQTTBridge(
+            bus: bus, mqtt: mqtt, rules: rules, connectTimeout: mqttConfiguration.connectTimeout * 2, logger: logger)
         let reporting = Task {
             await BridgeEventReport.run(mqtt, address: "\(host):\(port)", bufferPolicy: bufferPolicy)
         }
