@@ -6,10 +6,8 @@ extension ClientCore {
     /// A new transport is open: remember it and send CONNECT.
     func channelActive(_ channel: any Channel, end: MQTTWaiter<ConnectionEnd>) {
         perform { s in
-            s.channel = channel
+            s.link = .open(channel, end: end, established: false)
             s.closeError = nil
-            s.wasConnected = false
-            s.connectionEnd = end
             s.encoder = MQTTPacketEncoder(version: configuration.version)
             if s.isShutdown { return [.close(nil)] }
             return s.machine.connect(now: .now)
@@ -51,7 +49,10 @@ extension ClientCore {
 
     /// The transport closed: fail or keep session state, end the connection.
     func channelInactive() {
-        perform { s in
+        var effects: [Effect] = []
+        state.withLock { s in
+            guard case .open(_, let end, let established) = s.link else { return }
+            s.link = .closed
             // A connection that only reset the session got its CONNACK, though it never got to `.connected`.
             let reset = s.machine.connectionIsSessionReset && s.machine.sessionResetDone
             let unanswered = s.machine.state.isConnecting && !s.everConnected && configuration.version == .v5 && !reset
@@ -73,26 +74,21 @@ extension ClientCore {
                         .publish(w),
                         .failure(MQTTError(.sessionLost, "connection closed before the publish was written"))))
             }
-            s.channel = nil
-            if s.wasConnected && s.disconnectedAt == nil { s.disconnectedAt = .now }
+            if established && s.disconnectedAt == nil { s.disconnectedAt = .now }
             // Held messages belong to this connection; the broker resends them on the next one.
             s.unrouted = []
             s.holdUnroutedUntil = nil
-            return actions
+            apply(actions, to: &s, effects: &effects)
+            // Told last, after what the close failed or kept: the reconnect loop acts on it.
+            let resetOnly = s.machine.connectionIsSessionReset && s.machine.sessionResetDone && s.closeError == nil
+            let info = ConnectionEnd(wasConnected: established, error: s.closeError, wasSessionReset: resetOnly)
+            effects.append(.connectionEnded(end, info))
         }
-        let (end, info) = state.withLock { s in
-            defer { s.connectionEnd = nil }
-            let reset = s.machine.connectionIsSessionReset && s.machine.sessionResetDone && s.closeError == nil
-            return (
-                s.connectionEnd,
-                ConnectionEnd(wasConnected: s.wasConnected, error: s.closeError, wasSessionReset: reset)
-            )
-        }
-        end?.complete(.success(info))
+        run(effects)
     }
 
     func connected(sessionPresent: Bool, properties: MQTTProperties, _ s: inout State, _ effects: inout [Effect]) {
-        s.wasConnected = true
+        if case .open(let channel, let end, _) = s.link { s.link = .open(channel, end: end, established: true) }
         s.everConnected = true
         s.sessionPresent = sessionPresent
         startUnroutedGrace(sessionPresent: sessionPresent, &s)
@@ -153,9 +149,6 @@ extension ClientCore {
             s.connectWaiters = []
             if let sleeper = s.sleeper { effects.append(.resume(sleeper)) }
             s.sleeper = nil
-            if let end = s.connectionEnd, s.channel == nil {
-                effects.append(.connectionEnded(end, ConnectionEnd(wasConnected: s.wasConnected, error: error)))
-            }
         }
         let requests = state.withLock { s in s.requests.removeAll() }
         for w in requests { w.complete(.failure(MQTTError(.shutdown, "the client was shut down"))) }

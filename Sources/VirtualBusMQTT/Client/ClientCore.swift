@@ -45,17 +45,24 @@ final class ClientCore: Sendable {
 
     typealias LocalSubscription = SubscriptionTable.Local
 
+    /// The transport, with what belongs to the connection over it only.
+    enum Link {
+        /// No transport is open.
+        case closed
+        /// A transport is open: `end` learns how its connection ended; `established` once a
+        /// CONNACK accepted it.
+        case open(any Channel, end: MQTTWaiter<ConnectionEnd>, established: Bool)
+    }
+
     struct State {
         var machine: Machine
         var encoder: MQTTPacketEncoder
         var pending = ByteBuffer()
         var pendingQoS0: [MQTTWaiter<MQTTPublishResult>] = []
         var flushScheduled = false
-        var channel: (any Channel)?
+        var link = Link.closed
         var isShutdown = false
         var closeError: MQTTError?
-        var connectionEnd: MQTTWaiter<ConnectionEnd>?
-        var wasConnected = false
         /// Some connection of this client reached CONNACK (see `MQTTError.versionNotAnswered`).
         var everConnected = false
         /// When the last established connection was lost (reported with the next CONNACK).
@@ -72,6 +79,11 @@ final class ClientCore: Sendable {
         /// until this instant (see `holdUnrouted`).
         var unrouted: [Unrouted] = []
         var holdUnroutedUntil: ContinuousClock.Instant?
+
+        /// The open transport, if there is one.
+        var channel: (any Channel)? {
+            if case .open(let channel, _, _) = link { channel } else { nil }
+        }
     }
 
     let configuration: MQTTClientConfiguration
