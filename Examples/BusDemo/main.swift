@@ -74,7 +74,6 @@ let group = ServiceGroup(
 print("demo: running\(seconds.map { " for \($0) s" } ?? " until Ctrl-C"), broker \(host):\(port)")
 try await group.run()
 let report = await bus.shutdown()
-print(
-    "demo: bridge \(bridge.statistics.map { "out \($0.forwardedOut) acked \($0.acknowledgedOut), in \($0.forwardedIn)" }.joined(separator: "; "))"
-)
+let rules = bridge.statistics.map { "out \($0.forwardedOut) acked \($0.acknowledgedOut), in \($0.forwardedIn)" }
+print("demo: bridge \(rules.joined(separator: "; "))")
 print("demo: \(report)")

@@ -36,7 +36,10 @@ package final class PrivateBroker: Sendable {
     {
         guard let executable = Self.candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw PrivateBrokerError(
-                "mosquitto not found (looked in \(Self.candidates.joined(separator: ", "))): install the mosquitto package"
+                """
+                mosquitto not found (looked in \(Self.candidates.joined(separator: ", "))): install the mosquitto \
+                package
+                """
             )
         }
         self.executable = executable
@@ -109,7 +112,10 @@ package final class PrivateBroker: Sendable {
             // their packet identifiers were free again. With the default (20) a subscriber that
             // is a little behind at shutdown gets some; 1,000 covers any window we keep.
             configuration +=
-                "\nmax_inflight_messages 1000\npersistence true\npersistence_location \(directory.path)/\nautosave_on_changes true\nautosave_interval 1"
+                """
+                \nmax_inflight_messages 1000\npersistence true\npersistence_location \
+                \(directory.path)/\nautosave_on_changes true\nautosave_interval 1
+                """
         }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -188,7 +194,10 @@ package final class PrivateBroker: Sendable {
                 let what =
                     stillRunning
                     ? "did not listen on 127.0.0.1:\(port) within \(timeout)"
-                    : "exited (status \(status)\(status > 128 ? ", signal \(status - 128)" : "")) before listening on 127.0.0.1:\(port)"
+                    : """
+                    exited (status \(status)\(status > 128 ? ", signal \(status - 128)" : "")) before listening \
+                    on 127.0.0.1:\(port)
+                    """
                 throw PrivateBrokerError("mosquitto \(what)\(logTail(in: directory))")
             }
             usleep(5_000)  // between checks, not as synchronisation

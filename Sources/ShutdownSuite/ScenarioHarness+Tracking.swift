@@ -148,7 +148,10 @@ extension ScenarioHarness {
             while subscription.reached < expected {
                 if ContinuousClock.now >= deadline {
                     fail(
-                        "barrier: subscription \(subscription.position) took in \(subscription.reached) of \(expected) messages accepted before shutdown within \(limit)"
+                        """
+                        barrier: subscription \(subscription.position) took in \(subscription.reached) of \
+                        \(expected) messages accepted before shutdown within \(limit)
+                        """
                     )
                     return
                 }

@@ -20,7 +20,10 @@ public struct ShutdownFailure: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         var lines = [
-            "shutdown suite FAILURE: scenario \(scenario), seed \(seed), blocked phase \(blockedPhase?.rawValue ?? "none")\(isHang ? " (HANG)" : "")"
+            """
+            shutdown suite FAILURE: scenario \(scenario), seed \(seed), blocked phase \
+            \(blockedPhase?.rawValue ?? "none")\(isHang ? " (HANG)" : "")
+            """
         ]
         lines += problems.map { "  - \($0)" }
         if let report { lines.append("  report: \(report)") }

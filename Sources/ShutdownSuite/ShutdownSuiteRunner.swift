@@ -86,9 +86,18 @@ public struct ScenarioSummary: Sendable, CustomStringConvertible {
     public var description: String {
         let a = accounting
         return
-            "\(scenario): \(iterations) iterations, \(failures.isEmpty ? "ok" : "\(failures.count) FAILED") in \(Self.format(elapsed));"
-            + " shutdown p50 \(Self.format(percentile(0.5))) p99 \(Self.format(percentile(0.99))) max \(Self.format(percentile(1)));"
-            + " messages expected \(a.expected) confirmed \(a.confirmed) delivered \(a.delivered) dropped \(a.dropped) in-flight-lost \(a.lostInFlight)"
+            """
+            \(scenario): \(iterations) iterations, \(failures.isEmpty ? "ok" : "\(failures.count) FAILED") in \
+            \(Self.format(elapsed));
+            """
+                + """
+                 shutdown p50 \(Self.format(percentile(0.5))) p99 \(Self.format(percentile(0.99))) max \
+                \(Self.format(percentile(1)));
+                """
+                    + """
+                     messages expected \(a.expected) confirmed \(a.confirmed) delivered \(a.delivered) dropped \
+                    \(a.dropped) in-flight-lost \(a.lostInFlight)
+                    """
     }
 
     /// Milliseconds with two decimals.

@@ -37,7 +37,10 @@ public final class TrackedSubscription: Sendable {
             guard let (index, sequence) = TrackedPublisher.decode(Array(message.payload)) else { return }
             if let last = log.lastSequence[index], sequence <= last, log.violations.count < 5 {
                 log.violations.append(
-                    "subscription \(position) saw publisher \(index) sequence \(sequence) after \(last) (duplicate or reordered)"
+                    """
+                    subscription \(position) saw publisher \(index) sequence \(sequence) after \(last) (duplicate \
+                    or reordered)
+                    """
                 )
             }
             log.lastSequence[index] = sequence

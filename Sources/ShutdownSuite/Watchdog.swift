@@ -175,12 +175,18 @@ struct Watchdog {
             let statistics = subscription.subscription.statistics
             if subscription.seen > statistics.delivered {
                 findings.problems.append(
-                    "subscription \(subscription.position): consumer saw \(subscription.seen) messages but \(statistics.delivered) were delivered"
+                    """
+                    subscription \(subscription.position): consumer saw \(subscription.seen) messages but \
+                    \(statistics.delivered) were delivered
+                    """
                 )
             }
             if statistics.buffered != 0 {
                 findings.problems.append(
-                    "subscription \(subscription.position) still buffers \(statistics.buffered) messages after it finished"
+                    """
+                    subscription \(subscription.position) still buffers \(statistics.buffered) messages after it \
+                    finished
+                    """
                 )
             }
             guard subscription.isCounted else { continue }
@@ -189,7 +195,10 @@ struct Watchdog {
             let name = "subscription \(subscription.position) (\(subscription.prefixes))"
             if accounted < subscription.confirmed {
                 findings.problems.append(
-                    "\(name): \(subscription.confirmed - accounted) of \(subscription.confirmed) messages that reached it before shutdown are neither delivered nor counted dropped (\(statistics))"
+                    """
+                    \(name): \(subscription.confirmed - accounted) of \(subscription.confirmed) messages that \
+                    reached it before shutdown are neither delivered nor counted dropped (\(statistics))
+                    """
                 )
             }
             if accounted > expected {
@@ -199,7 +208,10 @@ struct Watchdog {
             }
             if quiescent && subscription.confirmed == expected && accounted != expected {
                 findings.problems.append(
-                    "\(name): nothing was in flight, yet \(expected - accounted) of \(expected) messages are unaccounted (\(statistics))"
+                    """
+                    \(name): nothing was in flight, yet \(expected - accounted) of \(expected) messages are \
+                    unaccounted (\(statistics))
+                    """
                 )
             }
             findings.accounting.add(

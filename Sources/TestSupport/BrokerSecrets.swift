@@ -70,8 +70,11 @@ public struct BrokerSecrets: Sendable {
             "-addext", "subjectAltName=IP:127.0.0.1", "-addext", "basicConstraints=CA:FALSE",
         ])
         return
-            "cafile \(authority.certificate)\ncertfile \(try readable("broker.crt"))\nkeyfile \(try readable("broker.key"))"
-            + "\nrequire_certificate \(requireClientCertificate)"
+            """
+            cafile \(authority.certificate)\ncertfile \(try readable("broker.crt"))\nkeyfile \
+            \(try readable("broker.key"))
+            """
+                + "\nrequire_certificate \(requireClientCertificate)"
     }
 
     /// A client certificate that `authority` signs.

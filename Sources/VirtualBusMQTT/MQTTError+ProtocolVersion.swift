@@ -11,7 +11,10 @@ extension MQTTError {
     static func versionRefused(_ version: MQTTProtocolVersion, reasonCode: MQTTReasonCode) -> MQTTError {
         MQTTError(
             .unsupportedProtocolVersion,
-            "the broker refused MQTT \(version) (CONNACK: unsupported protocol version)\(Self.olderVersionAdvice(version))",
+            """
+            the broker refused MQTT \(version) (CONNACK: unsupported protocol \
+            version)\(Self.olderVersionAdvice(version))
+            """,
             reasonCode: reasonCode)
     }
 
@@ -23,7 +26,10 @@ extension MQTTError {
     static func versionNotAnswered(_ version: MQTTProtocolVersion) -> MQTTError {
         MQTTError(
             .unsupportedProtocolVersion,
-            "the broker closed the connection in answer to an MQTT \(version) CONNECT, before CONNACK: it does not speak MQTT \(version)\(Self.olderVersionAdvice(version))"
+            """
+            the broker closed the connection in answer to an MQTT \(version) CONNECT, before CONNACK: it does not \
+            speak MQTT \(version)\(Self.olderVersionAdvice(version))
+            """
         )
     }
 

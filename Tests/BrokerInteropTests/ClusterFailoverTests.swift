@@ -17,7 +17,10 @@ extension BrokerInteropTests {
     }
 
     @Test(
-        "vbus bridge moves from a stopped or crashed RabbitMQ node to the other node of its cluster; nothing lost at QoS 1 either way",
+        """
+        vbus bridge moves from a stopped or crashed RabbitMQ node to the other node of its cluster; nothing lost \
+        at QoS 1 either way
+        """,
         .timeLimit(.minutes(5)), arguments: NodeStop.allCases)
     func clusterFailover(stop: NodeStop) async throws {
         let total = Self.clusterMessages

@@ -4,7 +4,10 @@ import VirtualBusMQTT
 
 extension BrokerInteropTests {
     @Test(
-        "MQTTClient tries alternateEndpoints in order, stays where it connected, and moves on when that broker goes; QoS 1 publishes made meanwhile all complete",
+        """
+        MQTTClient tries alternateEndpoints in order, stays where it connected, and moves on when that broker \
+        goes; QoS 1 publishes made meanwhile all complete
+        """,
         .timeLimit(.minutes(2)))
     func alternateEndpoints() async throws {
         let first = try await PrivateBroker.started(timeout: .seconds(30))

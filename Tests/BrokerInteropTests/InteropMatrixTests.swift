@@ -9,7 +9,10 @@ struct BrokerInteropTests {}
 
 extension BrokerInteropTests {
     @Test(
-        "the matrix: MQTTClient against mosquitto, RabbitMQ, NATS and amqtt at 3.1.1 and 5.0; refusals are typed errors, never hangs; docs/MQTT.md shows the table",
+        """
+        the matrix: MQTTClient against mosquitto, RabbitMQ, NATS and amqtt at 3.1.1 and 5.0; refusals are typed \
+        errors, never hangs; docs/MQTT.md shows the table
+        """,
         .timeLimit(.minutes(10)))
     func matrix() async throws {
         var table = InteropTable()
@@ -49,7 +52,10 @@ extension BrokerInteropTests {
                 #expect(message.contains("5.0") && message.contains("3.1.1"), "\(column.broker.title): \(message)")
             } else {
                 Issue.record(
-                    "\(column.broker.title) does not speak \(column.version), yet connect gave \(cells[.connect]?.cell ?? "")"
+                    """
+                    \(column.broker.title) does not speak \(column.version), yet connect gave \
+                    \(cells[.connect]?.cell ?? "")
+                    """
                 )
             }
         }

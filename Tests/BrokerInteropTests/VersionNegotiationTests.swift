@@ -7,7 +7,10 @@ extension BrokerInteropTests {
     static let olderBrokers: [InteropBroker] = [.nats, .rabbitmq, .amqtt]
 
     @Test(
-        "vbus bridge --mqtt-version 5 against a 3.1.1-only broker ends with an error naming the version, never hangs; auto falls back to 3.1.1 and says so",
+        """
+        vbus bridge --mqtt-version 5 against a 3.1.1-only broker ends with an error naming the version, never \
+        hangs; auto falls back to 3.1.1 and says so
+        """,
         .timeLimit(.minutes(5)), arguments: olderBrokers)
     func versionFallback(broker: InteropBroker) async throws {
         let (port, stop) = try await broker.start()

@@ -42,7 +42,10 @@ func makeRunner() -> ShutdownSuiteRunner {
     "Shutdown-correctness suite: every scenario, randomized, under the watchdog", .serialized, .timeLimit(.minutes(8)))
 struct ShutdownScenarioTests {
     @Test(
-        "the scenario shuts down in order, in time, finishing every sequence, thread and context, with every message accounted for",
+        """
+        the scenario shuts down in order, in time, finishing every sequence, thread and context, with every \
+        message accounted for
+        """,
         arguments: ShutdownScenario.all.map(\.name))
     func scenario(name: String) async throws {
         let scenario = try #require(ShutdownScenario.named(name))
@@ -53,7 +56,10 @@ struct ShutdownScenarioTests {
     }
 
     @Test(
-        "the MQTT bridge (real mosquitto) stops taking bus messages, drains, disconnects and shuts the bus down in time, with every message it took accounted for",
+        """
+        the MQTT bridge (real mosquitto) stops taking bus messages, drains, disconnects and shuts the bus down in \
+        time, with every message it took accounted for
+        """,
         arguments: ShutdownScenario.bridgeScenarios(broker: BridgeBroker()).map(\.name))
     func bridgeScenario(name: String) async throws {
         // One mosquitto per scenario, shared by its iterations (bridge-broker-lost kills its own).

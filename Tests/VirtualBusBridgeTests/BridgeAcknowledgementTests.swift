@@ -10,7 +10,10 @@ import VirtualBusMQTT
 @Suite("Bridge: inbound acknowledged only after the bus accepted", .timeLimit(.minutes(2)))
 struct BridgeAcknowledgementTests {
     @Test(
-        "a full bus holds the acknowledgement; a bridge stopped meanwhile loses nothing: the next session gets the rest",
+        """
+        a full bus holds the acknowledgement; a bridge stopped meanwhile loses nothing: the next session gets the \
+        rest
+        """,
         arguments: [MQTTProtocolVersion.v5, .v3_1_1])
     func fullBusThenRestart(version: MQTTProtocolVersion) async throws {
         let broker = try await PrivateBroker.started()

@@ -112,7 +112,10 @@ struct BridgeMetricsTests {
                 }
                 // While running, too (each update is recorded just after its lock is released).
                 try await waitUntil(
-                    "metrics equal to the statistics while running: \(mismatches(bridge.statistics, metrics, bridge: bridge.id))",
+                    """
+                    metrics equal to the statistics while running: \
+                    \(mismatches(bridge.statistics, metrics, bridge: bridge.id))
+                    """,
                     within: .seconds(5)
                 ) {
                     mismatches(bridge.statistics, metrics, bridge: bridge.id).isEmpty

@@ -43,7 +43,10 @@ struct BridgeRestartTests {
             let publisher = try bus.makePublisher()
             for index in 0..<Self.total / 2 { try publisher.publish(topic: "data/\(index)", payload: "\(index)") }
             try await waitUntil(
-                "the first quarter to arrive (\(tally.distinct) so far; bridge \(bridge.statistics[0]); receiver \(receiver.statistics))",
+                """
+                the first quarter to arrive (\(tally.distinct) so far; bridge \(bridge.statistics[0]); receiver \
+                \(receiver.statistics))
+                """,
                 within: .seconds(10)
             ) { tally.distinct >= Self.total / 4 }
             broker.kill(graceful: true)
@@ -66,7 +69,10 @@ struct BridgeRestartTests {
     }
 
     @Test(
-        "in: MQTT publisher -> broker restarted mid-stream -> bridge -> bus subscriber: none lost, no duplicates at QoS 2",
+        """
+        in: MQTT publisher -> broker restarted mid-stream -> bridge -> bus subscriber: none lost, no duplicates \
+        at QoS 2
+        """,
         arguments: cases)
     func inbound(version: MQTTProtocolVersion, qos: MQTTQoS) async throws {
         let broker = try await PrivateBroker.started(persistence: true)

@@ -8,7 +8,10 @@ import TestSupport
 @Suite("Examples/BusDemo runs, bridges to MQTT, and shuts down in order", .serialized, .timeLimit(.minutes(2)))
 struct BusDemoTests {
     @Test(
-        "without --broker: starts a private mosquitto, relays readings, prints a complete shutdown report, leaves no broker behind"
+        """
+        without --broker: starts a private mosquitto, relays readings, prints a complete shutdown report, leaves \
+        no broker behind
+        """
     )
     func privateBroker() async throws {
         let lines = try await runDemo(["--seconds", "2"])

@@ -10,7 +10,10 @@ import TestSupport
     .timeLimit(.minutes(5)))
 struct CLIBenchTests {
     @Test(
-        "bench bus: one row per size and fan-out (the anchor with as many SUB sockets), the verdict is the worst row's paired ratio, named"
+        """
+        bench bus: one row per size and fan-out (the anchor with as many SUB sockets), the verdict is the worst \
+        row's paired ratio, named
+        """
     )
     func benchBus() async throws {
         let lines = try await vbusBench([

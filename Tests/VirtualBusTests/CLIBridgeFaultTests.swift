@@ -20,7 +20,10 @@ struct CLIBridgeFaultTests {
     }
 
     @Test(
-        "a full outage buffer that drops warns once at the first drop, naming the flags, and the exit summary counts the drops",
+        """
+        a full outage buffer that drops warns once at the first drop, naming the flags, and the exit summary \
+        counts the drops
+        """,
         arguments: ["drop-oldest", "drop-newest"])
     func outageBufferOverflow(policy: String) async throws {
         let broker = try await PrivateBroker.started()

@@ -61,7 +61,10 @@ struct CLIBridgeLoopTests {
             _ = try? await bridge.exit(within: .seconds(10))
             let output = (try? await bridge.transcript()) ?? "(no output)"
             Issue.record(
-                "no statistics line with out >= \(outSeen), in >= \(inSeen) and loops prevented = in\(echoesFromBroker ? " + out" : ""): \(output)"
+                """
+                no statistics line with out >= \(outSeen), in >= \(inSeen) and loops prevented = \
+                in\(echoesFromBroker ? " + out" : ""): \(output)
+                """
             )
             return
         }

@@ -40,7 +40,10 @@ struct CLIBridgeSecurityTests {
     }
 
     @Test(
-        "--username and --password-file: a mosquitto_pub command reaches a pyzmq SUB; SIGTERM exits 0; the password is never printed"
+        """
+        --username and --password-file: a mosquitto_pub command reaches a pyzmq SUB; SIGTERM exits 0; the \
+        password is never printed
+        """
     )
     func password() async throws {
         try await Self.withBroker(password: true) { port, secrets, _ in

@@ -63,7 +63,10 @@ struct ProxyPauseTests {
     }
 
     @Test(
-        "vbus control PAUSE on a vbus proxy process: a pyzmq subscriber gets nothing until RESUME, then every message in order"
+        """
+        vbus control PAUSE on a vbus proxy process: a pyzmq subscriber gets nothing until RESUME, then every \
+        message in order
+        """
     )
     func cliPause() async throws {
         let control = "ipc:///tmp/vbus-pause-\(UInt32.random(in: 0...UInt32.max))"

@@ -10,7 +10,10 @@ struct BenchBridgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bridge",
         abstract:
-            "Bridged vs direct MQTT throughput (QoS 0/1, 16 B/1 KiB, both ways), RSS during a broker outage, and broker restarts counted by paho-mqtt."
+            """
+            Bridged vs direct MQTT throughput (QoS 0/1, 16 B/1 KiB, both ways), RSS during a broker outage, and \
+            broker restarts counted by paho-mqtt.
+            """
     )
 
     @Option(help: "Messages per run.") var count = 20_000
@@ -31,7 +34,10 @@ struct BenchBridgeCommand: AsyncParsableCommand {
         let broker = try await BenchBroker.started(extraConfiguration: "max_queued_messages 0\nset_tcp_nodelay true")
         defer { BenchBroker.stop(broker) }
         print(
-            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; mosquitto on 127.0.0.1:\(broker.port); \(count) messages per run, \(runs) paired runs, MQTT 3.1.1, window 20"
+            """
+            machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; mosquitto on \
+            127.0.0.1:\(broker.port); \(count) messages per run, \(runs) paired runs, MQTT 3.1.1, window 20
+            """
         )
         // The verdict is the worst row of the table, named, so it cannot hide a slow case.
         var worst: (label: String, ratio: Double)?
@@ -60,7 +66,10 @@ struct BenchBridgeCommand: AsyncParsableCommand {
                     let label = "qos\(qos.rawValue) \(size) B \(direction.rawValue)".padding(
                         toLength: 18, withPad: " ", startingAt: 0)
                     print(
-                        "\(label) \(rate.rateDescription.leftPadded(12)) \(directRate.rateDescription.leftPadded(12))   \(ratio.formatted(decimals: 2))"
+                        """
+                        \(label) \(rate.rateDescription.leftPadded(12)) \
+                        \(directRate.rateDescription.leftPadded(12))   \(ratio.formatted(decimals: 2))
+                        """
                     )
                     if ratio < worst?.ratio ?? .infinity { worst = (label.trimmingCharacters(in: .whitespaces), ratio) }
                 }
@@ -81,7 +90,10 @@ extension BenchBridgeCommand {
     /// the restarts, what the bridge failed, and how long after the broker was back it reconnected.
     func restartTable() async throws {
         print(
-            "restarts: vbus bridge --out (clean start, default reconnect) -> mosquitto with persistence, SIGTERM + start x\(restarts), \(restartRound) messages a round at 2,000 msgs/s; paho-mqtt subscriber counts"
+            """
+            restarts: vbus bridge --out (clean start, default reconnect) -> mosquitto with persistence, SIGTERM + \
+            start x\(restarts), \(restartRound) messages a round at 2,000 msgs/s; paho-mqtt subscriber counts
+            """
         )
         print("case          sent   lost  duplicated  failed  reconnect after broker up (median / max)")
         for version in [MQTTProtocolVersion.v3_1_1, .v5] {
@@ -99,11 +111,17 @@ extension BenchBridgeCommand {
                 let recovery =
                     milliseconds.isEmpty
                     ? "none"
-                    : "\(Stats.median(milliseconds).formatted(decimals: 0)) ms / \((milliseconds.last ?? 0).formatted(decimals: 0)) ms"
+                    : """
+                    \(Stats.median(milliseconds).formatted(decimals: 0)) ms / \
+                    \((milliseconds.last ?? 0).formatted(decimals: 0)) ms
+                    """
                 let label = "\(version == .v5 ? "5.0" : "3.1.1") qos\(qos.rawValue)".padding(
                     toLength: 11, withPad: " ", startingAt: 0)
                 print(
-                    "\(label) \("\(restarts * restartRound)".leftPadded(6)) \(field("missing").leftPadded(6)) \(field("duplicates").leftPadded(11)) \("\(outcome.failed)".leftPadded(7))  \(recovery)"
+                    """
+                    \(label) \("\(restarts * restartRound)".leftPadded(6)) \(field("missing").leftPadded(6)) \
+                    \(field("duplicates").leftPadded(11)) \("\(outcome.failed)".leftPadded(7))  \(recovery)
+                    """
                 )
             }
         }

@@ -28,7 +28,10 @@ struct BenchBusCommand: AsyncParsableCommand {
             Self.parseRow)
         let anchor = try ExternalProgram.compileC("\(anchors)/c_proxy_thr.c", libraries: ["zmq", "pthread"])
         print(
-            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(messages) messages of \(size) B, \(subscribers) subscriber(s), \(transport), \(runs) paired runs"
+            """
+            machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(messages) messages of \(size) B, \
+            \(subscribers) subscriber(s), \(transport), \(runs) paired runs
+            """
         )
         var rows: [(label: String, result: Paired)] = []
         let main = try await paired(anchor: anchor, size: size, subscribers: subscribers, runs: runs)
@@ -52,14 +55,20 @@ struct BenchBusCommand: AsyncParsableCommand {
                 }
                 let cost = Stats.median(secured) / Stats.median(plain)
                 print(
-                    "CURVE over tcp: \(Stats.median(secured).rateDescription) vs plain \(Stats.median(plain).rateDescription) (\(cost.formatted(decimals: 2))x)"
+                    """
+                    CURVE over tcp: \(Stats.median(secured).rateDescription) vs plain \
+                    \(Stats.median(plain).rateDescription) (\(cost.formatted(decimals: 2))x)
+                    """
                 )
             }
             if transport != "inproc" {
                 // The seed is in-process only; comparing it with a tcp run would mislead.
             } else if let seed = try? seedRate() {
                 print(
-                    "pyzmq seed (200000 x 16 B): \(seed.rateDescription); ours/seed: \((main.ours / seed).formatted(decimals: 1))x"
+                    """
+                    pyzmq seed (200000 x 16 B): \(seed.rateDescription); ours/seed: \
+                    \((main.ours / seed).formatted(decimals: 1))x
+                    """
                 )
             } else {
                 print("pyzmq seed: not run (python3 with pyzmq needed: bash scripts/setup.sh)")
@@ -112,16 +121,28 @@ struct BenchBusCommand: AsyncParsableCommand {
             }
             ours.append(result.rate); c.append(cRate); ratios.append(result.rate / cRate)
             print(
-                "  run \(run) [\(size) B x\(subscribers)]: ours \(result.rate.rateDescription), c \(cRate.rateDescription), ratio \((result.rate / cRate).formatted(decimals: 2)); CPU ns/delivery ours \(oursCPU.last!.formatted(decimals: 0)), c \(cCPU.last!.formatted(decimals: 0))"
+                """
+                  run \(run) [\(size) B x\(subscribers)]: ours \(result.rate.rateDescription), c \
+                \(cRate.rateDescription), ratio \((result.rate / cRate).formatted(decimals: 2)); CPU ns/delivery \
+                ours \(oursCPU.last!.formatted(decimals: 0)), c \(cCPU.last!.formatted(decimals: 0))
+                """
             )
         }
         let summary = Paired(ours: Stats.median(ours), c: Stats.median(c), ratio: Stats.median(ratios))
         let deliveries =
             subscribers > 1
-            ? "; deliveries/s ours \((summary.ours * Double(subscribers)).rateDescription), c \((summary.c * Double(subscribers)).rateDescription)"
+            ? """
+            ; deliveries/s ours \((summary.ours * Double(subscribers)).rateDescription), c \
+            \((summary.c * Double(subscribers)).rateDescription)
+            """
             : ""
         print(
-            "\(size) B x\(subscribers): median ours \(summary.ours.rateDescription), median c \(summary.c.rateDescription), paired median ratio \(summary.ratio.formatted(decimals: 2))\(deliveries); median CPU ns/delivery ours \(Stats.median(oursCPU).formatted(decimals: 0)), c \(Stats.median(cCPU).formatted(decimals: 0))"
+            """
+            \(size) B x\(subscribers): median ours \(summary.ours.rateDescription), median c \
+            \(summary.c.rateDescription), paired median ratio \
+            \(summary.ratio.formatted(decimals: 2))\(deliveries); median CPU ns/delivery ours \
+            \(Stats.median(oursCPU).formatted(decimals: 0)), c \(Stats.median(cCPU).formatted(decimals: 0))
+            """
         )
         return summary
     }

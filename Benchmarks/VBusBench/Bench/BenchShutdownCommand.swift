@@ -24,7 +24,10 @@ struct BenchShutdownCommand: AsyncParsableCommand {
                 description: "seed not found: \(script) (run from the repository root, or pass --anchors DIR)")
         }
         print(
-            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; idle bus, K subscribers each with a consumer task waiting in for-await"
+            """
+            machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; idle bus, K subscribers each with a \
+            consumer task waiting in for-await
+            """
         )
         print("K    ours p50    ours p99    seed p50    seed p99    p50 ours/seed")
         var worst = 0.0

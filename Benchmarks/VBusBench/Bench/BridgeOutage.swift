@@ -64,12 +64,19 @@ enum BridgeOutage {
         let dropped = counters.failedOut.values.reduce(0, +)
         let unaccounted = published - counters.acknowledgedOut - dropped
         print(
-            "outage \(seconds) s at \(rate) msgs/s (QoS 1, buffer \(buffer), drop oldest): RSS before \(megabytes(before)) MiB, peak \(megabytes(peak)) MiB, at the end of the outage \(megabytes(during)) MiB"
+            """
+            outage \(seconds) s at \(rate) msgs/s (QoS 1, buffer \(buffer), drop oldest): RSS before \
+            \(megabytes(before)) MiB, peak \(megabytes(peak)) MiB, at the end of the outage \(megabytes(during)) \
+            MiB
+            """
         )
         let everyFive = stride(from: 4, to: samples.count, by: 5).map { "\($0 + 1) s \(megabytes(samples[$0]))" }
         print("outage RSS (MiB) by second: \(everyFive.joined(separator: ", "))")
         print(
-            "outage accounting: published \(published), acknowledged \(counters.acknowledgedOut), dropped \(counters.failedOut), unaccounted \(unaccounted)"
+            """
+            outage accounting: published \(published), acknowledged \(counters.acknowledgedOut), dropped \
+            \(counters.failedOut), unaccounted \(unaccounted)
+            """
         )
     }
 

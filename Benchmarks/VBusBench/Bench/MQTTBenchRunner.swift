@@ -132,16 +132,25 @@ struct MQTTBenchRunner {
     /// as in `vbus-bench bus`: a host whose speed drifts between runs moves both sides of a pair).
     private func printTable(_ samples: [String: [Sample]], python: Bool) -> [Int: Double] {
         print(
-            "\nthroughput, median of \(options.runs) runs (msgs/s), window \(options.inflight); CPU: microseconds per message, whole process"
+            """
+            \nthroughput, median of \(options.runs) runs (msgs/s), window \(options.inflight); CPU: microseconds \
+            per message, whole process
+            """
         )
         print(
-            "(broker: mosquitto's CPU per message while each client ran; at QoS 0 it needs about the same per message for"
+            """
+            (broker: mosquitto's CPU per message while each client ran; at QoS 0 it needs about the same per \
+            message for
+            """
         )
         print(" every client, and when it approaches one core's worth it is the bottleneck of both)")
         // "paired": the median of the per-run ratios (each run measures ours and libmosquitto back
         // to back), less sensitive to load that shifts between runs than the ratio of medians.
         print(
-            "size    qos  messages         ours  libmosquitto     paho-mqtt  ours/libmosq    paired    CPU ours  CPU libmosq  broker/ours  broker/libmosq"
+            """
+            size    qos  messages         ours  libmosquitto     paho-mqtt  ours/libmosq    paired    CPU ours  \
+            CPU libmosq  broker/ours  broker/libmosq
+            """
         )
         var worstByQoS: [Int: Double] = [:]
         for size in options.size {

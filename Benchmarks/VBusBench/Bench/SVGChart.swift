@@ -18,7 +18,8 @@ struct SVGChart {
         let width = 160 * rows.count + 120, height = 320, plotBottom = 260, plotHeight = 200
         let maximum = max(rows.flatMap { [$0.ours, $0.reference] }.max() ?? 1, 1)
         var svg = """
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" font-family="sans-serif" font-size="12">
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" \
+            font-family="sans-serif" font-size="12">
             <rect width="100%" height="100%" fill="white"/>
             <text x="10" y="20" font-size="14">\(title)</text>
             <rect x="10" y="32" width="12" height="12" fill="#2a6fdb"/><text x="28" y="42">ours</text>
@@ -30,16 +31,28 @@ struct SVGChart {
             for (offset, value, color) in [(0, row.ours, "#2a6fdb"), (60, row.reference, "#aaaaaa")] {
                 let barHeight = Int(Double(plotHeight) * value / maximum)
                 svg +=
-                    "<rect x=\"\(x + offset)\" y=\"\(plotBottom - barHeight)\" width=\"50\" height=\"\(barHeight)\" fill=\"\(color)\"/>\n"
+                    """
+                    <rect x=\"\(x + offset)\" y=\"\(plotBottom - barHeight)\" width=\"50\" \
+                    height=\"\(barHeight)\" fill=\"\(color)\"/>\n
+                    """
                 svg +=
-                    "<text x=\"\(x + offset)\" y=\"\(plotBottom - barHeight - 4)\" font-size=\"10\">\(value.rateDescription)</text>\n"
+                    """
+                    <text x=\"\(x + offset)\" y=\"\(plotBottom - barHeight - 4)\" \
+                    font-size=\"10\">\(value.rateDescription)</text>\n
+                    """
             }
             svg += "<text x=\"\(x)\" y=\"\(plotBottom + 18)\">\(row.label)</text>\n"
             svg +=
-                "<text x=\"\(x)\" y=\"\(plotBottom + 34)\" font-size=\"10\">ratio \((row.ours / row.reference).formatted(decimals: 2))</text>\n"
+                """
+                <text x=\"\(x)\" y=\"\(plotBottom + 34)\" font-size=\"10\">ratio \
+                \((row.ours / row.reference).formatted(decimals: 2))</text>\n
+                """
         }
         svg +=
-            "<line x1=\"50\" y1=\"\(plotBottom)\" x2=\"\(width - 10)\" y2=\"\(plotBottom)\" stroke=\"black\"/>\n</svg>\n"
+            """
+            <line x1=\"50\" y1=\"\(plotBottom)\" x2=\"\(width - 10)\" y2=\"\(plotBottom)\" \
+            stroke=\"black\"/>\n</svg>\n
+            """
         return svg
     }
 

@@ -49,7 +49,10 @@ struct StressShutdownCommand: AsyncParsableCommand {
         var runner = ShutdownSuiteRunner()
         runner.shutdownDeadline = .milliseconds(deadline)
         print(
-            "shutdown stress: \(scenarios.count) scenario(s) x \(iterations) iterations, seed \(seed), deadline \(deadline) ms"
+            """
+            shutdown stress: \(scenarios.count) scenario(s) x \(iterations) iterations, seed \(seed), deadline \
+            \(deadline) ms
+            """
         )
         let total = iterations
         for scenario in scenarios {

@@ -90,7 +90,11 @@ final class BridgeRig: Sendable {
             verifyEnd(h)
         } else if let takenAtDrain, outbound.forwarded > takenAtDrain {
             h.fail(
-                "the bridge kept relaying bus messages after its drain timeout: \(outbound.forwarded - takenAtDrain) messages, and it did not end within \(limit) of graceful shutdown (drain timeout \(drainTimeout))"
+                """
+                the bridge kept relaying bus messages after its drain timeout: \
+                \(outbound.forwarded - takenAtDrain) messages, and it did not end within \(limit) of graceful \
+                shutdown (drain timeout \(drainTimeout))
+                """
             )
         } else {
             h.fail("the bridge did not end within \(limit) of graceful shutdown (drain timeout \(drainTimeout))")
@@ -115,7 +119,10 @@ final class BridgeRig: Sendable {
             let failed = rule.failedOut.values.reduce(0, +)
             if rule.forwardedOut != rule.acknowledgedOut + failed {
                 h.fail(
-                    "rule \(index): \(rule.forwardedOut) messages taken from the bus, but \(rule.acknowledgedOut) acknowledged + \(failed) failed \(rule.failedOut)"
+                    """
+                    rule \(index): \(rule.forwardedOut) messages taken from the bus, but \(rule.acknowledgedOut) \
+                    acknowledged + \(failed) failed \(rule.failedOut)
+                    """
                 )
             }
         }
@@ -128,7 +135,10 @@ final class BridgeRig: Sendable {
         let cutOff = bridge.statistics.reduce(0) { $0 + ($1.failedOut["shutdown"] ?? 0) }
         if cutOff > 0 {
             h.fail(
-                "the MQTT session was shut down before the bridge drained: \(cutOff) publishes failed with shutdown, the bridge ended after \(took) (drain timeout \(drainTimeout))"
+                """
+                the MQTT session was shut down before the bridge drained: \(cutOff) publishes failed with \
+                shutdown, the bridge ended after \(took) (drain timeout \(drainTimeout))
+                """
             )
         }
     }

@@ -34,7 +34,10 @@ extension ShutdownScenario {
         ShutdownScenario(
             name: "bridge-mid-stream",
             summary:
-                "the bridge relays out (bus -> MQTT) and in (MQTT -> bus) at QoS 1 when shutdown starts; every message it took is acknowledged or failed with a reason"
+                """
+                the bridge relays out (bus -> MQTT) and in (MQTT -> bus) at QoS 1 when shutdown starts; every \
+                message it took is acknowledged or failed with a reason
+                """
         ) { h in
             let port = try await broker.port()
             let rules = try bridgeRules(h, qos: .atLeastOnce)
@@ -79,17 +82,26 @@ extension ShutdownScenario {
             let statistics = rig.bridge.statistics[1]
             if statistics.forwardedIn < confirmedIn {
                 h.fail(
-                    "in: \(confirmedIn) messages reached the bus before shutdown but the bridge counts \(statistics.forwardedIn) forwarded"
+                    """
+                    in: \(confirmedIn) messages reached the bus before shutdown but the bridge counts \
+                    \(statistics.forwardedIn) forwarded
+                    """
                 )
             }
             if inbound.seen > statistics.forwardedIn {
                 h.fail(
-                    "in: the bus subscriber saw \(inbound.seen) relayed messages, the bridge counts \(statistics.forwardedIn)"
+                    """
+                    in: the bus subscriber saw \(inbound.seen) relayed messages, the bridge counts \
+                    \(statistics.forwardedIn)
+                    """
                 )
             }
             if statistics.forwardedIn + statistics.droppedIn.values.reduce(0, +) > peer.publishedCount {
                 h.fail(
-                    "in: \(statistics.forwardedIn) forwarded + \(statistics.droppedIn) dropped, but only \(peer.publishedCount) published"
+                    """
+                    in: \(statistics.forwardedIn) forwarded + \(statistics.droppedIn) dropped, but only \
+                    \(peer.publishedCount) published
+                    """
                 )
             }
             await peer.close()
@@ -102,7 +114,10 @@ extension ShutdownScenario {
     static let bridgeBrokerLost = ShutdownScenario(
         name: "bridge-broker-lost",
         summary:
-            "the bridge's broker is killed mid-stream, before or during shutdown; the bridge still ends within its deadline"
+            """
+            the bridge's broker is killed mid-stream, before or during shutdown; the bridge still ends within its \
+            deadline
+            """
     ) { h in
         let broker = BridgeBroker()
         let port: Int
@@ -205,7 +220,10 @@ extension ShutdownScenario {
         }
         if let peer, !(await peer.awaitReceived(out.acknowledged, within: .seconds(5))) {
             h.fail(
-                "out: the broker acknowledged \(out.acknowledged) messages, a QoS 1 subscriber received \(peer.receivedCount)"
+                """
+                out: the broker acknowledged \(out.acknowledged) messages, a QoS 1 subscriber received \
+                \(peer.receivedCount)
+                """
             )
         }
     }

@@ -50,7 +50,10 @@ public struct ShutdownReport: Sendable, CustomStringConvertible {
         }
         return "shutdown \(isComplete ? "complete" : "INCOMPLETE") in \(milliseconds(duration)): "
             + steps.joined(separator: ", ")
-            + "; subscriptions=\(subscriptionsStopped) publishers=\(publishersClosed) discarded=\(messagesDiscarded) dropped=\(messagesDropped)"
+                + """
+                ; subscriptions=\(subscriptionsStopped) publishers=\(publishersClosed) discarded=\(messagesDiscarded) \
+                dropped=\(messagesDropped)
+                """
     }
 
     private func milliseconds(_ duration: Duration) -> String {

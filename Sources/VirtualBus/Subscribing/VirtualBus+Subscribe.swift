@@ -100,7 +100,10 @@ extension VirtualBus {
                 runLoop.storage.finish()
                 throw BusError(
                     .subscribeTimedOut,
-                    "the subscription did not reach the proxy within \(configuration.subscribeTimeout) (is the proxy paused?)"
+                    """
+                    the subscription did not reach the proxy within \(configuration.subscribeTimeout) (is the \
+                    proxy paused?)
+                    """
                 )
             }
             interval = min(interval * 2, .milliseconds(50))

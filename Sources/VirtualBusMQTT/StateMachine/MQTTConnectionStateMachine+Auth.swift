@@ -25,7 +25,10 @@ extension MQTTConnectionStateMachine {
             return [.reauthenticated(completion, .success(auth.reasonCode))]
         default:
             return violation(
-                "AUTH with reason \(auth.reasonCode) while \(reauthentication == nil ? state.name : "re-authenticating") (MQTT 5.0 section 4.12)"
+                """
+                AUTH with reason \(auth.reasonCode) while \
+                \(reauthentication == nil ? state.name : "re-authenticating") (MQTT 5.0 section 4.12)
+                """
             )
         }
     }

@@ -38,7 +38,10 @@ extension MQTTConnectionStateMachine {
             if isV5 && ack.reasonCodes.count != pending.count {
                 return [.unsubscribeCompleted(pending.completion, .failure(.protocolError("UNSUBACK count mismatch")))]
                     + violation(
-                        "UNSUBACK has \(ack.reasonCodes.count) reason codes for \(pending.count) filters [MQTT-3.11.3-1]"
+                        """
+                        UNSUBACK has \(ack.reasonCodes.count) reason codes for \(pending.count) filters \
+                        [MQTT-3.11.3-1]
+                        """
                     )
             }
             return [.unsubscribeCompleted(pending.completion, .success(ack.reasonCodes))]

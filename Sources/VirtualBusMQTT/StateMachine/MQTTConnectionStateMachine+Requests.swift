@@ -131,7 +131,10 @@ extension MQTTConnectionStateMachine {
                 // amqtt 0.12, for one, reads an MQTT 5.0 CONNECT as 3.1.1 and waits for bytes that never come.
                 let hint =
                     isV5
-                    ? " in answer to an MQTT 5.0 CONNECT (a broker that does not speak 5.0 may wait like this: try MQTT 3.1.1)"
+                    ? """
+                     in answer to an MQTT 5.0 CONNECT (a broker that does not speak 5.0 may wait like this: try \
+                    MQTT 3.1.1)
+                    """
                     : ""
                 return [.close(MQTTError(.connectionFailed, "no CONNACK within \(connectTimeout)\(hint)"))]
             }

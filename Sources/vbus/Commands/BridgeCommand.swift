@@ -25,7 +25,10 @@ struct BridgeCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help:
-            "The broker, mqtt://HOST:PORT or mqtts://HOST:PORT (default: a private mosquitto); several, comma-separated, are the nodes of a cluster, tried in order."
+            """
+            The broker, mqtt://HOST:PORT or mqtts://HOST:PORT (default: a private mosquitto); several, \
+            comma-separated, are the nodes of a cluster, tried in order.
+            """
     ) var broker: String?
     @Option(name: .customLong("mqtt-version"), help: "3.1.1, 5, or auto (5 if the broker speaks it, else 3.1.1).")
     var mqttVersion: String?
@@ -47,14 +50,20 @@ struct BridgeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("session-expiry"),
         help:
-            "Keep the MQTT session this many seconds after a disconnect (clean start off): queued and unacknowledged messages survive a bridge restart with the same --client-id."
+            """
+            Keep the MQTT session this many seconds after a disconnect (clean start off): queued and \
+            unacknowledged messages survive a bridge restart with the same --client-id.
+            """
     ) var sessionExpiry: UInt32?
     @Option(name: .long, help: "Outage buffer: bus messages waiting for the broker (the MQTT session's publish queue).")
     var buffer = 10_000
     @Option(
         name: .customLong("buffer-policy"),
         help:
-            "When the outage buffer is full: drop-oldest, drop-newest or wait (holds the bus subscription, then its publishers)."
+            """
+            When the outage buffer is full: drop-oldest, drop-newest or wait (holds the bus subscription, then \
+            its publishers).
+            """
     ) var bufferPolicy = "drop-oldest"
     @Option(name: .customLong("stats-interval"), help: "Print the rule counters every N seconds.") var statsInterval:
         Int?
@@ -135,8 +144,14 @@ struct BridgeCommand: AsyncParsableCommand {
                     }))
         }
         let others = mqttConfiguration.alternateEndpoints.map { " then \($0)" }.joined()
+        let version = mqttConfiguration.version == .v5 ? "5" : "3.1.1"
+        let busFrontends = bus.endpoints.frontend.dropFirst().joined(separator: ",")
+        let busBackends = bus.endpoints.backend.dropFirst().joined(separator: ",")
         Output.line(
-            "vbus bridge: \(mqttConfiguration.host):\(mqttConfiguration.port)\(others) mqtt \(mqttConfiguration.version == .v5 ? "5" : "3.1.1"), \(rules.count) rule(s)\(bus.endpoints.frontend.count > 1 ? ", bus frontend=\(bus.endpoints.frontend.dropFirst().joined(separator: ","))" : "")\(bus.endpoints.backend.count > 1 ? " backend=\(bus.endpoints.backend.dropFirst().joined(separator: ","))" : "")"
+            "vbus bridge: \(mqttConfiguration.host):\(mqttConfiguration.port)\(others)"
+                + " mqtt \(version), \(rules.count) rule(s)"
+                + (busFrontends.isEmpty ? "" : ", bus frontend=\(busFrontends)")
+                + (busBackends.isEmpty ? "" : " backend=\(busBackends)")
         )
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -145,7 +160,10 @@ struct BridgeCommand: AsyncParsableCommand {
         let dropped = bridge.statistics.reduce(0) { $0 + ($1.failedOut["droppedByPolicy"] ?? 0) }
         if dropped > 0 {
             Output.status(
-                "vbus bridge: warning: \(dropped) message(s) dropped from the full outage buffer (--buffer \(buffer), --buffer-policy \(bufferPolicy))"
+                """
+                vbus bridge: warning: \(dropped) message(s) dropped from the full outage buffer (--buffer \
+                \(buffer), --buffer-policy \(bufferPolicy))
+                """
             )
         }
         Output.status("vbus bridge: stopped; \(describe(bridge.statistics))")
@@ -187,6 +205,11 @@ struct BridgeCommand: AsyncParsableCommand {
 
 func describe(_ statistics: [BridgeRuleStatistics]) -> String {
     statistics.enumerated().map { index, rule in
-        "rule \(index + 1): out \(rule.forwardedOut) (acked \(rule.acknowledgedOut), failed \(rule.failedOut.values.reduce(0, +))), in \(rule.forwardedIn) (retained \(rule.retainedIn), duplicates \(rule.duplicatesIn), dropped \(rule.droppedIn.values.reduce(0, +)), waited on a full bus \(rule.busFullWaits)), loops prevented \(rule.loopsPrevented)"
+        """
+        rule \(index + 1): out \(rule.forwardedOut) (acked \(rule.acknowledgedOut), failed \
+        \(rule.failedOut.values.reduce(0, +))), in \(rule.forwardedIn) (retained \(rule.retainedIn), duplicates \
+        \(rule.duplicatesIn), dropped \(rule.droppedIn.values.reduce(0, +)), waited on a full bus \
+        \(rule.busFullWaits)), loops prevented \(rule.loopsPrevented)
+        """
     }.joined(separator: "; ")
 }

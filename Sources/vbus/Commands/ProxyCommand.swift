@@ -9,7 +9,10 @@ struct ProxyCommand: AsyncParsableCommand {
         commandName: "proxy",
         abstract: "Run a standalone bus until SIGINT/SIGTERM, then shut down in order and exit 0.",
         discussion:
-            "tcp endpoints default to 127.0.0.1; use tcp://*:PORT to listen on every interface. A port of * picks a free one; the ready line shows the resolved endpoints."
+            """
+            tcp endpoints default to 127.0.0.1; use tcp://*:PORT to listen on every interface. A port of * picks \
+            a free one; the ready line shows the resolved endpoints.
+            """
     )
 
     @Option(name: .long, help: "Endpoint publishers connect to (XSUB side); repeatable.") var frontend: [BusEndpoint] =
@@ -43,9 +46,10 @@ struct ProxyCommand: AsyncParsableCommand {
             )
         }
         let bus = try VirtualBus(configuration: configuration)
-        Output.line(
-            "vbus proxy: ready frontend=\(bus.endpoints.frontend.dropFirst().joined(separator: ",")) backend=\(bus.endpoints.backend.dropFirst().joined(separator: ","))\(configuration.curveServer.map { " curve=\($0.keys.publicKey)" } ?? "")"
-        )
+        let frontends = bus.endpoints.frontend.dropFirst().joined(separator: ",")
+        let backends = bus.endpoints.backend.dropFirst().joined(separator: ",")
+        let curve = configuration.curveServer.map { " curve=\($0.keys.publicKey)" } ?? ""
+        Output.line("vbus proxy: ready frontend=\(frontends) backend=\(backends)\(curve)")
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: bus)]
         if let statsInterval {
             services.append(
@@ -54,7 +58,11 @@ struct ProxyCommand: AsyncParsableCommand {
                         guard let statistics = try? bus.statistics() else { return nil }
                         let peers = bus.peerStatistics
                         return
-                            "vbus proxy: \(statistics.json) peers: open=\(peers.openConnections) disconnected=\(peers.disconnections) failed-handshakes=\(peers.failedHandshakes) refused-keys=\(bus.securityStatistics.refused)"
+                            """
+                            vbus proxy: \(statistics.json) peers: open=\(peers.openConnections) \
+                            disconnected=\(peers.disconnections) failed-handshakes=\(peers.failedHandshakes) \
+                            refused-keys=\(bus.securityStatistics.refused)
+                            """
                     }))
         }
         var logger = Logger(label: "vbus")

@@ -10,7 +10,11 @@ struct SubCommand: AsyncParsableCommand {
         commandName: "sub",
         abstract: "Print one line per message whose topic starts with one of the prefixes (all when none).",
         discussion:
-            "text: topic, a space, the payload as UTF-8 (or base64: + base64 when it is not UTF-8). json: {\"topic\":...,\"payload\":...}. With --frontend too, the subscription is confirmed before 'ready' is printed on standard error."
+            """
+            text: topic, a space, the payload as UTF-8 (or base64: + base64 when it is not UTF-8). json: \
+            {\"topic\":...,\"payload\":...}. With --frontend too, the subscription is confirmed before 'ready' is \
+            printed on standard error.
+            """
     )
 
     @Option(name: .long, help: "The bus's backend endpoint (XPUB side).") var backend: BusEndpoint

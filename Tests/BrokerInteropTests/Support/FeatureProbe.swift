@@ -120,7 +120,10 @@ struct FeatureProbe: Sendable {
             }
             if granted == qos.rawValue && delivered.qos == qos && published.qos == qos { return .works }
             return .downgraded(
-                "SUBACK granted QoS \(granted), acknowledged as QoS \(published.qos.rawValue), delivered at QoS \(delivered.qos.rawValue)"
+                """
+                SUBACK granted QoS \(granted), acknowledged as QoS \(published.qos.rawValue), delivered at QoS \
+                \(delivered.qos.rawValue)
+                """
             )
         }
     }
@@ -222,7 +225,10 @@ struct FeatureProbe: Sendable {
         }
         guard received.withLock({ $0 }) else {
             return .unsupported(
-                "CONNACK session present \(sessionPresent); the QoS 1 message published while the client was away never came"
+                """
+                CONNACK session present \(sessionPresent); the QoS 1 message published while the client was away \
+                never came
+                """
             )
         }
         return sessionPresent ? .works : .downgraded("CONNACK said no session, yet the queued message came")

@@ -29,7 +29,10 @@ struct InteropTable: Sendable {
             brokerVersions[broker].map { "\(broker.title) \($0)" }
         }
         lines.append(
-            "Measured with `MQTTClient` against \(versions.joined(separator: ", ")), each started by the tests on free loopback ports."
+            """
+            Measured with `MQTTClient` against \(versions.joined(separator: ", ")), each started by the tests on \
+            free loopback ports.
+            """
         )
         lines.append("")
         lines.append(
@@ -57,7 +60,10 @@ struct InteropTable: Sendable {
         guard current != markdown else { return nil }
         if ProcessInfo.processInfo.environment["CI"] != nil {
             return
-                "docs/MQTT.md shows another interop table than this run measured: run `swift test --filter BrokerInteropTests` and commit docs/MQTT.md. Measured:\n\(markdown)"
+                """
+                docs/MQTT.md shows another interop table than this run measured: run `swift test --filter \
+                BrokerInteropTests` and commit docs/MQTT.md. Measured:\n\(markdown)
+                """
         }
         try text.replacingCharacters(in: start.lowerBound..<stop.upperBound, with: markdown)
             .write(to: Self.document, atomically: true, encoding: .utf8)

@@ -80,7 +80,10 @@ final class PeerProcess: Sendable {
                 // One more look: the last lines may have come with the exit.
                 if let found = transcript.first(where: predicate) { return found }
                 throw PeerFailure(
-                    "\(name): the expected line did not come within \(limit)\(process.isRunning ? "" : " (it exited)"); it wrote: "
+                    """
+                    \(name): the expected line did not come within \
+                    \(limit)\(process.isRunning ? "" : " (it exited)"); it wrote: 
+                    """
                         + transcript.suffix(15).joined(separator: " | "))
             }
             try await Task.sleep(for: .milliseconds(20))  // polling the lines a reader thread appends

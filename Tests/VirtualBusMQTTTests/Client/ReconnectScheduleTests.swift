@@ -17,7 +17,10 @@ struct ReconnectScheduleTests {
     }
 
     @Test(
-        "delays stay within the growing cap; maximumAttempts failures in a row, then give up; a connection starts the count again"
+        """
+        delays stay within the growing cap; maximumAttempts failures in a row, then give up; a connection starts \
+        the count again
+        """
     )
     func attempts() {
         var schedule = ReconnectSchedule(

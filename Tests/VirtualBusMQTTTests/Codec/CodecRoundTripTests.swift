@@ -60,7 +60,8 @@ struct CodecRoundTripTests {
                         ),
                         ("$share/g/x/#", MQTTSubscriptionOptions(qos: .atMostOnce)),
                     ],
-                    properties: v5 ? [.subscriptionIdentifier(268_435_455), .userProperty(name: "a", value: "b")] : [])),
+                    properties: v5
+                        ? [.subscriptionIdentifier(268_435_455), .userProperty(name: "a", value: "b")] : [])),
             .suback(
                 SubAckPacket(
                     packetID: 6, reasonCodes: [.grantedQoS1, .grantedQoS2, .unspecifiedError], properties: ackProps)),

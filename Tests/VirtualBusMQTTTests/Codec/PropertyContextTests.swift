@@ -65,7 +65,10 @@ struct PropertyContextTests {
     }
 
     @Test(
-        "a property twice is a protocol error, except user properties and a PUBLISH's subscription identifiers [MQTT-2.2.2-2]",
+        """
+        a property twice is a protocol error, except user properties and a PUBLISH's subscription identifiers \
+        [MQTT-2.2.2-2]
+        """,
         arguments: C.allCases)
     func repeated(_ context: C) throws {
         for (property, contexts) in Self.table where contexts.contains(context) {
@@ -84,7 +87,10 @@ struct PropertyContextTests {
     }
 
     @Test(
-        "whole packets: PUBACK with a topic alias is malformed; SUBSCRIBE with two subscription identifiers is a protocol error"
+        """
+        whole packets: PUBACK with a topic alias is malformed; SUBSCRIBE with two subscription identifiers is a \
+        protocol error
+        """
     )
     func packets() {
         let decoder = MQTTPacketDecoder(version: .v5)

@@ -72,7 +72,10 @@ struct ClientEventTests {
     }
 
     @Test(
-        "no broker: each failed attempt names the address and the reason; the last says it gives up, and run() throws it"
+        """
+        no broker: each failed attempt names the address and the reason; the last says it gives up, and run() \
+        throws it
+        """
     )
     func noBroker() async throws {
         let port = try PrivateBroker.unusedPort()

@@ -34,7 +34,8 @@ struct HostileBrokerTests {
             expected: .protocolViolation),
         Case(name: "no CONNACK at all (connect timeout)", reply: nil, expected: .connectionFailed),
         Case(
-            name: "CONNACK then silence (dead broker: keep-alive timeout)", reply: connAck, expected: .keepAliveTimeout),
+            name: "CONNACK then silence (dead broker: keep-alive timeout)", reply: connAck,
+            expected: .keepAliveTimeout),
     ]
 
     @Test("clean disconnect with a clear error", arguments: cases)

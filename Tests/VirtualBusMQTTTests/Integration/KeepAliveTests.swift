@@ -18,7 +18,10 @@ struct KeepAliveTests {
                 } catch {
                     let (responses, state) = client.core.state.withLock { ($0.machine.pingResponses, $0.machine.state) }
                     Issue.record(
-                        "\(responses) PINGRESPs, connection \(state), close error \(String(describing: client.core.state.withLock { $0.closeError }))"
+                        """
+                        \(responses) PINGRESPs, connection \(state), close error \
+                        \(String(describing: client.core.state.withLock { $0.closeError }))
+                        """
                     )
                     throw error
                 }

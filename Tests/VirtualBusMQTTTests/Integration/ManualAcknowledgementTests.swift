@@ -13,7 +13,10 @@ struct ManualAcknowledgementTests {
     ]
 
     @Test(
-        "not acknowledged when the connection drops: QoS 1 redelivered with DUP, QoS 2 merged into the held copy; acknowledged: never again",
+        """
+        not acknowledged when the connection drops: QoS 1 redelivered with DUP, QoS 2 merged into the held copy; \
+        acknowledged: never again
+        """,
         arguments: cases)
     func redeliveredUntilAcknowledged(version: MQTTProtocolVersion, qos: MQTTQoS) async throws {
         try await withPersistentSubscriber(version, "manual-sub") { broker, proxy, subscriber in
@@ -61,7 +64,10 @@ struct ManualAcknowledgementTests {
     }
 
     @Test(
-        "not acknowledged when the process ends: the next client of the session gets it with DUP, subscribing after CONNACK",
+        """
+        not acknowledged when the process ends: the next client of the session gets it with DUP, subscribing \
+        after CONNACK
+        """,
         arguments: cases)
     func redeliveredToTheNextProcess(version: MQTTProtocolVersion, qos: MQTTQoS) async throws {
         try await PrivateBroker.with { broker in

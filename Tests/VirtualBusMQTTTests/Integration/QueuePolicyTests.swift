@@ -123,7 +123,10 @@ struct QueuePolicyTests {
     }
 
     @Test(
-        "a slow subscriber loses the oldest or the newest messages as its policy says, counted; the network never blocks",
+        """
+        a slow subscriber loses the oldest or the newest messages as its policy says, counted; the network never \
+        blocks
+        """,
         arguments: bothVersions, [MQTTSubscriptionBufferPolicy.dropOldest, .dropNewest])
     func subscriptionBuffer(version: MQTTProtocolVersion, policy: MQTTSubscriptionBufferPolicy) async throws {
         try await PrivateBroker.with { broker in

@@ -66,7 +66,10 @@ struct InboundAcknowledgementTests {
     }
 
     @Test(
-        "an acknowledgement from an earlier connection is not sent; the DUP redelivery is delivered again [MQTT-4.4.0-1]"
+        """
+        an acknowledgement from an earlier connection is not sent; the DUP redelivery is delivered again \
+        [MQTT-4.4.0-1]
+        """
     )
     func acknowledgementAcrossReconnect() throws {
         var sm = connected()
@@ -92,7 +95,10 @@ struct InboundAcknowledgementTests {
     }
 
     @Test(
-        "QoS 2 held across a resumed session: the resend is merged, the late acknowledgement sends PUBREC on the new connection"
+        """
+        QoS 2 held across a resumed session: the resend is merged, the late acknowledgement sends PUBREC on the \
+        new connection
+        """
     )
     func qos2HeldAcrossReconnect() throws {
         var sm = connected()

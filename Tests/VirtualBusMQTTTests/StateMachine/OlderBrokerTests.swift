@@ -9,7 +9,10 @@ struct OlderBrokerTests {
     let t0 = ContinuousClock.now
 
     @Test(
-        "a two-byte 3.1.1 CONNACK, return code 1, in answer to MQTT 5.0 is 'unsupported protocol version' (3.1.1 [MQTT-3.1.2-2])"
+        """
+        a two-byte 3.1.1 CONNACK, return code 1, in answer to MQTT 5.0 is 'unsupported protocol version' (3.1.1 \
+        [MQTT-3.1.2-2])
+        """
     )
     func olderConnAck() throws {
         var bytes = ByteBuffer(bytes: [0x20, 0x02, 0x00, 0x01])

@@ -51,7 +51,10 @@ struct SessionResumptionTests {
     }
 
     @Test(
-        "MQTT 5: a session reset, then Clean Start 0 every time; the session outlives a lost connection, not a graceful end"
+        """
+        MQTT 5: a session reset, then Clean Start 0 every time; the session outlives a lost connection, not a \
+        graceful end
+        """
     )
     func v5() throws {
         var sm = machine(.v5, resume: true)

@@ -34,7 +34,10 @@ enum Anchors {
     struct NotFound: Error, CustomStringConvertible {
         let looked: [String]
         var description: String {
-            "the reference programs (c_proxy_thr.c, ...) were not found: set VBUS_ANCHORS to their directory; looked in \(looked.joined(separator: ", "))"
+            """
+            the reference programs (c_proxy_thr.c, ...) were not found: set VBUS_ANCHORS to their directory; \
+            looked in \(looked.joined(separator: ", "))
+            """
         }
     }
 
