@@ -117,26 +117,31 @@ public final class MQTTBridge: Service, Sendable {
         let connectionEvents = mqtt.events()
         let firstConnection = mqtt.events()
         let stopped = OneShotEvent()
+        // Relays until a graceful shutdown (or the session's end, or cancellation) stops it.
+        let relay = { () async throws in
+            try await withGracefulShutdownHandler {
+                try await self.startThenRelay(inbound, until: stopped, firstConnection: firstConnection)
+            } onGracefulShutdown: {
+                self.perform(self.lifecycle.withLock { $0.stop() }, stopped)
+            }
+        }
         guard composition == .standalone else {
             // The client may be connected already: the group starts its services together.
             // The group runs the session, and ends it (and the bus) after this returns.
             let recording = Task { await self.recordConnectionEvents(connectionEvents) }
             defer { recording.cancel() }
-            try await withGracefulShutdownHandler {
-                try await startThenRelay(inbound, until: stopped, firstConnection: firstConnection)
-            } onGracefulShutdown: {
-                self.perform(self.lifecycle.withLock { $0.stop() }, stopped)
-            }
+            try await relay()
             return
         }
         let session = Task.detached { try await self.mqtt.run() }
         Task {
             let result = await session.result
-            if case .failure(let error) = result, lifecycle.withLock({ $0.phase }) == .relaying {
+            let action = lifecycle.withLock { $0.sessionEnded() }
+            if case .failure(let error) = result, action == .drain {
                 logger.error(
                     "bridge: the MQTT session ended (\(error)); stopping the bridge", metadata: ["id": "\(id)"])
             }
-            perform(lifecycle.withLock { $0.sessionEnded() }, stopped)
+            perform(action, stopped)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -147,11 +152,7 @@ public final class MQTTBridge: Service, Sendable {
                 }
             }
             group.addTask { await self.recordConnectionEvents(connectionEvents) }
-            try await withGracefulShutdownHandler {
-                try await startThenRelay(inbound, until: stopped, firstConnection: firstConnection)
-            } onGracefulShutdown: {
-                self.perform(self.lifecycle.withLock { $0.stop() }, stopped)
-            }
+            try await relay()
             try await group.waitForAll()
         }
     }
@@ -254,53 +255,43 @@ public final class MQTTBridge: Service, Sendable {
         metrics.recordSessionEnded()
     }
 
+    /// Waits for the client's first CONNACK, at most ``connectTimeout``. `events` was made before
+    /// the session started (or, in a group, before this looks at the client), so no connection is
+    /// missed; it also tells the failed attempts, whose last reason the timeout error repeats.
     private func waitForFirstConnection(_ events: AsyncStream<MQTTClientEvent>) async throws {
-        // The last failed attempt, to say why the broker could not be reached (a broker that
-        // never answers an MQTT 5.0 CONNECT, say) rather than only that it could not.
+        if mqtt.statistics.isConnected { return }
         let lastFailure = Locked<MQTTError?>(nil)
-        // Standalone, a task of its own reads the failures (in a group the waiting task does), so
-        // that the group's first result stays the connection's, or the session's final error.
-        let recorder =
-            composition == .standalone
-            ? Task {
-                for await event in events { if case .connectFailed(let error, _) = event { lastFailure.value = error } }
-            } : nil
-        defer { recorder?.cancel() }
-        let connected = try await withThrowingTaskGroup(of: Bool.self) { waiting in
-            switch composition {
-            case .standalone:
-                // Throws the session's error when it ends for good (a refused MQTT version).
-                waiting.addTask {
-                    try await self.mqtt.waitUntilConnected(); return true
+        enum Outcome { case connected, sessionEnded, timedOut }
+        // A wait that cancellation ends: in a group the client is not the bridge's to shut down.
+        let outcome = try await withThrowingTaskGroup(of: Outcome.self) { waiting in
+            waiting.addTask {
+                for await event in events {
+                    if case .connected = event { return .connected }
+                    if case .connectFailed(let error, _) = event { lastFailure.value = error }
                 }
-            case .serviceGroup:
-                // The group runs the client: it is not the bridge's to shut down, so the wait is
-                // one that cancellation ends. `events` was made before this check.
-                if mqtt.statistics.isConnected { return true }
-                waiting.addTask {
-                    for await event in events {
-                        if case .connected = event { return true }
-                        if case .connectFailed(let error, _) = event { lastFailure.value = error }
-                    }
-                    return false  // the client ended
-                }
+                return .sessionEnded
             }
             waiting.addTask {
-                try await Task.sleep(for: self.connectTimeout); return false
+                try await Task.sleep(for: self.connectTimeout)
+                return .timedOut
             }
-            let connected = try await waiting.next() ?? false
-            // Standalone, shutting the client down is what ends a wait for a connection that
-            // never comes (the group waits for its children before it returns).
-            if !connected && composition == .standalone { mqtt.shutdown() }
-            waiting.cancelAll()
-            return connected
+            defer { waiting.cancelAll() }
+            return try await waiting.next() ?? .timedOut
         }
-        guard connected else {
-            let address = "\(mqtt.configuration.host):\(mqtt.configuration.port)"
-            let reason = lastFailure.value.map { "; the last attempt: \($0.message)" } ?? ""
-            throw BridgeError(
-                .brokerUnavailable, "cannot reach the MQTT broker at \(address) within \(connectTimeout)\(reason)")
+        switch outcome {
+        case .connected:
+            return
+        case .sessionEnded:
+            // The session gave up for good (a refused MQTT version, no reconnect policy): its error.
+            try await mqtt.waitUntilConnected()
+            return
+        case .timedOut:
+            break
         }
+        let address = "\(mqtt.configuration.host):\(mqtt.configuration.port)"
+        let reason = lastFailure.value.map { "; the last attempt: \($0.message)" } ?? ""
+        throw BridgeError(
+            .brokerUnavailable, "cannot reach the MQTT broker at \(address) within \(connectTimeout)\(reason)")
     }
 
     private func subscribeOnBus() async throws -> BusSubscription? {

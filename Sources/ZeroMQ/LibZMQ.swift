@@ -102,24 +102,12 @@ package enum LibZMQ {
     static func send(_ socket: UnsafeMutableRawPointer, _ bytes: UnsafeRawBufferPointer, flags: Int32) throws(ZMQError)
         -> Bool
     {
-        while true {
-            if zmq_send(socket, bytes.baseAddress, bytes.count, flags) >= 0 { return true }
-            let error = zmq_errno()
-            if error == EINTR { continue }
-            if error == EAGAIN { return false }
-            throw ZMQError(code: error, call: "zmq_send")
-        }
+        try unlessWouldBlock("zmq_send") { zmq_send(socket, bytes.baseAddress, bytes.count, flags) }
     }
 
     /// Sends one frame from an array (see the buffer variant).
     static func send(_ socket: UnsafeMutableRawPointer, _ bytes: [UInt8], flags: Int32) throws(ZMQError) -> Bool {
-        while true {
-            if zmq_send(socket, bytes, bytes.count, flags) >= 0 { return true }
-            let error = zmq_errno()
-            if error == EINTR { continue }
-            if error == EAGAIN { return false }
-            throw ZMQError(code: error, call: "zmq_send")
-        }
+        try unlessWouldBlock("zmq_send") { zmq_send(socket, bytes, bytes.count, flags) }
     }
 
     /// Sends one frame whose bytes libzmq uses where they are, without copying: `owner` is retained
@@ -136,14 +124,14 @@ package enum LibZMQ {
             { _, owner in
                 Unmanaged<AnyObject>.fromOpaque(owner!).release()
             }, retained)
-        while true {
-            if zmq_msg_send(&message, socket, flags) >= 0 { return true }
-            let error = zmq_errno()
-            if error == EINTR { continue }
+        do throws(ZMQError) {
+            if try unlessWouldBlock("zmq_msg_send", { zmq_msg_send(&message, socket, flags) }) { return true }
+        } catch {
             _ = zmq_msg_close(&message)  // not sent: libzmq calls the free function, the retain goes
-            if error == EAGAIN { return false }
-            throw ZMQError(code: error, call: "zmq_msg_send")
+            throw error
         }
+        _ = zmq_msg_close(&message)
+        return false
     }
 
     static func messageInit(_ message: UnsafeMutablePointer<zmq_msg_t>) {
@@ -167,13 +155,7 @@ package enum LibZMQ {
     static func receive(_ socket: UnsafeMutableRawPointer, into message: UnsafeMutablePointer<zmq_msg_t>, flags: Int32)
         throws(ZMQError) -> Bool
     {
-        while true {
-            if zmq_msg_recv(message, socket, flags) >= 0 { return true }
-            let error = zmq_errno()
-            if error == EINTR { continue }
-            if error == EAGAIN { return false }
-            throw ZMQError(code: error, call: "zmq_msg_recv")
-        }
+        try unlessWouldBlock("zmq_msg_recv") { zmq_msg_recv(message, socket, flags) }
     }
 
     static func messageBytes(_ message: UnsafeMutablePointer<zmq_msg_t>) -> UnsafeRawBufferPointer {
@@ -266,6 +248,18 @@ package enum LibZMQ {
 
     private static func check(_ result: Int32, _ call: StaticString, endpoint: String? = nil) throws(ZMQError) {
         if result != 0 { throw ZMQError(call: call, endpoint: endpoint) }
+    }
+
+    /// Runs a send or receive again while it is interrupted: `true` when it went through, `false`
+    /// when the socket would block (`EAGAIN`), any other failure thrown.
+    private static func unlessWouldBlock(_ call: StaticString, _ body: () -> Int32) throws(ZMQError) -> Bool {
+        while true {
+            if body() >= 0 { return true }
+            let error = zmq_errno()
+            if error == EINTR { continue }
+            if error == EAGAIN { return false }
+            throw ZMQError(code: error, call: call)
+        }
     }
 
     private static func retryingInterrupts(_ call: StaticString, _ body: () -> Int32) throws(ZMQError) {

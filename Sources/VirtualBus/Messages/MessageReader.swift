@@ -46,10 +46,10 @@ struct MessageReader: ~Copyable {
         // Payloads are appended to one buffer and the messages made at the end, sharing it: one
         // allocation per batch instead of one per message (freed on the consumer's thread, where
         // per-message frees of memory allocated here are what costs most).
-        var pending: [(topic: String, offset: Int, count: Int)] = []
+        // A large payload is its own received frame instead (see `zeroCopyThreshold`).
+        var pending: [(topic: String, offset: Int, count: Int, frame: ZMQFrameContent?)] = []
         pending.reserveCapacity(limit)
         var buffer: [UInt8] = []
-        var large: [(index: Int, message: BusMessage)] = []
         var rejected = BusSubscription.Statistics()
         var attempts = 0
         var payloadBytes = 0
@@ -91,22 +91,24 @@ struct MessageReader: ~Copyable {
             if frame.count >= Self.zeroCopyThreshold {
                 // Large: hand libzmq's buffer over instead of copying it (and keep large payloads
                 // out of the batch buffer, which would otherwise be megabytes of fresh pages).
-                large.append((pending.count, BusMessage(topic: topic, payload: BusPayload(frame: frame.takeContent()))))
-                pending.append((topic, 0, 0))
+                pending.append((topic, 0, 0, frame.takeContent()))
                 continue
             }
-            pending.append((topic, buffer.count, frame.count))
+            pending.append((topic, buffer.count, frame.count, nil))
             if buffer.count + frame.count > buffer.capacity {
-                // Size the batch buffer from the payloads seen, not a guess, so large payloads do
-                // not make it grow (and copy) again and again.
-                buffer.reserveCapacity(max(buffer.count + frame.count, limit * frame.count))
+                // Size the batch buffer from the payloads seen, not a guess, so that it does not
+                // grow (and copy) again and again; a batch never holds more than `batchBytes`.
+                buffer.reserveCapacity(
+                    max(buffer.count + frame.count, min(limit * frame.count, Self.batchBytes + Self.zeroCopyThreshold)))
             }
             buffer.append(contentsOf: frame.unsafeBytes)
         }
-        var batch = pending.map {
-            BusMessage(topic: $0.topic, payload: BusPayload(sharing: buffer, offset: $0.offset, count: $0.count))
+        let batch = pending.map {
+            BusMessage(
+                topic: $0.topic,
+                payload: $0.frame.map(BusPayload.init(frame:))
+                    ?? BusPayload(sharing: buffer, offset: $0.offset, count: $0.count))
         }
-        for (index, message) in large { batch[index] = message }
         return (batch, rejected)
     }
 

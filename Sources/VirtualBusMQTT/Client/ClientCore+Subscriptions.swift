@@ -7,8 +7,8 @@ extension ClientCore {
     /// manual subscription received it, in which case each manual copy carries a handle and the
     /// acknowledgement goes out when all of them were acknowledged.
     func route(_ message: MQTTMessage, inbound: UInt16?, _ s: inout State, _ effects: inout [Effect]) {
-        if let response = s.requests.response(to: message) {
-            if let waiter = response { effects.append(.response(waiter, message)) }
+        if let id = s.requests.requestID(answeredBy: message) {
+            if let waiter = s.requests.remove(id) { effects.append(.response(waiter, message)) }
             if let inbound { apply(s.machine.expectAcknowledgements(0, for: inbound), to: &s, effects: &effects) }
             return
         }

@@ -26,13 +26,13 @@ struct RequestTable {
         waiting.removeValue(forKey: id)
     }
 
-    /// Whether `message` arrived on the response topic (`nil`: it did not, route it as usual), and
-    /// the request it answers, removed from the table (none: a late or unknown response).
-    mutating func response(to message: MQTTMessage) -> MQTTWaiter<MQTTMessage>?? {
+    /// The request id a message on the response topic names (`nil`: it is no response; route it as
+    /// usual). Whether that request still waits is ``remove(_:)``'s answer.
+    func requestID(answeredBy message: MQTTMessage) -> UInt64? {
         guard message.topic == responseTopic, let data = message.properties.correlationData, data.count == 8 else {
             return nil
         }
-        return .some(waiting.removeValue(forKey: Self.id(of: data)))
+        return Self.id(of: data)
     }
 
     /// Empties the table (the client shuts down): the requests to fail.

@@ -18,11 +18,14 @@ struct RequestTableTests {
         let a = table.add(first), b = table.add(second)
         #expect(a.correlation != b.correlation && a.correlation.count == 8)
         #expect(RequestTable.id(of: a.correlation) == a.id)
-        let answer = table.response(to: Self.response(to: b.correlation))
-        let answered = try #require(answer)
+        let id = try #require(table.requestID(answeredBy: Self.response(to: b.correlation)))
+        let removed = table.remove(id)
+        let answered = try #require(removed)
         #expect(answered === second)
-        let again = table.response(to: Self.response(to: b.correlation))
-        #expect(again != nil && again! == nil, "a second response finds no request")
+        let again = table.requestID(answeredBy: Self.response(to: b.correlation)).flatMap { table.remove($0) }
+        #expect(
+            table.requestID(answeredBy: Self.response(to: b.correlation)) != nil && again == nil,
+            "a second response finds no request")
         #expect(table.count == 1)
     }
 
@@ -31,8 +34,8 @@ struct RequestTableTests {
         var table = RequestTable()
         table.responseTopic = "r/client/1"
         let request = table.add(MQTTWaiter<MQTTMessage>())
-        let elsewhere = table.response(to: Self.response(to: request.correlation, on: "elsewhere"))
-        let short = table.response(to: Self.response(to: [1, 2, 3]))
+        let elsewhere = table.requestID(answeredBy: Self.response(to: request.correlation, on: "elsewhere"))
+        let short = table.requestID(answeredBy: Self.response(to: [1, 2, 3]))
         #expect(elsewhere == nil && short == nil)
         #expect(table.count == 1)
     }
@@ -44,8 +47,9 @@ struct RequestTableTests {
         let late = table.add(MQTTWaiter<MQTTMessage>())
         _ = table.add(MQTTWaiter<MQTTMessage>())
         #expect(table.remove(late.id) != nil)
-        let lateAnswer = table.response(to: Self.response(to: late.correlation))
-        #expect(lateAnswer != nil && lateAnswer! == nil, "a response on the topic, for no request")
+        let lateID = table.requestID(answeredBy: Self.response(to: late.correlation))
+        let lateWaiter = lateID.flatMap { table.remove($0) }
+        #expect(lateID != nil && lateWaiter == nil, "a response on the topic, for no request")
         #expect(table.removeAll().count == 1 && table.count == 0)
     }
 }
