@@ -147,6 +147,14 @@ package struct ZMQSocket: ~Copyable {
         return try LibZMQ.send(handle, bytes, flags: flags)
     }
 
+    /// Sends one frame from an array.
+    package func send(_ bytes: [UInt8], more: Bool = false, dontWait: Bool = false) throws(ZMQError) -> Bool {
+        var flags: Int32 = 0
+        if more { flags |= ZMQ_SNDMORE }
+        if dontWait { flags |= ZMQ_DONTWAIT }
+        return try LibZMQ.send(handle, bytes, flags: flags)
+    }
+
     /// Sends one frame without copying its bytes: `owner` keeps them alive and unchanged until
     /// libzmq is done with them (see ``LibZMQ``'s owner-retaining send).
     package func send(_ bytes: UnsafeRawBufferPointer, owner: AnyObject, more: Bool = false, dontWait: Bool = false)

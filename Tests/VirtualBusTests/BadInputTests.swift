@@ -17,6 +17,26 @@ struct BadInputTests {
         await bus.shutdown()
     }
 
+    @Test("a publisher checks every new topic: an invalid one after valid ones, or repeated, is refused each time")
+    func topicsCheckedAfterValidOnes() async throws {
+        let bus = try VirtualBus()
+        let subscription = try await bus.subscribe(to: ["t/"])
+        let publisher = try bus.makePublisher()
+        // The publisher remembers its last valid topic; nothing invalid may pass as a repeat of it.
+        for topic in ["t/a", "", "t/a", "a\u{0}b", "a\u{0}b", "t/b", "", "t/b"] {
+            if topic == "" || topic.utf8.contains(0) {
+                #expect { try publisher.publish(topic: topic, payload: "x") } throws: {
+                    ($0 as? BusError)?.code == .invalidTopic
+                }
+            } else {
+                try publisher.publish(topic: topic, payload: "x")
+            }
+        }
+        #expect(try await subscription.first(4).map(\.topic) == ["t/a", "t/a", "t/b", "t/b"])
+        #expect(publisher.statistics.published == 4)
+        await bus.shutdown()
+    }
+
     @Test("a payload over the maximum size is refused by publishers")
     func oversizedPublish() async throws {
         var configuration = BusConfiguration()

@@ -2,7 +2,7 @@ import Testing
 import TestSupport
 @testable import VirtualBus
 
-/// Payloads of every size class arrive byte for byte: small ones share a batch buffer, large ones
+/// Payloads of every size class arrive byte for byte: small ones share an arena per batch, large ones
 /// are libzmq's received buffer handed over without a copy, and both outlive the bus that
 /// delivered them.
 @Suite("Payload sizes: batch-buffered and handed-over payloads, exact and long-lived", .timeLimit(.minutes(1)))
@@ -33,6 +33,54 @@ struct PayloadSizeTests {
                 message.payload.withUnsafeBytes { Array($0) } == bytes, "\(bytes.count) bytes through withUnsafeBytes")
             #expect(message.payload == BusPayload(bytes) && message.payload.hashValue == BusPayload(bytes).hashValue)
         }
+    }
+
+    @Test("a burst of mixed small sizes fills arena after arena; kept messages stay intact after the rest are gone")
+    func smallPayloadArenas() async throws {
+        let bus = try VirtualBus()
+        let subscription = try await bus.subscribe(to: ["s/"])
+        let publisher = try bus.makePublisher()
+        // Sizes 0...zeroCopyThreshold - 1 in turn: many arenas per batch, and payloads that do not
+        // fill an arena exactly, so a message's bytes sit at every kind of offset.
+        let count = 3 * MessageReader.arenaBytes / 64
+        let sizes = (0..<count).map { ($0 &* 37) % MessageReader.zeroCopyThreshold }
+        for (index, size) in sizes.enumerated() {
+            try publisher.publish(topic: "s/", payload: Self.pattern(size, seed: index))
+        }
+        var kept: [BusMessage] = []
+        var received = 0
+        for await message in subscription {
+            let expected = Self.pattern(sizes[received], seed: received)
+            #expect(Array(message.payload) == expected, "message \(received), \(expected.count) bytes")
+            if received % 97 == 0 { kept.append(message) }
+            received += 1
+            if received == count { break }
+        }
+        #expect(await bus.shutdown().isComplete)
+        // Every other message of their batches (and arenas) is gone by now.
+        for (offset, message) in kept.enumerated() {
+            let index = offset * 97
+            #expect(Array(message.payload) == Self.pattern(sizes[index], seed: index), "kept message \(index)")
+        }
+    }
+
+    @Test("payloads compare and hash by their bytes, whatever holds them; contiguous access is the bytes themselves")
+    func payloadEquality() async throws {
+        let bus = try VirtualBus()
+        let subscription = try await bus.subscribe(to: ["e/"])
+        let publisher = try bus.makePublisher()
+        let small = Self.pattern(40, seed: 1), large = Self.pattern(MessageReader.zeroCopyThreshold * 2, seed: 2)
+        try publisher.publish(topic: "e/small", payload: small)
+        try publisher.publish(topic: "e/large", payload: large)
+        let received = try await subscription.first(2)
+        for (message, bytes) in zip(received, [small, large]) {
+            let own = BusPayload(bytes)
+            #expect(message.payload == own && message.payload.hashValue == own.hashValue)
+            #expect(message.payload.withContiguousStorageIfAvailable { Array($0) } == bytes)
+            #expect(message.payload != BusPayload(Array(bytes.dropLast())))
+        }
+        #expect(BusPayload(small) != BusPayload(Self.pattern(40, seed: 3)))
+        #expect(await bus.shutdown().isComplete)
     }
 
     @Test(

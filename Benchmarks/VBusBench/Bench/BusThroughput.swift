@@ -46,7 +46,7 @@ enum BusThroughput {
                 var first: ContinuousClock.Instant?
                 for await message in subscription {
                     if message.topic == "end" { break }
-                    if first == nil { first = .now }
+                    if count == 0 { first = .now }
                     count += 1
                 }
                 return (count, first, .now)

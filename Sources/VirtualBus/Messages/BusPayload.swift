@@ -8,22 +8,30 @@ import ZeroMQ
 /// convert with `Array(payload)` when an array is needed.
 public struct BusPayload: RandomAccessCollection, Sendable, Hashable, ExpressibleByArrayLiteral, CustomStringConvertible
 {
-    /// Where the bytes are.
-    private enum Storage: Sendable {
-        /// `count` bytes of an array (the payload's own, or a batch buffer) from `offset`.
-        case array([UInt8], offset: Int)
+    /// What keeps the bytes alive. Never read for the bytes themselves: ``bytes`` points at them.
+    private enum Owner: Sendable {
+        /// The payload's own array (a native array's buffer does not move while it is not mutated,
+        /// and this one never is: it is a `let` inside an immutable value).
+        case array([UInt8])
+        /// A received batch's shared buffer of small payloads.
+        case arena(PayloadArena)
         /// A received frame's content, owned until the last copy of this payload goes.
         case frame(ZMQFrameContent)
     }
 
-    private let storage: Storage
+    private let owner: Owner
+    // nonisolated(unsafe): a raw pointer is not Sendable, but what this one points at never changes
+    // for as long as `owner` lives (see each case), so any thread holding the payload may read it.
+    // Reading through it, instead of switching on `owner`, keeps a byte access one load.
+    private nonisolated(unsafe) let bytes: UnsafeRawBufferPointer
+
     /// The number of bytes.
-    public let count: Int
+    public var count: Int { bytes.count }
 
     /// A payload holding `bytes`.
     public init(_ bytes: [UInt8]) {
-        storage = .array(bytes, offset: 0)
-        count = bytes.count
+        owner = .array(bytes)
+        self.bytes = bytes.withUnsafeBytes { $0 }
     }
 
     /// A payload holding a string's UTF-8 bytes.
@@ -31,48 +39,41 @@ public struct BusPayload: RandomAccessCollection, Sendable, Hashable, Expressibl
 
     public init(arrayLiteral elements: UInt8...) { self.init(elements) }
 
-    /// A view into a shared batch buffer (the run loop's).
-    init(sharing storage: [UInt8], offset: Int, count: Int) {
-        self.storage = .array(storage, offset: offset)
-        self.count = count
+    /// Bytes in a received batch's arena.
+    init(arena: PayloadArena, bytes: UnsafeRawBufferPointer) {
+        owner = .arena(arena)
+        self.bytes = bytes
     }
 
     /// A received frame's content, without a copy.
     init(frame content: ZMQFrameContent) {
-        storage = .frame(content)
-        count = content.bytes.count
+        owner = .frame(content)
+        bytes = content.bytes
     }
 
     public var startIndex: Int { 0 }
-    public var endIndex: Int { count }
+    public var endIndex: Int { bytes.count }
     public subscript(position: Int) -> UInt8 {
-        precondition(position >= 0 && position < count, "BusPayload index out of range")
-        switch storage {
-        case .array(let bytes, let offset): return bytes[offset + position]
-        case .frame(let content): return content.bytes[position]
-        }
+        precondition(position >= 0 && position < bytes.count, "BusPayload index out of range")
+        return bytes[position]
     }
 
     /// Calls `body` with the payload's bytes, without copying.
     public func withUnsafeBytes<Result, Failure: Error>(_ body: (UnsafeRawBufferPointer) throws(Failure) -> Result)
         throws(Failure) -> Result
     {
-        switch storage {
-        case .array(let bytes, let offset):
-            let outcome = bytes.withUnsafeBytes { bytes in
-                Swift.Result { () throws(Failure) in
-                    try body(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)]))
-                }
-            }
-            return try outcome.get()
-        case .frame(let content):
-            // The content lives as long as `storage` holds it, which outlives this call.
-            return try withExtendedLifetime(content) { () throws(Failure) in try body(content.bytes) }
-        }
+        // The bytes live as long as `owner` holds them, which outlives this call.
+        try withExtendedLifetime(owner) { () throws(Failure) in try body(bytes) }
+    }
+
+    public func withContiguousStorageIfAvailable<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result)
+        rethrows -> Result?
+    {
+        try withExtendedLifetime(owner) { try body(bytes.assumingMemoryBound(to: UInt8.self)) }
     }
 
     public static func == (lhs: BusPayload, rhs: BusPayload) -> Bool {
-        lhs.count == rhs.count && lhs.elementsEqual(rhs)
+        lhs.count == rhs.count && lhs.bytes.elementsEqual(rhs.bytes)
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -31,7 +31,7 @@ struct MessageReader: ~Copyable {
     }
 
     /// Payloads from this size on are handed over as libzmq received them (one object each)
-    /// instead of being copied into the batch buffer: above it a copy costs more than the object.
+    /// instead of being copied into the batch's arena: above it a copy costs more than the object.
     static let zeroCopyThreshold = 512
 
     /// A batch ends once its payloads reach this many bytes, whatever `limit` says: a consumer that
@@ -39,17 +39,18 @@ struct MessageReader: ~Copyable {
     /// and fault them in again, batch after batch (measured: 5 page faults per 64 KiB message).
     static let batchBytes = 256 * 1024
 
+    /// The most an arena of small payloads holds (at least one payload under `zeroCopyThreshold`).
+    static let arenaBytes = 16 * 1024
+
     /// Reads up to `limit` messages without blocking. Returns the valid ones and the rejection counts.
     mutating func readBatch(from socket: borrowing ZMQSocket, limit: Int) throws(ZMQError) -> (
         [BusMessage], BusSubscription.Statistics
     ) {
-        // Payloads are appended to one buffer and the messages made at the end, sharing it: one
-        // allocation per batch instead of one per message (freed on the consumer's thread, where
-        // per-message frees of memory allocated here are what costs most).
-        // A large payload is its own received frame instead (see `zeroCopyThreshold`).
-        var pending: [(topic: String, offset: Int, count: Int, frame: ZMQFrameContent?)] = []
-        pending.reserveCapacity(limit)
-        var buffer: [UInt8] = []
+        var batch: [BusMessage] = []
+        batch.reserveCapacity(min(limit, 256))
+        // Small payloads are copied into an arena shared by the batch (see `PayloadArena`); a large
+        // one is its own received frame (see `zeroCopyThreshold`).
+        var arena: PayloadArena?
         var rejected = BusSubscription.Statistics()
         var attempts = 0
         var payloadBytes = 0
@@ -71,9 +72,10 @@ struct MessageReader: ~Copyable {
                 rejected.droppedMalformed += 1
                 continue
             }
+            let payload = frame.unsafeBytes
             if isInternal {
                 if isHandshake {
-                    if frame.unsafeBytes.elementsEqual(handshakePayload) { handshakeDone.fire() }
+                    if payload.elementsEqual(handshakePayload) { handshakeDone.fire() }
                 } else {
                     rejected.droppedInvalidTopic += 1
                 }
@@ -83,31 +85,25 @@ struct MessageReader: ~Copyable {
                 rejected.droppedInvalidTopic += 1
                 continue
             }
-            guard frame.count <= maximumPayload else {
+            guard payload.count <= maximumPayload else {
                 rejected.droppedOversized += 1
                 continue
             }
-            payloadBytes += frame.count
-            if frame.count >= Self.zeroCopyThreshold {
+            payloadBytes += payload.count
+            if payload.count >= Self.zeroCopyThreshold {
                 // Large: hand libzmq's buffer over instead of copying it (and keep large payloads
-                // out of the batch buffer, which would otherwise be megabytes of fresh pages).
-                pending.append((topic, 0, 0, frame.takeContent()))
+                // out of the arena, which would otherwise be megabytes of fresh pages).
+                batch.append(BusMessage(topic: topic, payload: BusPayload(frame: frame.takeContent())))
                 continue
             }
-            pending.append((topic, buffer.count, frame.count, nil))
-            if buffer.count + frame.count > buffer.capacity {
-                // Size the batch buffer from the payloads seen, not a guess, so that it does not
-                // grow (and copy) again and again; a batch never holds more than `batchBytes`.
-                buffer.reserveCapacity(
-                    max(buffer.count + frame.count, min(limit * frame.count, Self.batchBytes + Self.zeroCopyThreshold)))
+            if arena.map({ $0.room < payload.count }) ?? true {
+                // Room for the rest of the batch at this size, up to `arenaBytes`: a full arena is
+                // followed by another, and a message the consumer keeps holds only its own arena.
+                let rest = (limit - attempts + 1) * max(payload.count, 16)
+                arena = PayloadArena(capacity: min(rest, Self.arenaBytes))
             }
-            buffer.append(contentsOf: frame.unsafeBytes)
-        }
-        let batch = pending.map {
-            BusMessage(
-                topic: $0.topic,
-                payload: $0.frame.map(BusPayload.init(frame:))
-                    ?? BusPayload(sharing: buffer, offset: $0.offset, count: $0.count))
+            let arenaBytes = arena!.append(payload)
+            batch.append(BusMessage(topic: topic, payload: BusPayload(arena: arena!, bytes: arenaBytes)))
         }
         return (batch, rejected)
     }

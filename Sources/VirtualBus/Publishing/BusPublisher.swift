@@ -64,10 +64,7 @@ public final class BusPublisher: Sendable {
     private func publish(topic: String, payload: UnsafeRawBufferPointer, owner: SharedPayloadBytes?) throws(BusError) {
         try countingFailure { () throws(BusError) in
             try checkSize(payload)
-            try topic.withUTF8Bytes { topicBytes throws(BusError) in
-                try validate(topicBytes, topic)
-                try applyPolicy(topic: topicBytes, payload: payload, owner: owner)
-            }
+            try applyPolicy(topic: topic, payload: payload, owner: owner)
         }
     }
 
@@ -77,10 +74,7 @@ public final class BusPublisher: Sendable {
     public func tryPublish(topic: String, payload: UnsafeRawBufferPointer) throws(BusError) -> Bool {
         try countingFailure { () throws(BusError) -> Bool in
             try checkSize(payload)
-            return try topic.withUTF8Bytes { topicBytes throws(BusError) -> Bool in
-                try validate(topicBytes, topic)
-                return try socket.send(topic: topicBytes, payload: payload, dontWait: true)
-            }
+            return try socket.send(topic: topic, payload: payload, dontWait: true)
         }
     }
 
@@ -91,7 +85,7 @@ public final class BusPublisher: Sendable {
         registration.unregister()
     }
 
-    private func applyPolicy(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, owner: SharedPayloadBytes?)
+    private func applyPolicy(topic: String, payload: UnsafeRawBufferPointer, owner: SharedPayloadBytes?)
         throws(BusError)
     {
         switch policy {
@@ -128,14 +122,6 @@ public final class BusPublisher: Sendable {
         }
     }
 
-    /// The hot-path topic check (no allocation); the slow path only builds the error message.
-    private func validate(_ utf8: UnsafeRawBufferPointer, _ topic: String) throws(BusError) {
-        guard !utf8.isEmpty, utf8.count <= BusTopic.maximumLength, memchr(utf8.baseAddress!, 0, utf8.count) == nil
-        else {
-            try BusTopic.validate(topic: topic)
-            return
-        }
-    }
 }
 
 // MARK: - Convenience payloads

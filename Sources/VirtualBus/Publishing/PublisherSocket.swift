@@ -17,6 +17,18 @@ final class PublisherSocket: Sendable {
         var scratch = ZMQMessage()
         var sendsSinceDrain = 0
         var counters = BusPublisher.Statistics()
+        /// The last topic sent, validated, and its bytes: a publisher mostly repeats its topics, and
+        /// comparing two strings costs less than checking and converting one again.
+        var lastTopic: String?
+        var lastTopicBytes: [UInt8] = []
+
+        /// Checks `topic` (unless it repeats the last one) and makes it ``lastTopicBytes``.
+        mutating func validate(topic: String) throws(BusError) {
+            guard topic != lastTopic else { return }
+            try BusTopic.validate(topic: topic)
+            lastTopicBytes = Array(topic.utf8)
+            lastTopic = topic
+        }
     }
 
     /// Sends between two drains of the subscription notices libzmq queues on an XPUB socket.
@@ -58,46 +70,64 @@ final class PublisherSocket: Sendable {
         self.metrics = metrics
     }
 
-    /// Sends `[topic, payload]`. Returns `false` when the high-water mark refused the message
-    /// (at once with `dontWait`, otherwise after the socket's send timeout).
+    /// Sends `[topic, payload]` after checking the topic (``BusError/Code/invalidTopic``). Returns
+    /// `false` when the high-water mark refused the message (at once with `dontWait`, otherwise
+    /// after the socket's send timeout).
     ///
     /// With `payloadOwner`, the payload is not copied: libzmq sends the bytes where they are and
     /// keeps `payloadOwner` alive until it is done with them.
     func send(
-        topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, payloadOwner: SharedPayloadBytes? = nil,
-        dontWait: Bool
+        topic: String, payload: UnsafeRawBufferPointer, payloadOwner: SharedPayloadBytes? = nil, dontWait: Bool
     ) throws(BusError) -> Bool {
-        let topic = BorrowedBytes(topic), payload = BorrowedBytes(payload)
+        let payload = BorrowedBytes(payload)
         return try state.withLock { state throws(BusError) -> Bool in
-            guard !state.socket.isClosed else { throw BusError.shutDown }
-            return try mappingZMQErrors { () throws(ZMQError) -> Bool in
-                // NODROP checks the mark on the first frame only; later frames of a message always go.
-                // A waiting send tries without waiting first, so that waits can be counted (an
-                // extra libzmq call only when the queue is full).
-                var sent = try state.socket.send(topic.buffer, more: true, dontWait: true)
-                if !sent && !dontWait {
-                    metrics?.recordBlocked()
-                    sent = try state.socket.send(topic.buffer, more: true, dontWait: false)
-                }
-                guard sent else {
-                    state.counters.refused += 1
-                    metrics?.recordRefused()
-                    return false
-                }
-                if let payloadOwner {
-                    _ = try state.socket.send(payload.buffer, owner: payloadOwner, more: false)
-                } else {
-                    _ = try state.socket.send(payload.buffer, more: false)
-                }
-                state.counters.published += 1
-                metrics?.recordPublished()
-                state.sendsSinceDrain += 1
-                if state.sendsSinceDrain >= Self.drainInterval {
-                    state.sendsSinceDrain = 0
-                    while try state.socket.receive(into: &state.scratch, dontWait: true) {}
-                }
-                return true
+            try state.validate(topic: topic)
+            return try send(state.lastTopicBytes, payload, payloadOwner, dontWait: dontWait, &state)
+        }
+    }
+
+    /// Sends one of the bus's own messages, whose topic is outside what ``BusTopic`` allows (the
+    /// reserved NUL prefix), without waiting.
+    func send(internalTopic topic: [UInt8], payload: UnsafeRawBufferPointer) throws(BusError) -> Bool {
+        let payload = BorrowedBytes(payload)
+        return try state.withLock { state throws(BusError) -> Bool in
+            try send(topic, payload, nil, dontWait: true, &state)
+        }
+    }
+
+    /// The send itself, inside the lock.
+    private func send(
+        _ topic: [UInt8], _ payload: BorrowedBytes, _ payloadOwner: SharedPayloadBytes?, dontWait: Bool,
+        _ state: inout State
+    ) throws(BusError) -> Bool {
+        guard !state.socket.isClosed else { throw BusError.shutDown }
+        return try mappingZMQErrors { () throws(ZMQError) -> Bool in
+            // NODROP checks the mark on the first frame only; later frames of a message always go.
+            // A waiting send tries without waiting first, so that waits can be counted (an extra
+            // libzmq call only when the queue is full).
+            var sent = try state.socket.send(topic, more: true, dontWait: true)
+            if !sent && !dontWait {
+                metrics?.recordBlocked()
+                sent = try state.socket.send(topic, more: true, dontWait: false)
             }
+            guard sent else {
+                state.counters.refused += 1
+                metrics?.recordRefused()
+                return false
+            }
+            if let payloadOwner {
+                _ = try state.socket.send(payload.buffer, owner: payloadOwner, more: false)
+            } else {
+                _ = try state.socket.send(payload.buffer, more: false)
+            }
+            state.counters.published += 1
+            metrics?.recordPublished()
+            state.sendsSinceDrain += 1
+            if state.sendsSinceDrain >= Self.drainInterval {
+                state.sendsSinceDrain = 0
+                while try state.socket.receive(into: &state.scratch, dontWait: true) {}
+            }
+            return true
         }
     }
 

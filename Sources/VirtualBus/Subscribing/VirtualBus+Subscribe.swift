@@ -83,11 +83,9 @@ extension VirtualBus {
         let probe = withUnsafeBytes(of: runLoop.id.littleEndian, Array.init)
         var interval = Duration.microseconds(100)
         while true {
-            let sent = BusTopic.handshakeTopic.withUnsafeBytes { topic in
-                probe.withUnsafeBytes { payload in
-                    Result { () throws(BusError) in
-                        try handshakePublisher.send(topic: topic, payload: payload, dontWait: true)
-                    }
+            let sent = probe.withUnsafeBytes { payload in
+                Result { () throws(BusError) in
+                    try handshakePublisher.send(internalTopic: BusTopic.handshakeTopic, payload: payload)
                 }
             }
             if case .failure(let error) = sent {
