@@ -185,22 +185,18 @@ package final class PrivateBroker: Sendable {
         } catch {
             throw PrivateBrokerError("cannot start mosquitto: \(error)")
         }
-        let deadline = ContinuousClock.now + timeout
-        while !started.isListening(onPort: port) {
-            guard started.isRunning, ContinuousClock.now < deadline else {
-                let stillRunning = started.isRunning
-                started.send(SIGKILL)
-                let status = started.waitForExit()
-                let what =
-                    stillRunning
-                    ? "did not listen on 127.0.0.1:\(port) within \(timeout)"
-                    : """
-                    exited (status \(status)\(status > 128 ? ", signal \(status - 128)" : "")) before listening \
-                    on 127.0.0.1:\(port)
-                    """
-                throw PrivateBrokerError("mosquitto \(what)\(logTail(in: directory))")
-            }
-            usleep(5_000)  // between checks, not as synchronisation
+        let outcome = started.waitUntilListening(onPort: port, timeout: timeout)
+        guard outcome == .listening else {
+            started.send(SIGKILL)
+            let status = started.waitForExit()
+            let what =
+                outcome == .timedOut
+                ? "did not listen on 127.0.0.1:\(port) within \(timeout)"
+                : """
+                exited (status \(status)\(status > 128 ? ", signal \(status - 128)" : "")) before listening \
+                on 127.0.0.1:\(port)
+                """
+            throw PrivateBrokerError("mosquitto \(what)\(logTail(in: directory))")
         }
         return started
     }
@@ -237,13 +233,7 @@ package final class PrivateBroker: Sendable {
                 defer { process = nil }; return process
             })
         else { return }
-        if graceful && running.isRunning {
-            running.send(SIGTERM)
-            let deadline = ContinuousClock.now + .seconds(5)
-            while running.isRunning && ContinuousClock.now < deadline { usleep(2_000) }  // bounded wait for the exit
-        }
-        running.send(SIGKILL)
-        running.waitForExit()
+        running.stop(grace: graceful ? .seconds(5) : .zero)
     }
 
     /// Starts the broker again after ``kill()``, on the same port, waiting on a thread of its own

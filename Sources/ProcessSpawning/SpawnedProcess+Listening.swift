@@ -30,6 +30,29 @@ extension SpawnedProcess {
         return false
     }
 
+    /// How ``waitUntilListening(onPort:timeout:)`` ended.
+    package enum ListeningOutcome: Sendable, Equatable {
+        /// The process listens on the port.
+        case listening
+        /// The process ended first.
+        case exited
+        /// Neither within the timeout: the process still runs.
+        case timedOut
+    }
+
+    /// Blocks until this process listens on `port` itself (see ``isListening(onPort:)``), ends, or
+    /// `timeout` passes: the readiness of a server we started. Blocking: from a thread of its own,
+    /// never from one of Swift's few cooperative threads.
+    package func waitUntilListening(onPort port: Int, timeout: Duration) -> ListeningOutcome {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if isListening(onPort: port) { return .listening }
+            if !isRunning { return .exited }
+            if ContinuousClock.now >= deadline { return .timedOut }
+            usleep(5_000)  // between two looks at /proc: nothing signals that a server has bound its port
+        }
+    }
+
     /// Inodes of the sockets in state LISTEN on `port`, from `/proc/net/tcp` and `/proc/net/tcp6`.
     private static func listeningSocketInodes(port: Int) -> Set<UInt64> {
         var inodes: Set<UInt64> = []

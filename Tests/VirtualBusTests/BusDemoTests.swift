@@ -43,7 +43,7 @@ struct BusDemoTests {
                 "-oL", "/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", "\(broker.port)", "-t", "demo/#", "-v", "-q",
                 "1", "-d",
             ])
-        _ = try await observer.firstLine { $0.contains("SUBACK") }
+        _ = try await observer.nextLine { $0.contains("SUBACK") }
 
         let lines = try await runDemo(["--seconds", "4", "--broker", "127.0.0.1:\(broker.port)"])
         #expect(!lines.contains { $0.contains("private mosquitto") })
@@ -53,15 +53,9 @@ struct BusDemoTests {
             "/usr/bin/mosquitto_pub",
             ["-h", "127.0.0.1", "-p", "\(broker.port)", "-t", "demo/end", "-m", "", "-q", "1"])
         #expect(try await marker.exit().status == 0)
-        let seen = try await withDeadline(.seconds(20), "mosquitto_sub to see demo/end") {
-            var seen: [String] = []
-            for await line in observer.lines where line.hasPrefix("demo/") {
-                if line.hasPrefix("demo/end") { return seen }
-                seen.append(line)
-            }
-            return seen
-        }
+        try await observer.nextLine(within: .seconds(20)) { $0.hasPrefix("demo/end") }
         observer.terminate()
+        let seen = observer.linesSoFar.prefix { !$0.hasPrefix("demo/end") }.filter { $0.hasPrefix("demo/") }
 
         let bridge = try #require(BridgeLine(lines))
         let readings = seen.filter { $0.hasPrefix("demo/sensors/") }
@@ -82,12 +76,7 @@ struct BusDemoTests {
     /// Runs the demo to its end; its output lines (it must exit 0).
     private func runDemo(_ arguments: [String]) async throws -> [String] {
         let demo = try ChildProcess.built("BusDemo", arguments)
-        let stream = demo.lines
-        let lines = try await withDeadline(.seconds(60), "BusDemo \(arguments.joined(separator: " ")) to finish") {
-            var lines: [String] = []
-            for await line in stream { lines.append(line) }
-            return lines
-        }
+        let lines = try await demo.allLines(within: .seconds(60))
         let status = try await demo.exit().status
         if status != 0 {
             let transcript = try await demo.transcript()

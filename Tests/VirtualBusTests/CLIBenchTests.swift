@@ -96,12 +96,7 @@ struct CLIBenchTests {
     /// Runs `vbus ARGUMENTS`, expecting exit status 0; its standard output lines.
     private func vbusBench(_ arguments: [String]) async throws -> [String] {
         let process = try ChildProcess.built("vbus-bench", arguments)
-        let lines = process.lines
-        let output = try await withDeadline(.seconds(240), "vbus-bench \(arguments.prefix(2).joined(separator: " "))") {
-            var collected: [String] = []
-            for await line in lines { collected.append(line) }
-            return collected
-        }
+        let output = try await process.allLines(within: .seconds(240))
         let exit = try await process.exit()
         if exit.status != 0 {
             let transcript = try await process.transcript()

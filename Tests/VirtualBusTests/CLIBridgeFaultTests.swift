@@ -1,6 +1,7 @@
 import BrokerLauncher
 import Foundation
 import Testing
+import TestSupport
 
 /// Faults `vbus bridge` must say on the terminal, not only count: no broker at all, and an outage
 /// buffer that overflows while the broker is away.
@@ -10,7 +11,7 @@ struct CLIBridgeFaultTests {
     func noBroker() async throws {
         let port = try PrivateBroker.unusedPort()
         let bridge = try ChildProcess.vbus(["bridge", "--broker", "mqtt://127.0.0.1:\(port)", "--out", "sensors/#"])
-        let line = try await bridge.firstLine(\.errorLines, within: .seconds(5)) { $0.contains("cannot connect") }
+        let line = try await bridge.nextLine(.standardError, within: .seconds(5)) { $0.contains("cannot connect") }
         #expect(
             line.hasPrefix("vbus bridge: cannot connect to 127.0.0.1:\(port): connection refused; retrying in "),
             "\(line)")
@@ -30,18 +31,18 @@ struct CLIBridgeFaultTests {
         defer { broker.stop() }
         // 50 while the broker is away: 10 fit, each of the other 40 pushes one out (the oldest or itself).
         let bridge = try await bridgeWithBrokerAway(broker, policy: policy, sending: 50)
-        let warning = try await bridge.firstLine(\.errorLines) { $0.contains("warning:") }
+        let warning = try await bridge.nextLine(.standardError) { $0.contains("warning:") }
         let dropping = policy == "drop-oldest" ? "dropping the oldest messages" : "dropping new messages"
         #expect(
             warning.contains("the outage buffer is full (10 messages) and is \(dropping)")
                 && warning.contains("--buffer-policy wait"), "\(warning)")
         bridge.terminate()
-        let summary = try await bridge.firstLine(\.errorLines) { $0.contains("dropped from the full outage buffer") }
+        let summary = try await bridge.nextLine(.standardError) { $0.contains("dropped from the full outage buffer") }
         #expect(
             summary.contains("warning: 40 message(s) dropped") && summary.contains("--buffer-policy \(policy)"),
             "\(summary)")
         // Every message taken from the bus has one outcome: 40 dropped, the 10 held failed at shutdown.
-        let stopped = try await bridge.firstLine(\.errorLines) { $0.hasPrefix("vbus bridge: stopped;") }
+        let stopped = try await bridge.nextLine(.standardError) { $0.hasPrefix("vbus bridge: stopped;") }
         #expect(stopped.contains("out 50 (acked 0, failed 50)"), "\(stopped)")
         #expect(try await bridge.exit(within: .seconds(10)).status == 0)
     }
@@ -54,7 +55,7 @@ struct CLIBridgeFaultTests {
             broker, policy: "wait", sending: 50, extra: ["--stats-interval", "1"])
         try await broker.start()
         // The relay held the bus meanwhile; once the broker is back all 50 are acknowledged.
-        _ = try await bridge.firstLine(\.errorLines, within: .seconds(30)) {
+        _ = try await bridge.nextLine(.standardError, within: .seconds(30)) {
             $0.contains("out 50 (acked 50, failed 0)")
         }
         bridge.terminate()
@@ -75,9 +76,9 @@ struct CLIBridgeFaultTests {
                 "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*",
             ] + extra)
         let (frontend, _) = try await bridge.bridgeEndpoints()
-        _ = try await bridge.firstLine(\.errorLines) { $0.contains("connected to 127.0.0.1:\(broker.port)") }
+        _ = try await bridge.nextLine(.standardError) { $0.contains("connected to 127.0.0.1:\(broker.port)") }
         broker.kill()
-        _ = try await bridge.firstLine(\.errorLines) { $0.contains("lost the connection") }
+        _ = try await bridge.nextLine(.standardError) { $0.contains("lost the connection") }
         let publisher = try ChildProcess.peer("pyzmq_numbered_publisher.py", [frontend, "sensors", "0", "\(count)"])
         #expect(try await publisher.exit(within: .seconds(30)).status == 0)
         return bridge

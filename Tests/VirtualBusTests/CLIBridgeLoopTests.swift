@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `vbus bridge --both 'chat/#'` between foreign peers on both ends (pyzmq on the bus, paho on the
 /// private mosquitto, Tests/Peers/bridge_loop_peers.py): the bridge relays each message once each
@@ -18,12 +19,14 @@ struct CLIBridgeLoopTests {
             // echo (see below), which nothing the peers can see tells.
             "--stats-interval", "1",
         ])
-        let started = try await bridge.firstLine(\.errorLines) { $0.contains("started a private mosquitto at mqtt://") }
+        let started = try await bridge.nextLine(.standardError) {
+            $0.contains("started a private mosquitto at mqtt://")
+        }
         let port = try #require(
             started.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) }, "stderr: \(started)")
         let (frontend, backend) = try await bridge.bridgeEndpoints()
 
-        let peers = try Self.peers(frontend, backend, "\(port)", mqttVersion)
+        let peers = try ChildProcess.peer("bridge_loop_peers.py", [frontend, backend, "\(port)", mqttVersion])
         let transcript = try await peers.transcript(within: .seconds(100))
         let peersStatus = try await peers.exit().status
         #expect(peersStatus == 0, "bridge_loop_peers.py: \(transcript)")
@@ -49,7 +52,7 @@ struct CLIBridgeLoopTests {
             "bridge_loop_peers.py: \(transcript)")
         let (outSeen, inSeen) = (Int(bounds.1)!, Int(bounds.2)!)
         let echoesFromBroker = mqttVersion == "3.1.1"
-        let settledLine = try? await bridge.firstLine(\.errorLines, within: .seconds(20)) { line in
+        let settledLine = try? await bridge.nextLine(.standardError, within: .seconds(20)) { line in
             guard let counters = RuleCounters(line) else { return false }
             // The last publish's acknowledgement, too, may still be on its way when a line prints.
             return counters.out >= outSeen && counters.in >= inSeen
@@ -75,7 +78,7 @@ struct CLIBridgeLoopTests {
                 && settled.duplicates == 0, "\(settledLine)")
 
         bridge.terminate()
-        let stopped = try await bridge.firstLine(\.errorLines, within: .seconds(10)) {
+        let stopped = try await bridge.nextLine(.standardError, within: .seconds(10)) {
             $0.hasPrefix("vbus bridge: stopped;")
         }
         #expect(try await bridge.exit(within: .seconds(10)).status == 0)
@@ -91,11 +94,13 @@ struct CLIBridgeLoopTests {
             "bridge", "--out", "chat/#", "--in", "chat/#", "--mqtt-version", mqttVersion, "--qos", "1",
             "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*",
         ])
-        let started = try await bridge.firstLine(\.errorLines) { $0.contains("started a private mosquitto at mqtt://") }
+        let started = try await bridge.nextLine(.standardError) {
+            $0.contains("started a private mosquitto at mqtt://")
+        }
         let port = try #require(
             started.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) }, "stderr: \(started)")
         let (frontend, backend) = try await bridge.bridgeEndpoints()
-        let peers = try Self.peers(frontend, backend, "\(port)", mqttVersion)
+        let peers = try ChildProcess.peer("bridge_loop_peers.py", [frontend, backend, "\(port)", mqttVersion])
         let transcript = try await peers.transcript(within: .seconds(100))
         #expect(try await peers.exit().status == 0, "bridge_loop_peers.py: \(transcript)")
         #expect(
@@ -103,13 +108,6 @@ struct CLIBridgeLoopTests {
             "bridge_loop_peers.py: \(transcript)")
         bridge.terminate()
         #expect(try await bridge.exit(within: .seconds(10)).status == 0)
-    }
-
-    /// Tests/Peers/bridge_loop_peers.py (too long for `python3 -c`), found from this file's place.
-    private static func peers(_ arguments: String...) throws -> ChildProcess {
-        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        return try ChildProcess(
-            "/usr/bin/env", ["python3", tests.appendingPathComponent("Peers/bridge_loop_peers.py").path] + arguments)
     }
 }
 

@@ -1,6 +1,7 @@
 import BrokerLauncher
 import Foundation
 import Testing
+import TestSupport
 
 /// `vbus bridge --out` as a user runs it (no session flags: clean start, session expiry 0) against
 /// a mosquitto with persistence that is stopped (SIGTERM) and started again on the same port and
@@ -26,7 +27,7 @@ struct CLIBridgeRestartTests {
         let subscriber = try ChildProcess.peer(
             "paho_counting_subscriber.py",
             ["\(broker.port)", version, "\(qos)", "counter-\(UUID().uuidString.prefix(8))", "sensors", "\(total)"])
-        _ = try await subscriber.firstLine { $0 == "subscribed" }
+        _ = try await subscriber.nextLine { $0 == "subscribed" }
 
         let bridge = try ChildProcess.vbus([
             "bridge", "--broker", broker.url, "--out", "sensors/#", "--qos", "\(qos)", "--mqtt-version", version,
@@ -43,7 +44,7 @@ struct CLIBridgeRestartTests {
             try await publish(base, base + Self.perRound / 2, false)
             // Restart while the first half is still flowing: the broker goes away with publishes in flight.
             let target = base + Self.perRound / 4
-            _ = try await subscriber.firstLine(within: .seconds(30)) {
+            _ = try await subscriber.nextLine(within: .seconds(30)) {
                 Self.received(in: $0).map { $0 >= target } ?? false
             }
             broker.kill(graceful: true)
@@ -51,15 +52,15 @@ struct CLIBridgeRestartTests {
             try await publish(base + Self.perRound / 2, base + Self.perRound, round == Self.rounds - 1)
             try await broker.start()
             // Said out loud, not only counted: the loss and the return, with what was resent.
-            _ = try await bridge.firstLine(\.errorLines, within: .seconds(30)) {
+            _ = try await bridge.nextLine(.standardError, within: .seconds(30)) {
                 $0.contains("lost the connection to 127.0.0.1:\(broker.port)")
             }
-            let reconnected = try await bridge.firstLine(\.errorLines, within: .seconds(30)) {
+            let reconnected = try await bridge.nextLine(.standardError, within: .seconds(30)) {
                 $0.contains("reconnected after")
             }
             #expect(reconnected.contains("session resumed"), "\(reconnected)")
         }
-        let summary = try await subscriber.firstLine(within: .seconds(60)) { $0.hasPrefix("summary") }
+        let summary = try await subscriber.nextLine(within: .seconds(60)) { $0.hasPrefix("summary") }
         let duplicates = qos == 2 ? "duplicates=0 " : ""
         #expect(
             summary.contains("distinct=\(total) \(duplicates)") && summary.contains("missing=0 "), "paho: \(summary)")
@@ -72,14 +73,5 @@ struct CLIBridgeRestartTests {
     /// N from the subscriber's progress line `received N`.
     static func received(in line: String) -> Int? {
         line.hasPrefix("received ") ? Int(line.dropFirst("received ".count)) : nil
-    }
-}
-
-extension ChildProcess {
-    /// A longer third-party peer kept as a script in Tests/Peers, run with python3.
-    static func peer(_ script: String, _ arguments: [String]) throws -> ChildProcess {
-        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        return try ChildProcess(
-            "/usr/bin/env", ["python3", directory.appendingPathComponent("Peers/\(script)").path] + arguments)
     }
 }

@@ -63,7 +63,7 @@ struct CLIBridgeSecurityTests {
                     "-t", "cmd/fan", "-m", "on", "-r", "-q", "1",
                 ])
             #expect(try await mqttPublisher.exit().status == 0)
-            #expect(try await busSubscriber.firstLine { _ in true } == "b'cmd/fan' b'on'")
+            #expect(try await busSubscriber.nextLine { _ in true } == "b'cmd/fan' b'on'")
             try await Self.expectCleanStop(bridge)
         }
     }
@@ -137,7 +137,7 @@ struct CLIBridgeSecurityTests {
         let mqttSubscriber = try ChildProcess(
             "/usr/bin/mosquitto_sub", ["-h", "127.0.0.1"] + access + ["-t", "site/#", "-C", "1", "-v", "-q", "1"])
         let busPublisher = try ChildProcess.busPublisher(frontend, topic: "sensors/t", payload: "21.5")
-        #expect(try await mqttSubscriber.firstLine { $0.hasPrefix("site/") } == "site/sensors/t 21.5")
+        #expect(try await mqttSubscriber.nextLine { $0.hasPrefix("site/") } == "site/sensors/t 21.5")
         busPublisher.terminate()
     }
 

@@ -1,6 +1,7 @@
 import BrokerLauncher
 import Foundation
 import Testing
+import TestSupport
 
 /// `--session-expiry` with a fixed `--client-id`: what the broker queued for the bridge while it was
 /// stopped reaches the next `vbus bridge` with that id. The messages come from mosquitto_pub.
@@ -25,7 +26,7 @@ struct CLIBridgeSessionTests {
                 "/usr/bin/mosquitto_pub",
                 ["-h", "127.0.0.1", "-p", "\(broker.port)", "-t", "cmd/probe", "-m", message, "-r", "-q", "1"])
             #expect(try await probe.exit().status == 0)
-            _ = try await first.firstLine(\.errorLines) { $0.contains("rule 1:") && $0.contains(", in \(relayed) (") }
+            _ = try await first.nextLine(.standardError) { $0.contains("rule 1:") && $0.contains(", in \(relayed) (") }
         }
         first.terminate()
         #expect(try await first.exit(within: .seconds(10)).status == 0)
@@ -37,10 +38,10 @@ struct CLIBridgeSessionTests {
         #expect(try await queued.exit().status == 0)
 
         let second = try ChildProcess.vbus(arguments)
-        let resumed = try await second.firstLine(\.errorLines) { $0.contains("connected to") }
+        let resumed = try await second.nextLine(.standardError) { $0.contains("connected to") }
         #expect(resumed.contains("127.0.0.1:\(broker.port)"))
         // All three reach the bus (counted `in` once the bus accepted them, then acknowledged).
-        _ = try await second.firstLine(\.errorLines) { $0.contains("rule 1:") && $0.contains(", in 3 (") }
+        _ = try await second.nextLine(.standardError) { $0.contains("rule 1:") && $0.contains(", in 3 (") }
         second.terminate()
         #expect(try await second.exit(within: .seconds(10)).status == 0)
     }

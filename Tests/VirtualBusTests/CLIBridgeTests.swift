@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `vbus bridge` as a separate process with foreign peers on both ends: pyzmq on the bus side,
 /// mosquitto_pub / mosquitto_sub on the MQTT side, and the private mosquitto the bridge starts
@@ -12,7 +13,9 @@ struct CLIBridgeTests {
             "bridge", "--out", "sensors/#=site/", "--in", "cmd/#", "--qos", "1",
             "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*",
         ])
-        let started = try await bridge.firstLine(\.errorLines) { $0.contains("started a private mosquitto at mqtt://") }
+        let started = try await bridge.nextLine(.standardError) {
+            $0.contains("started a private mosquitto at mqtt://")
+        }
         let port = try #require(started.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) })
         let (frontend, backend) = try await bridge.bridgeEndpoints()
 
@@ -20,7 +23,7 @@ struct CLIBridgeTests {
         let mqttSubscriber = try ChildProcess(
             "/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(port)", "-t", "site/#", "-C", "1", "-v", "-q", "1"])
         let busPublisher = try ChildProcess.busPublisher(frontend, topic: "sensors/t", payload: "21.5")
-        #expect(try await mqttSubscriber.firstLine { $0.hasPrefix("site/") } == "site/sensors/t 21.5")
+        #expect(try await mqttSubscriber.nextLine { $0.hasPrefix("site/") } == "site/sensors/t 21.5")
         busPublisher.terminate()
 
         // MQTT -> bus: a retained command reaches a pyzmq SUB on the bridge's backend, whenever
@@ -31,7 +34,7 @@ struct CLIBridgeTests {
             ["-h", "127.0.0.1", "-p", "\(port)", "-t", "cmd/fan", "-m", "on", "-r", "-q", "1"])
         #expect(try await mqttPublisher.exit().status == 0)
         // Exactly two frames, exactly the MQTT topic and payload, as for any peer.
-        #expect(try await busSubscriber.firstLine { _ in true } == "b'cmd/fan' b'on'")
+        #expect(try await busSubscriber.nextLine { _ in true } == "b'cmd/fan' b'on'")
 
         bridge.terminate()
         #expect(try await bridge.exit(within: .seconds(10)).status == 0)

@@ -30,7 +30,7 @@ struct CLIInteropTests {
         ChildProcess, String, String
     ) {
         let proxy = try ChildProcess.vbus(["proxy", "--frontend", frontend, "--backend", backend] + extra)
-        let ready = try await proxy.firstLine { $0.hasPrefix("vbus proxy: ready") }
+        let ready = try await proxy.nextLine { $0.hasPrefix("vbus proxy: ready") }
         func field(_ name: String) -> String {
             String(ready.split(separator: " ").first { $0.hasPrefix("\(name)=") }!.dropFirst(name.count + 1))
         }
@@ -68,13 +68,13 @@ struct CLIInteropTests {
         let (front, back) = endpoints(transport)
         let (proxy, frontend, backend) = try await startProxy(front, back)
         let python = try ChildProcess.pyzmqCountingSubscriber(backend)
-        _ = try await python.firstLine { $0 == "ready" }
+        _ = try await python.nextLine { $0 == "ready" }
         let client = try VirtualBus.connect(frontend: try BusEndpoint(parsing: frontend))
         let publisher = try client.makePublisher()
         try await python.waitUntilSynced(probing: publisher)
         for index in 0..<100_000 { try publisher.publish(topic: "data", payload: "\(index)") }
         try publisher.publish(topic: "end", payload: "")
-        let result = try await python.firstLine(within: .seconds(60)) { $0.hasPrefix("received") }
+        let result = try await python.nextLine(within: .seconds(60)) { $0.hasPrefix("received") }
         #expect(result == "received 100000 in-order")
         await client.shutdown()
         proxy.terminate()
@@ -106,15 +106,15 @@ struct CLIInteropTests {
         let json = try ChildProcess.vbus([
             "sub", "--backend", backend, "--frontend", frontend, "--count", "2", "--format", "json", "cli/",
         ])
-        _ = try await text.firstLine(\.errorLines) { $0 == "vbus sub: ready" }
-        _ = try await json.firstLine(\.errorLines) { $0 == "vbus sub: ready" }
+        _ = try await text.nextLine(.standardError) { $0 == "vbus sub: ready" }
+        _ = try await json.nextLine(.standardError) { $0 == "vbus sub: ready" }
         let pub = try ChildProcess.vbus(["pub", "--frontend", frontend, "cli/t"], standardInput: "hello\nsay \"hi\"\n")
         #expect(try await pub.exit().status == 0)
-        #expect(try await text.firstLine { $0.hasPrefix("cli/t say") } == #"cli/t say "hi""#)
-        #expect(try await json.firstLine { $0.contains("say") } == #"{"topic":"cli/t","payload":"say \"hi\""}"#)
+        #expect(try await text.nextLine { $0.hasPrefix("cli/t say") } == #"cli/t say "hi""#)
+        #expect(try await json.nextLine { $0.contains("say") } == #"{"topic":"cli/t","payload":"say \"hi\""}"#)
         #expect(try await text.exit().status == 0)
         let stats = try ChildProcess.vbus(["stats", "--control", control])
-        let line = try await stats.firstLine { $0.hasPrefix("{") }
+        let line = try await stats.nextLine { $0.hasPrefix("{") }
         #expect(BusStatistics(json: line)!.frontendReceived.messages >= 2)
         proxy.terminate()
         #expect(try await proxy.exit().status == 0)
@@ -142,7 +142,7 @@ struct CLIInteropTests {
             "pub", "--frontend", frontend, "--curve-server-public", "\(directory)/server.pub", "--curve-secret",
             "\(directory)/stranger.key", "t", "m",
         ])
-        let error = try await refused.firstLine(\.errorLines) { $0.contains("Error") }
+        let error = try await refused.nextLine(.standardError) { $0.contains("Error") }
         #expect(error.contains("did not accept"))
         #expect(!error.contains(secret.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(try await refused.exit().status != 0)
@@ -159,7 +159,7 @@ struct CLIInteropTests {
         ])
     func cliErrors(arguments: [String]) async throws {
         let command = try ChildProcess.vbus(arguments)
-        let line = try await command.firstLine(\.errorLines) { $0.hasPrefix("Error") }
+        let line = try await command.nextLine(.standardError) { $0.hasPrefix("Error") }
         #expect(!line.isEmpty)
         #expect(try await command.exit().status != 0)
     }

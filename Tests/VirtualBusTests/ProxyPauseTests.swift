@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import VirtualBus
 
 /// `pause()` holds every message until `resume()`, in-process and through `vbus control PAUSE`.
@@ -73,12 +74,12 @@ struct ProxyPauseTests {
         let proxy = try ChildProcess.vbus([
             "proxy", "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*", "--control", control,
         ])
-        let ready = try await proxy.firstLine { $0.hasPrefix("vbus proxy: ready") }
+        let ready = try await proxy.nextLine { $0.hasPrefix("vbus proxy: ready") }
         func field(_ name: String) -> String {
             String(ready.split(separator: " ").first { $0.hasPrefix("\(name)=") }!.dropFirst(name.count + 1))
         }
         let subscriber = try ChildProcess.pyzmqCountingSubscriber(field("backend"))
-        _ = try await subscriber.firstLine { $0 == "ready" }
+        _ = try await subscriber.nextLine { $0 == "ready" }
         let client = try VirtualBus.connect(frontend: try BusEndpoint(parsing: field("frontend")))
         let publisher = try client.makePublisher()
         try await subscriber.waitUntilSynced(probing: publisher)
@@ -96,7 +97,7 @@ struct ProxyPauseTests {
             if during.backendSent != before.backendSent { break }
         }
         #expect(try await vbusControl("RESUME", control) == "OK")
-        let result = try await subscriber.firstLine(within: .seconds(30)) { $0.hasPrefix("received") }
+        let result = try await subscriber.nextLine(within: .seconds(30)) { $0.hasPrefix("received") }
         #expect(result == "received \(Self.count) in-order")
         let after = try VirtualBus.remoteStatistics(at: try BusEndpoint(parsing: control))
         #expect(after.backendSent.messages - before.backendSent.messages == UInt64(Self.count + 1))

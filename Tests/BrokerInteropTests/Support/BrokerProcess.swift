@@ -64,19 +64,13 @@ final class BrokerProcess: Sendable {
         }
         let broker = BrokerProcess(name: name, port: port, directory: directory, process: process)
         // The wait blocks (polling /proc): on a thread of its own, not a cooperative one.
-        let state = await ThreadWork(name: "interop-start") { () -> Bool? in
-            let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline {
-                if process.isListening(onPort: port) { return true }
-                if !process.isRunning { return false }
-                usleep(20_000)  // between two looks at /proc, not synchronisation
-            }
-            return nil
+        let outcome = await ThreadWork(name: "interop-start") {
+            process.waitUntilListening(onPort: port, timeout: timeout)
         }.value(before: .now + timeout + .seconds(5))
-        switch state {
-        case true?:
+        switch outcome {
+        case .listening?:
             return broker
-        case false?:
+        case .exited?:
             let status = process.waitForExit()
             let tail = broker.logTail  // before the directory goes
             broker.removeDirectory()
@@ -84,7 +78,7 @@ final class BrokerProcess: Sendable {
                 name,
                 "exited with status \(status) before listening on 127.0.0.1:\(port)\(tail)"
                     + " (is it installed? run scripts/setup.sh)")
-        default:
+        case .timedOut?, nil:
             let tail = broker.logTail
             broker.stop()
             throw BrokerUnavailable(name, "did not listen on 127.0.0.1:\(port) within \(timeout)\(tail)")
@@ -99,13 +93,7 @@ final class BrokerProcess: Sendable {
     }
 
     /// Stops the process but keeps its directory (a node of a cluster stopped mid-test).
-    func terminate(grace: Duration = .seconds(20)) {
-        process.send(SIGTERM)
-        let deadline = ContinuousClock.now + grace
-        while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
-        process.send(SIGKILL)
-        process.waitForExit()
-    }
+    func terminate(grace: Duration = .seconds(20)) { process.stop(grace: grace) }
 
     private func removeDirectory() { try? FileManager.default.removeItem(at: directory) }
 

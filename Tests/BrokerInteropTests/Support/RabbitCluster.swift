@@ -1,6 +1,7 @@
 import ConcurrencyPrimitives
 import Foundation
 import ProcessSpawning
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -48,15 +49,10 @@ final class RabbitCluster: Sendable {
             throw BrokerUnavailable(
                 "epmd", "cannot start /usr/bin/epmd: \(error) (it comes with erlang-base, a RabbitMQ dependency)")
         }
-        let listening = await ThreadWork(name: "interop-epmd") { () -> Bool in
-            let deadline = ContinuousClock.now + .seconds(10)
-            while ContinuousClock.now < deadline && epmd.isRunning {
-                if epmd.isListening(onPort: epmdPort) { return true }
-                usleep(10_000)  // between two looks at /proc, not synchronisation
-            }
-            return false
+        let listening = await ThreadWork(name: "interop-epmd") {
+            epmd.waitUntilListening(onPort: epmdPort, timeout: .seconds(10))
         }.value(before: .now + .seconds(15))
-        guard listening == true else {
+        guard listening == .listening else {
             epmd.send(SIGKILL)
             epmd.waitForExit()
             throw BrokerUnavailable("epmd", "did not listen on 127.0.0.1:\(epmdPort)")
@@ -128,14 +124,14 @@ final class RabbitCluster: Sendable {
     /// `rabbitmqctl ARGUMENTS...` against node 1, failing with its output unless it exits 0.
     func rabbitmqctl(_ arguments: [String]) async throws {
         let script = BrokerProcess.scripts.appendingPathComponent("rabbitmqctl.sh").path
-        let control = try PeerProcess(
-            "rabbitmqctl", executable: "/bin/bash",
-            arguments: [script, nodes[0].directory.path, nodeNames[0], String(epmdPort)] + arguments)
-        let status = try await control.exit(within: .seconds(60))
+        let control = try ChildProcess(
+            "/bin/bash", [script, nodes[0].directory.path, nodeNames[0], String(epmdPort)] + arguments,
+            name: "rabbitmqctl")
+        let status = try await control.exit(within: .seconds(60)).status
         guard status == 0 else {
             throw BrokerUnavailable(
                 "rabbitmqctl \(arguments.first ?? "")",
-                "exit status \(status): \(control.transcript.suffix(10).joined(separator: " | "))")
+                "exit status \(status): \(control.linesSoFar.suffix(10).joined(separator: " | "))")
         }
     }
 

@@ -1,8 +1,7 @@
-import Testing
+import TestSupport
 import VirtualBus
 
-/// The foreign peers of the `vbus bridge` tests on the bus side (pyzmq), and the bridge's bus
-/// endpoints as its banner states them.
+/// The foreign peers of the `vbus bridge` and `vbus proxy` tests on the bus side (pyzmq).
 extension ChildProcess {
     /// Publishes `[topic, payload]` every 20 ms until stopped: the bridge subscribes to the bus only
     /// once it is connected to its broker, and a PUB socket cannot know when that is.
@@ -29,18 +28,6 @@ extension ChildProcess {
     /// byte literals (`b'cmd/fan' b'on'`): a byte more in a frame, or a frame more, shows.
     static func busSubscriber(_ endpoint: String, prefix: String) throws -> ChildProcess {
         try python(pyzmqSubscriber, [endpoint, prefix])
-    }
-
-    /// The bus endpoints of a `vbus bridge` started with `--frontend` and `--backend`, from its banner
-    /// (`vbus bridge: HOST:PORT mqtt 5, N rule(s), bus frontend=... backend=...`).
-    func bridgeEndpoints() async throws -> (frontend: String, backend: String) {
-        let banner = try await firstLine { $0.hasPrefix("vbus bridge:") && $0.contains("frontend=") }
-        func endpoint(_ name: String) throws -> String {
-            let field = try #require(
-                banner.split(separator: " ").first { $0.hasPrefix("\(name)=") }, "banner: \(banner)")
-            return String(field.dropFirst(name.count + 1))
-        }
-        return (try endpoint("frontend"), try endpoint("backend"))
     }
 
     /// A pyzmq SUB on `backend` for everything: prints `ready`, `synced` at the first `sync`
@@ -76,6 +63,6 @@ extension ChildProcess {
             }
         }
         defer { probing.cancel() }
-        _ = try await firstLine { $0 == "synced" }
+        _ = try await nextLine { $0 == "synced" }
     }
 }
