@@ -37,8 +37,8 @@ struct BenchBusCommand: AsyncParsableCommand {
         let main = try await paired(anchor: anchor, size: size, subscribers: subscribers, runs: runs)
         rows.append(("\(size) B x\(subscribers)", main))
         for (extraSize, extraSubscribers) in extras where (extraSize, extraSubscribers) != (size, subscribers) {
-            let extra = try await paired(
-                anchor: anchor, size: extraSize, subscribers: extraSubscribers, runs: max(3, runs / 2))
+            // As many pairs as the main row: the verdict is the worst row, so no row may be noisier.
+            let extra = try await paired(anchor: anchor, size: extraSize, subscribers: extraSubscribers, runs: runs)
             rows.append(("\(extraSize) B x\(extraSubscribers)", extra))
         }
         if !quick {
@@ -105,19 +105,35 @@ struct BenchBusCommand: AsyncParsableCommand {
         // two cores are shared by every thread of the run.
         var oursCPU: [Double] = [], cCPU: [Double] = []
         func perDelivery(_ seconds: Double) -> Double { seconds * 1e9 / Double(messages * subscribers) }
-        for run in 1...runs {
+        func runAnchor() throws -> Double {
             let childrenBefore = ProcessCPU.childrenSeconds
             let output = try ExternalProgram.run(anchor, ["\(messages)", "\(size)", transport, "\(subscribers)"])
             cCPU.append(perDelivery(ProcessCPU.childrenSeconds - childrenBefore))
-            guard let cRate = ExternalProgram.number(before: "msgs/s", in: output) else {
+            guard let rate = ExternalProgram.number(before: "msgs/s", in: output) else {
                 throw BenchFailure(description: "unexpected anchor output: \(output)")
             }
+            return rate
+        }
+        func runOurs() async throws -> BusThroughput.Result {
             let ownBefore = ProcessCPU.ownSeconds
             let result = try await BusThroughput.run(
                 messages: messages, size: size, subscribers: subscribers, transport: transport)
             oursCPU.append(perDelivery(ProcessCPU.ownSeconds - ownBefore))
             guard result.received == messages else {
                 throw BenchFailure(description: "ours received \(result.received) of \(messages) messages")
+            }
+            return result
+        }
+        for run in 1...runs {
+            // The order alternates within pairs, so neither side always runs on a machine the other
+            // has just warmed up (or heated).
+            let cRate: Double, result: BusThroughput.Result
+            if run.isMultiple(of: 2) {
+                result = try await runOurs()
+                cRate = try runAnchor()
+            } else {
+                cRate = try runAnchor()
+                result = try await runOurs()
             }
             ours.append(result.rate); c.append(cRate); ratios.append(result.rate / cRate)
             print(
@@ -140,7 +156,8 @@ struct BenchBusCommand: AsyncParsableCommand {
             """
             \(size) B x\(subscribers): median ours \(summary.ours.rateDescription), median c \
             \(summary.c.rateDescription), paired median ratio \
-            \(summary.ratio.formatted(decimals: 2))\(deliveries); median CPU ns/delivery ours \
+            \(summary.ratio.formatted(decimals: 2)) (pairs \(ratios.min()!.formatted(decimals: 2)) to \
+            \(ratios.max()!.formatted(decimals: 2)))\(deliveries); median CPU ns/delivery ours \
             \(Stats.median(oursCPU).formatted(decimals: 0)), c \(Stats.median(cCPU).formatted(decimals: 0))
             """
         )
