@@ -29,10 +29,48 @@ final class PublisherSocket: Sendable {
             lastTopicBytes = Array(topic.utf8)
             lastTopic = topic
         }
+
+        /// The send itself (the caller holds the lock). With `owner`, the payload is not copied.
+        mutating func send(
+            _ topic: [UInt8], _ payload: UnsafeRawBufferPointer, owner: SharedPayloadBytes?, dontWait: Bool,
+            metrics: PublisherMetrics?
+        ) throws(BusError) -> Bool {
+            guard !socket.isClosed else { throw BusError.shutDown }
+            do throws(ZMQError) {
+                // NODROP checks the mark on the first frame only; later frames of a message always
+                // go. A waiting send tries without waiting first, so that waits can be counted (an
+                // extra libzmq call only when the queue is full).
+                var sent = try socket.send(topic, more: true, dontWait: true)
+                if !sent && !dontWait {
+                    metrics?.recordBlocked()
+                    sent = try socket.send(topic, more: true, dontWait: false)
+                }
+                guard sent else {
+                    counters.refused += 1
+                    metrics?.recordRefused()
+                    return false
+                }
+                if let owner {
+                    _ = try socket.send(payload, owner: owner, more: false)
+                } else {
+                    _ = try socket.send(payload, more: false)
+                }
+                counters.published += 1
+                metrics?.recordPublished()
+                sendsSinceDrain += 1
+                if sendsSinceDrain >= PublisherSocket.drainInterval {
+                    sendsSinceDrain = 0
+                    while try socket.receive(into: &scratch, dontWait: true) {}
+                }
+                return true
+            } catch {
+                throw BusError(transport: error)
+            }
+        }
     }
 
     /// Sends between two drains of the subscription notices libzmq queues on an XPUB socket.
-    private static let drainInterval = 256
+    fileprivate static let drainInterval = 256
 
     private let state: Mutex<State>
     /// The publisher's instruments; `nil` for the bus's own handshake probes, which are no one's
@@ -82,7 +120,8 @@ final class PublisherSocket: Sendable {
         let payload = BorrowedBytes(payload)
         return try state.withLock { state throws(BusError) -> Bool in
             try state.validate(topic: topic)
-            return try send(state.lastTopicBytes, payload, payloadOwner, dontWait: dontWait, &state)
+            return try state.send(
+                state.lastTopicBytes, payload.buffer, owner: payloadOwner, dontWait: dontWait, metrics: metrics)
         }
     }
 
@@ -91,43 +130,7 @@ final class PublisherSocket: Sendable {
     func send(internalTopic topic: [UInt8], payload: UnsafeRawBufferPointer) throws(BusError) -> Bool {
         let payload = BorrowedBytes(payload)
         return try state.withLock { state throws(BusError) -> Bool in
-            try send(topic, payload, nil, dontWait: true, &state)
-        }
-    }
-
-    /// The send itself, inside the lock.
-    private func send(
-        _ topic: [UInt8], _ payload: BorrowedBytes, _ payloadOwner: SharedPayloadBytes?, dontWait: Bool,
-        _ state: inout State
-    ) throws(BusError) -> Bool {
-        guard !state.socket.isClosed else { throw BusError.shutDown }
-        return try mappingZMQErrors { () throws(ZMQError) -> Bool in
-            // NODROP checks the mark on the first frame only; later frames of a message always go.
-            // A waiting send tries without waiting first, so that waits can be counted (an extra
-            // libzmq call only when the queue is full).
-            var sent = try state.socket.send(topic, more: true, dontWait: true)
-            if !sent && !dontWait {
-                metrics?.recordBlocked()
-                sent = try state.socket.send(topic, more: true, dontWait: false)
-            }
-            guard sent else {
-                state.counters.refused += 1
-                metrics?.recordRefused()
-                return false
-            }
-            if let payloadOwner {
-                _ = try state.socket.send(payload.buffer, owner: payloadOwner, more: false)
-            } else {
-                _ = try state.socket.send(payload.buffer, more: false)
-            }
-            state.counters.published += 1
-            metrics?.recordPublished()
-            state.sendsSinceDrain += 1
-            if state.sendsSinceDrain >= Self.drainInterval {
-                state.sendsSinceDrain = 0
-                while try state.socket.receive(into: &state.scratch, dontWait: true) {}
-            }
-            return true
+            try state.send(topic, payload.buffer, owner: nil, dontWait: true, metrics: metrics)
         }
     }
 
