@@ -141,18 +141,12 @@ package struct ZMQSocket: ~Copyable {
     package func send(_ bytes: UnsafeRawBufferPointer, more: Bool = false, dontWait: Bool = false) throws(ZMQError)
         -> Bool
     {
-        var flags: Int32 = 0
-        if more { flags |= ZMQ_SNDMORE }
-        if dontWait { flags |= ZMQ_DONTWAIT }
-        return try LibZMQ.send(handle, bytes, flags: flags)
+        try LibZMQ.send(handle, bytes, flags: Self.sendFlags(more: more, dontWait: dontWait))
     }
 
     /// Sends one frame from an array.
     package func send(_ bytes: [UInt8], more: Bool = false, dontWait: Bool = false) throws(ZMQError) -> Bool {
-        var flags: Int32 = 0
-        if more { flags |= ZMQ_SNDMORE }
-        if dontWait { flags |= ZMQ_DONTWAIT }
-        return try LibZMQ.send(handle, bytes, flags: flags)
+        try LibZMQ.send(handle, bytes, flags: Self.sendFlags(more: more, dontWait: dontWait))
     }
 
     /// Sends one frame without copying its bytes: `owner` keeps them alive and unchanged until
@@ -160,20 +154,19 @@ package struct ZMQSocket: ~Copyable {
     package func send(_ bytes: UnsafeRawBufferPointer, owner: AnyObject, more: Bool = false, dontWait: Bool = false)
         throws(ZMQError) -> Bool
     {
-        var flags: Int32 = 0
-        if more { flags |= ZMQ_SNDMORE }
-        if dontWait { flags |= ZMQ_DONTWAIT }
-        return try LibZMQ.send(handle, bytes, owner: owner, flags: flags)
+        try LibZMQ.send(handle, bytes, owner: owner, flags: Self.sendFlags(more: more, dontWait: dontWait))
     }
 
     /// Sends a whole message, one frame per element.
     package func send(frames: [[UInt8]], dontWait: Bool = false) throws(ZMQError) -> Bool {
         for (index, frame) in frames.enumerated() {
-            var flags: Int32 = dontWait ? ZMQ_DONTWAIT : 0
-            if index < frames.count - 1 { flags |= ZMQ_SNDMORE }
-            if try !LibZMQ.send(handle, frame, flags: flags) { return false }
+            if try !send(frame, more: index < frames.count - 1, dontWait: dontWait) { return false }
         }
         return true
+    }
+
+    private static func sendFlags(more: Bool, dontWait: Bool) -> Int32 {
+        (more ? ZMQ_SNDMORE : 0) | (dontWait ? ZMQ_DONTWAIT : 0)
     }
 
     /// Receives one frame into `message`. Returns `false` if none is ready (non-blocking receive, or

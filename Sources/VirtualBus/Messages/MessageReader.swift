@@ -96,14 +96,17 @@ struct MessageReader: ~Copyable {
                 batch.append(BusMessage(topic: topic, payload: BusPayload(frame: frame.takeContent())))
                 continue
             }
-            if arena.map({ $0.room < payload.count }) ?? true {
+            let current: PayloadArena
+            if let arena, arena.room >= payload.count {
+                current = arena
+            } else {
                 // Room for the rest of the batch at this size, up to `arenaBytes`: a full arena is
                 // followed by another, and a message the consumer keeps holds only its own arena.
                 let rest = (limit - attempts + 1) * max(payload.count, 16)
-                arena = PayloadArena(capacity: min(rest, Self.arenaBytes))
+                current = PayloadArena(capacity: min(rest, Self.arenaBytes))
+                arena = current
             }
-            let arenaBytes = arena!.append(payload)
-            batch.append(BusMessage(topic: topic, payload: BusPayload(arena: arena!, bytes: arenaBytes)))
+            batch.append(BusMessage(topic: topic, payload: BusPayload(arena: current, bytes: current.append(payload))))
         }
         return (batch, rejected)
     }

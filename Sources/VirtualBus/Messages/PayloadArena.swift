@@ -1,8 +1,9 @@
-/// The small payloads of one received batch, side by side in one allocation.
+/// Small payloads of a received batch, side by side in one allocation (a batch fills one arena
+/// after another, each at most ``MessageReader/arenaBytes``).
 ///
-/// One allocation per batch instead of one per message: a malloc on the run loop and a free on the
+/// One allocation per arena instead of one per message: a malloc on the run loop and a free on the
 /// consumer's thread for every small message cost about 15 % of the bus's throughput. Each message
-/// of the batch holds the arena and reads its own bytes; the arena is freed with the last of them.
+/// holds its arena and reads its own bytes; the arena is freed with the last of them.
 final class PayloadArena: @unchecked Sendable {
     // @unchecked: the run loop writes each payload once, into space no message refers to yet, and
     // then hands the messages over through a lock (which orders those writes before any read).

@@ -36,7 +36,7 @@ final class PublisherSocket: Sendable {
             metrics: PublisherMetrics?
         ) throws(BusError) -> Bool {
             guard !socket.isClosed else { throw BusError.shutDown }
-            do throws(ZMQError) {
+            return try mappingZMQErrors { () throws(ZMQError) -> Bool in
                 // NODROP checks the mark on the first frame only; later frames of a message always
                 // go. A waiting send tries without waiting first, so that waits can be counted (an
                 // extra libzmq call only when the queue is full).
@@ -63,8 +63,6 @@ final class PublisherSocket: Sendable {
                     while try socket.receive(into: &scratch, dontWait: true) {}
                 }
                 return true
-            } catch {
-                throw BusError(transport: error)
             }
         }
     }
