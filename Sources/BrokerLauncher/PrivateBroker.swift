@@ -251,30 +251,10 @@ package final class PrivateBroker: Sendable {
         process.withLock { $0 }?.send(frozen ? SIGSTOP : SIGCONT)
     }
 
-    /// A loopback port nobody listens on right now (for tests of unreachable brokers).
-    package static func unusedPort() throws(PrivateBrokerError) -> Int { try freePort() }
-
-    /// A free loopback port: bind to port 0, read it back, close.
-    static func freePort() throws(PrivateBrokerError) -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw PrivateBrokerError("socket() failed: \(errno)") }
-        defer { close(descriptor) }
-        var address = loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
-            }
-        }
-        guard bound else { throw PrivateBrokerError("cannot find a free loopback port: \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        return address
+    /// A free loopback port: one the kernel picks, released at once for mosquitto to bind.
+    package static func freePort() throws(PrivateBrokerError) -> Int {
+        let held = try RefusingPort()
+        defer { held.release() }
+        return held.port
     }
 }

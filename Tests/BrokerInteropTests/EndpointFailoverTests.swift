@@ -16,9 +16,10 @@ extension BrokerInteropTests {
             first.stop()
             second.stop()
         }
-        let nobody = try BrokerProcess.freePort()
+        let nobody = try RefusingPort()
+        defer { nobody.release() }
         var configuration = MQTTClientConfiguration(
-            host: "127.0.0.1", port: nobody, version: .v3_1_1,
+            host: "127.0.0.1", port: nobody.port, version: .v3_1_1,
             clientID: "endpoints-\(UInt32.random(in: 0...UInt32.max))")
         configuration.alternateEndpoints = [
             MQTTBrokerEndpoint(host: "127.0.0.1", port: first.port),

@@ -111,13 +111,14 @@ struct BridgeIntegrationTests {
 
     @Test("an unreachable broker fails the bridge with a clear error naming it, and the bus is shut down")
     func unreachableBroker() async throws {
-        let (port, mqtt) = try BridgeHarness.clientOfUnreachableBroker("unreachable")
+        let (nobody, mqtt) = try BridgeHarness.clientOfUnreachableBroker("unreachable")
+        defer { nobody.release() }
         let bus = try VirtualBus()
         let bridge = MQTTBridge(
             bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "#")], connectTimeout: .milliseconds(300))
         await #expect { try await bridge.run() } throws: { error in
             guard let error = error as? BridgeError else { return false }
-            return error.code == .brokerUnavailable && error.message.contains("127.0.0.1:\(port)")
+            return error.code == .brokerUnavailable && error.message.contains("127.0.0.1:\(nobody.port)")
         }
         #expect(bus.isShutDown)
     }

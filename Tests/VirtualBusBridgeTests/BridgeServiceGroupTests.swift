@@ -65,7 +65,8 @@ struct BridgeServiceGroupTests {
 
     @Test("without a broker the composed bridge fails its start with a clear error and leaves the bus to the group")
     func composedUnreachableBroker() async throws {
-        let (_, mqtt) = try BridgeHarness.clientOfUnreachableBroker("composed-unreachable")
+        let (nobody, mqtt) = try BridgeHarness.clientOfUnreachableBroker("composed-unreachable")
+        defer { nobody.release() }
         let bus = try VirtualBus()
         let bridge = MQTTBridge(
             bus: bus, mqtt: mqtt, rules: [try BridgeRule(.out, "#")], connectTimeout: .milliseconds(300),

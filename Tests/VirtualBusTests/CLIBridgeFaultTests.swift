@@ -9,7 +9,9 @@ import TestSupport
 struct CLIBridgeFaultTests {
     @Test("no broker listening: one line per failed attempt, naming the address, the reason and the next try")
     func noBroker() async throws {
-        let port = try PrivateBroker.unusedPort()
+        let nobody = try RefusingPort()
+        defer { nobody.release() }
+        let port = nobody.port
         let bridge = try ChildProcess.vbus(["bridge", "--broker", "mqtt://127.0.0.1:\(port)", "--out", "sensors/#"])
         let line = try await bridge.nextLine(.standardError, within: .seconds(5)) { $0.contains("cannot connect") }
         #expect(

@@ -154,7 +154,11 @@ extension ShutdownScenario {
             summary: "graceful shutdown races the bridge's start (connecting, subscribing, or an unreachable broker)"
         ) { h in
             let reachable = h.random(in: 0...3) > 0
-            let port = reachable ? try await broker.port() : try PrivateBroker.unusedPort()
+            // Unreachable: a port held refusing for the whole iteration, so no broker started
+            // meanwhile (by another scenario or test) can be handed it.
+            let nobody = reachable ? nil : try RefusingPort()
+            defer { nobody?.release() }
+            let port = if let nobody { nobody.port } else { try await broker.port() }
             let rig = BridgeRig(
                 h, port: port, rules: try bridgeRules(h, qos: MQTTQoS(rawValue: UInt8(h.random(in: 0...2)))!),
                 connectTimeout: reachable ? .seconds(5) : .milliseconds(h.random(in: 10...300)))

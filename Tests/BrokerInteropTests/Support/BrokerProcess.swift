@@ -42,8 +42,8 @@ final class BrokerProcess: Sendable {
         return directory
     }
 
-    /// A loopback port nobody listens on now.
-    static func freePort() throws -> Int { try PrivateBroker.unusedPort() }
+    /// A loopback port nobody listens on now, for a broker to bind.
+    static func freePort() throws -> Int { try PrivateBroker.freePort() }
 
     /// Runs `scripts/brokers/SCRIPT DIRECTORY ARGUMENTS...` and waits until it listens on `port`.
     ///

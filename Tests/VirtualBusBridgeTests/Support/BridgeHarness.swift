@@ -60,12 +60,13 @@ enum BridgeHarness {
         try await waitUntil("the bridge relaying") { bridge.isRelaying }
     }
 
-    /// A client, with a reconnect policy, of a loopback port where no broker listens.
-    static func clientOfUnreachableBroker(_ clientID: String) throws -> (port: Int, client: MQTTClient) {
-        let port = try PrivateBroker.unusedPort()
-        var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: port, clientID: clientID)
+    /// A client, with a reconnect policy, of a loopback port where no broker listens; the port
+    /// refuses connections for as long as the caller holds `nobody`.
+    static func clientOfUnreachableBroker(_ clientID: String) throws -> (nobody: RefusingPort, client: MQTTClient) {
+        let nobody = try RefusingPort()
+        var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: nobody.port, clientID: clientID)
         configuration.reconnect = MQTTReconnectPolicy()
-        return (port, MQTTClient(configuration: configuration))
+        return (nobody, MQTTClient(configuration: configuration))
     }
 
     /// A foreign MQTT peer connected for the duration of `body`.

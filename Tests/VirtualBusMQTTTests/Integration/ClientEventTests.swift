@@ -78,7 +78,9 @@ struct ClientEventTests {
         """
     )
     func noBroker() async throws {
-        let port = try PrivateBroker.unusedPort()
+        let nobody = try RefusingPort()
+        defer { nobody.release() }
+        let port = nobody.port
         let configuration = Self.reconnecting(
             MQTTClientConfiguration(host: "127.0.0.1", port: port, clientID: "nobody"), attempts: 2)
         let client = MQTTClient(configuration: configuration)
@@ -97,7 +99,9 @@ struct ClientEventTests {
         "a full publish queue that drops says so once, at the first drop",
         arguments: [MQTTQueuePolicy.dropOldest, .dropNewest])
     func overflow(policy: MQTTQueuePolicy) async throws {
-        let port = try PrivateBroker.unusedPort()
+        let nobody = try RefusingPort()
+        defer { nobody.release() }
+        let port = nobody.port
         var configuration = Self.reconnecting(
             MQTTClientConfiguration(host: "127.0.0.1", port: port, clientID: "overflowing"))
         configuration.publishQueueCapacity = 2

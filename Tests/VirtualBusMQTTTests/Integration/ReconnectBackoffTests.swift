@@ -35,7 +35,9 @@ struct ReconnectBackoffTests {
 
     @Test("maximumAttempts: that many retries, their delays growing by the policy, then run() throws the last error")
     func givesUp() async throws {
-        let port = try PrivateBroker.unusedPort()
+        let nobody = try RefusingPort()
+        defer { nobody.release() }
+        let port = nobody.port
         var configuration = MQTTClientConfiguration(host: "127.0.0.1", port: port, clientID: "backoff")
         configuration.reconnect = MQTTReconnectPolicy(
             initialDelay: .seconds(1), maximumDelay: .seconds(8), maximumAttempts: 5)
