@@ -251,10 +251,6 @@ package final class PrivateBroker: Sendable {
         process.withLock { $0 }?.send(frozen ? SIGSTOP : SIGCONT)
     }
 
-    /// A free loopback port: one the kernel picks, released at once for mosquitto to bind.
-    package static func freePort() throws(PrivateBrokerError) -> Int {
-        let held = try RefusingPort()
-        defer { held.release() }
-        return held.port
-    }
+    /// A free loopback port for a broker: see ``BrokerPort/free()``.
+    package static func freePort() throws(PrivateBrokerError) -> Int { try BrokerPort.free() }
 }

@@ -21,12 +21,15 @@ package final class RefusingPort: Sendable {
     package let port: Int
     private let descriptor: Locked<Int32?>
 
-    /// Binds a socket to a port the kernel picks on 127.0.0.1, without listening.
-    package init() throws(PrivateBrokerError) {
+    /// Binds a socket to 127.0.0.1:`port` (0: a port the kernel picks), without listening.
+    ///
+    /// - Throws: ``PrivateBrokerError`` when the port is taken (or in `TIME_WAIT`).
+    package init(port: Int = 0) throws(PrivateBrokerError) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw PrivateBrokerError("socket() failed: \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
@@ -37,7 +40,7 @@ package final class RefusingPort: Sendable {
         guard bound else {
             let reason = errno
             close(descriptor)
-            throw PrivateBrokerError("cannot bind a loopback port: \(reason)")
+            throw PrivateBrokerError("cannot bind loopback port \(port): errno \(reason)")
         }
         self.descriptor = Locked(descriptor)
         self.port = Int(UInt16(bigEndian: address.sin_port))

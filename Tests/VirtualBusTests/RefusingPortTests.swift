@@ -1,13 +1,15 @@
 import BrokerLauncher
+import Foundation
 import Testing
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The tests' unreachable broker: a held ``RefusingPort`` refuses connections, and no broker
-/// started meanwhile can take its port (a port found free and released could be handed to one).
-@Suite("RefusingPort: a loopback port that refuses and that nobody can take while held")
+/// The ports tests use: an unreachable broker's (a held ``RefusingPort`` refuses connections, and
+/// no broker started meanwhile can take it), and the brokers' own, which no socket binding port 0 or
+/// connecting out can be handed while a broker is down for a restart.
+@Suite("Test ports: a refusing port nobody can take while held, broker ports outside the ephemeral range")
 struct RefusingPortTests {
     @Test("a connection to it is refused; a listener cannot bind it until it is released")
     func refusesAndIsKept() throws {
@@ -18,6 +20,17 @@ struct RefusingPortTests {
         nobody.release()
         nobody.release()  // idempotent
         #expect(Self.bindAndListen(on: nobody.port) == 0)
+    }
+
+    @Test("brokers get ports below the kernel's ephemeral range, which no client or port-0 bind is handed")
+    func brokerPortsAvoidTheEphemeralRange() throws {
+        let range = try String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)
+        let firstEphemeral = try #require(range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) })
+        try #require(firstEphemeral > 11_000, "this machine's ephemeral range starts at \(firstEphemeral)")
+        for _ in 0..<20 {
+            let port = try PrivateBroker.freePort()
+            #expect((10_000..<firstEphemeral).contains(port), "port \(port)")
+        }
     }
 
     /// Connects a TCP socket to 127.0.0.1:`port`: 0 on success, else the errno.
