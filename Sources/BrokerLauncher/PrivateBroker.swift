@@ -144,17 +144,19 @@ package final class PrivateBroker: Sendable {
     /// configuration line).
     private static func logTail(in directory: URL) -> String {
         guard let log = try? String(contentsOf: logFile(in: directory), encoding: .utf8), !log.isEmpty else {
-            return ""
+            // mosquitto opens its log only after reading its configuration.
+            return " (it wrote no log: it stopped before opening one, as it does when \(directory.path) or its "
+                + "configuration cannot be read)"
         }
         return ": " + log.suffix(1_000).split(separator: "\n").joined(separator: "; ")
     }
 
     /// Starts mosquitto on the broker's port, trying again while the port is briefly taken.
     ///
-    /// While the broker is down, its port is a free loopback port like any other: a client that
-    /// keeps reconnecting to it can be handed that very port as its own source port (a TCP
-    /// connection to itself), and mosquitto then exits with "Address already in use". That socket
-    /// goes away when the client's attempt fails, so a few more tries find the port free.
+    /// While the broker is down, its port is free. It lies below the ephemeral range
+    /// (``BrokerPort``), so no client is handed it as a source port and no port-0 bind takes it,
+    /// but a program choosing that very port can: mosquitto then exits with "Address already in
+    /// use", and a few more tries find out whether the port comes free again.
     private func launch() throws(PrivateBrokerError) {
         let deadline = ContinuousClock.now + timeout
         var attempt = 1

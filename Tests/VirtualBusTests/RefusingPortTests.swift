@@ -22,15 +22,22 @@ struct RefusingPortTests {
         #expect(Self.bindAndListen(on: nobody.port) == 0)
     }
 
-    @Test("brokers get ports below the kernel's ephemeral range, which no client or port-0 bind is handed")
-    func brokerPortsAvoidTheEphemeralRange() throws {
+    @Test(
+        """
+        brokers get ports below the kernel's ephemeral range, which no client or port-0 bind is handed, and \
+        no two picks at once in one process get the same port
+        """)
+    func brokerPortsAvoidTheEphemeralRange() async throws {
         let range = try String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)
         let firstEphemeral = try #require(range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) })
         try #require(firstEphemeral > 11_000, "this machine's ephemeral range starts at \(firstEphemeral)")
-        for _ in 0..<20 {
-            let port = try PrivateBroker.freePort()
-            #expect((10_000..<firstEphemeral).contains(port), "port \(port)")
+        // Parallel tests start brokers at the same moment: each must be handed a port of its own.
+        let ports = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<40 { group.addTask { try PrivateBroker.freePort() } }
+            return try await group.reduce(into: []) { $0.append($1) }
         }
+        #expect(Set(ports).count == ports.count, "\(ports.sorted())")
+        #expect(ports.allSatisfy { (10_000..<firstEphemeral).contains($0) }, "\(ports.sorted())")
     }
 
     /// Connects a TCP socket to 127.0.0.1:`port`: 0 on success, else the errno.
