@@ -8,8 +8,8 @@ import Glibc
 #endif
 
 /// RabbitMQ nodes with the MQTT plugin on loopback, clustered when there are several: node 1
-/// starts a cluster, every other node joins it while booting (`scripts/brokers/rabbitmq.sh` with
-/// a seed node), so all start at once and no `rabbitmqctl` call is needed.
+/// starts a cluster, and once it is up every other node joins it while booting
+/// (`scripts/brokers/rabbitmq.sh` with a seed node), so no `rabbitmqctl` call is needed.
 ///
 /// The nodes find each other through an epmd of their own on a free port, which this object
 /// starts in the foreground and stops: an epmd a node starts itself is a daemon that outlives
@@ -31,7 +31,12 @@ final class RabbitCluster: Sendable {
         self.home = home
     }
 
-    /// Starts `nodeCount` nodes and waits until each listens for MQTT.
+    /// Starts `nodeCount` nodes and waits until each listens for MQTT: node 1 first, then the
+    /// others at once, each joining node 1's cluster while it boots.
+    ///
+    /// The others wait for node 1 to be up: a node joining a seed that is itself still booting
+    /// was seen (under load, in `make stress`) to leave both nodes waiting on each other's
+    /// tables until the timeout.
     static func start(nodeCount: Int, timeout: Duration = .seconds(120)) async throws -> RabbitCluster {
         guard FileManager.default.isExecutableFile(atPath: "/usr/lib/rabbitmq/bin/rabbitmq-server") else {
             throw BrokerUnavailable(
@@ -40,73 +45,93 @@ final class RabbitCluster: Sendable {
         }
         let home = try BrokerProcess.makeDirectory("rabbitmq")
         let epmdPort = try BrokerProcess.freePort()
+        let epmd = try await startEpmd(port: epmdPort)
+        let suffix = UInt32.random(in: 0...UInt32.max)
+        let names = (1...nodeCount).map { "n\($0)-\(suffix)@localhost" }
+        @Sendable func node(_ index: Int) async -> Result<(node: BrokerProcess, name: String), any Error> {
+            do {
+                return .success(
+                    try await startNode(
+                        names[index], index: index, seed: index == 0 ? nil : names[0], home: home, epmdPort: epmdPort,
+                        timeout: timeout))
+            } catch { return .failure(error) }
+        }
+        var started: [Int: (node: BrokerProcess, name: String)] = [:]
+        var failure: (any Error)?
+        switch await node(0) {
+        case .success(let seed): started[0] = seed
+        case .failure(let error): failure = error
+        }
+        if failure == nil {
+            await withTaskGroup(of: (Int, Result<(node: BrokerProcess, name: String), any Error>).self) { group in
+                for index in names.indices.dropFirst() {
+                    group.addTask { (index, await node(index)) }
+                }
+                for await (index, result) in group {
+                    switch result {
+                    case .success(let joined): started[index] = joined
+                    case .failure(let error): failure = failure ?? error
+                    }
+                }
+            }
+        }
+        let inOrder = names.indices.compactMap { started[$0] }
+        let cluster = RabbitCluster(
+            nodes: inOrder.map(\.node), nodeNames: inOrder.map(\.name), epmd: epmd, epmdPort: epmdPort, home: home)
+        if let failure {
+            cluster.stop()
+            throw failure
+        }
+        return cluster
+    }
+
+    /// Starts `epmd` on `port` in the foreground and waits until it listens.
+    private static func startEpmd(port: Int) async throws -> SpawnedProcess {
         let epmd: SpawnedProcess
         do {
             epmd = try SpawnedProcess(
-                executable: "/usr/bin/epmd", arguments: ["-address", "127.0.0.1", "-port", String(epmdPort)],
+                executable: "/usr/bin/epmd", arguments: ["-address", "127.0.0.1", "-port", String(port)],
                 captureOutput: false)
         } catch {
             throw BrokerUnavailable(
                 "epmd", "cannot start /usr/bin/epmd: \(error) (it comes with erlang-base, a RabbitMQ dependency)")
         }
         let listening = await ThreadWork(name: "interop-epmd") {
-            epmd.waitUntilListening(onPort: epmdPort, timeout: .seconds(10))
+            epmd.waitUntilListening(onPort: port, timeout: .seconds(10))
         }.value(before: .now + .seconds(15))
         guard listening == .listening else {
             epmd.send(SIGKILL)
             epmd.waitForExit()
-            throw BrokerUnavailable("epmd", "did not listen on 127.0.0.1:\(epmdPort)")
+            throw BrokerUnavailable("epmd", "did not listen on 127.0.0.1:\(port)")
         }
-        let suffix = UInt32.random(in: 0...UInt32.max)
-        let names = (1...nodeCount).map { "n\($0)-\(suffix)@localhost" }
-        var started: [Int: BrokerProcess] = [:]
+        return epmd
+    }
+
+    /// Starts the node `name` (joining `seed`'s cluster when given) and waits until it listens.
+    ///
+    /// A joining node that fails (a free port taken before it bound it, or a failed join) tries
+    /// again, twice at most, under a new name with fresh ports and data; the seed itself does
+    /// not, the others having named it. Each failed attempt is printed.
+    private static func startNode(
+        _ name: String, index: Int, seed: String?, home: URL, epmdPort: Int, timeout: Duration
+    ) async throws -> (node: BrokerProcess, name: String) {
         var failure: (any Error)?
-        var startedNames: [Int: String] = [:]
-        await withTaskGroup(of: (Int, Result<(BrokerProcess, String), any Error>).self) { group in
-            for index in names.indices {
-                group.addTask {
-                    // A joining node that fails (a free port taken before it bound it, or a join
-                    // that met the seed mid-boot) tries again under a new name, with fresh ports
-                    // and data; the seed itself does not, the others having named it.
-                    var failure: (any Error)?
-                    for attempt in 1...(index == 0 ? 1 : 3) {
-                        do {
-                            let name =
-                                attempt == 1
-                                ? names[index] : names[index].replacingOccurrences(of: "@", with: "-\(attempt)@")
-                            let ports = try (0..<3).map { _ in try BrokerProcess.freePort() }
-                            var arguments = [name] + ports.map(String.init) + [String(epmdPort)]
-                            if index > 0 { arguments.append(names[0]) }
-                            let node = try await BrokerProcess.start(
-                                "RabbitMQ node \(name)", script: "rabbitmq.sh",
-                                directory: home.appendingPathComponent("n\(index + 1)-\(attempt)"),
-                                arguments: arguments, port: ports[0], timeout: timeout)
-                            return (index, .success((node, name)))
-                        } catch {
-                            print("RabbitCluster: node \(index + 1), attempt \(attempt): \(error)")
-                            failure = error
-                        }
-                    }
-                    return (index, .failure(failure!))
-                }
-            }
-            for await (index, result) in group {
-                switch result {
-                case .success(let (node, name)):
-                    started[index] = node
-                    startedNames[index] = name
-                case .failure(let error): failure = failure ?? error
-                }
+        for attempt in 1...(seed == nil ? 1 : 3) {
+            let attemptName = attempt == 1 ? name : name.replacingOccurrences(of: "@", with: "-\(attempt)@")
+            do {
+                let ports = try (0..<3).map { _ in try BrokerProcess.freePort() }
+                let arguments = [attemptName] + ports.map(String.init) + [String(epmdPort)] + (seed.map { [$0] } ?? [])
+                let node = try await BrokerProcess.start(
+                    "RabbitMQ node \(attemptName)", script: "rabbitmq.sh",
+                    directory: home.appendingPathComponent("n\(index + 1)-\(attempt)"),
+                    arguments: arguments, port: ports[0], timeout: timeout)
+                return (node, attemptName)
+            } catch {
+                print("RabbitCluster: node \(index + 1), attempt \(attempt): \(error)")
+                failure = error
             }
         }
-        let cluster = RabbitCluster(
-            nodes: names.indices.compactMap { started[$0] }, nodeNames: names.indices.compactMap { startedNames[$0] },
-            epmd: epmd, epmdPort: epmdPort, home: home)
-        if let failure {
-            cluster.stop()
-            throw failure
-        }
-        return cluster
+        throw failure!
     }
 
     /// Mirrors the queues that hold MQTT sessions (`mqtt-subscription-*`) on every node, promoted
