@@ -12,7 +12,7 @@ import Foundation
 /// Within one process the ports go round that range from a random start, one after another:
 /// two brokers started at the same moment (parallel tests) never probe the same free port and
 /// race for it, which would leave one of them, or a restart of it, without its port.
-enum BrokerPort {
+package enum BrokerPort {
     /// The lowest port picked.
     static let lowest = 10_000
     /// Where the next pick starts, as an offset from ``lowest``: random at first, then just past
@@ -21,7 +21,7 @@ enum BrokerPort {
 
     /// A loopback port below the ephemeral range that can be bound now (not listened on, not in
     /// `TIME_WAIT`), or one the kernel picks when the range leaves no room below it.
-    static func free() throws(PrivateBrokerError) -> Int {
+    package static func free() throws(PrivateBrokerError) -> Int {
         if let firstEphemeral = firstEphemeralPort(), firstEphemeral > lowest + 1_000,
             let port = nextBindable(below: firstEphemeral)
         {

@@ -48,7 +48,7 @@ package final class PrivateBroker: Sendable {
         // (mosquitto then exits): a few fresh ports before giving up.
         var failure = PrivateBrokerError("mosquitto did not start")
         for _ in 0..<3 {
-            let candidate = try Self.freePort()
+            let candidate = try BrokerPort.free()
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "vbus-broker-\(getpid())-\(candidate)")
             try Self.writeConfiguration(
@@ -252,7 +252,4 @@ package final class PrivateBroker: Sendable {
     package func freeze(_ frozen: Bool) {
         process.withLock { $0 }?.send(frozen ? SIGSTOP : SIGCONT)
     }
-
-    /// A free loopback port for a broker: see ``BrokerPort/free()``.
-    package static func freePort() throws(PrivateBrokerError) -> Int { try BrokerPort.free() }
 }

@@ -10,7 +10,7 @@ import Glibc
 /// kernel's port-0 allocation nor another bind (without `SO_REUSEPORT`) can take it while it
 /// is held. For tests and scenarios of an unreachable broker.
 ///
-/// A port found free and then released (``PrivateBroker/freePort()``) is not enough for these:
+/// A port found free and then released (``BrokerPort/free()``) is not enough for these:
 /// a broker started meanwhile by a concurrent test may be handed the same port, and the
 /// "unreachable" client then talks to it.
 ///

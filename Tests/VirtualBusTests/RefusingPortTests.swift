@@ -33,7 +33,7 @@ struct RefusingPortTests {
         try #require(firstEphemeral > 11_000, "this machine's ephemeral range starts at \(firstEphemeral)")
         // Parallel tests start brokers at the same moment: each must be handed a port of its own.
         let ports = try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<40 { group.addTask { try PrivateBroker.freePort() } }
+            for _ in 0..<40 { group.addTask { try BrokerPort.free() } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(Set(ports).count == ports.count, "\(ports.sorted())")

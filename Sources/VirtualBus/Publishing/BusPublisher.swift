@@ -4,14 +4,6 @@ public import FoundationEssentials
 public import Foundation
 #endif
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Publishes messages onto a ``VirtualBus``.
 ///
 /// `publish` is synchronous: it returns once libzmq holds the message (or throws), so it can be
@@ -121,7 +113,6 @@ public final class BusPublisher: Sendable {
                 .messageTooLarge, "payload of \(payload.count) bytes exceeds the bus maximum of \(maximumMessageSize)")
         }
     }
-
 }
 
 // MARK: - Convenience payloads

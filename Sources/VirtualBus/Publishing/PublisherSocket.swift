@@ -17,17 +17,18 @@ final class PublisherSocket: Sendable {
         var scratch = ZMQMessage()
         var sendsSinceDrain = 0
         var counters = BusPublisher.Statistics()
-        /// The last topic sent, validated, and its bytes: a publisher mostly repeats its topics, and
-        /// comparing two strings costs less than checking and converting one again.
-        var lastTopic: String?
-        var lastTopicBytes: [UInt8] = []
+        /// The last topic sent, already checked, with its bytes: a publisher mostly repeats its
+        /// topics, and comparing two strings costs less than checking and converting one again.
+        var lastTopic: (text: String, bytes: [UInt8])?
 
-        /// Checks `topic` (unless it repeats the last one) and makes it ``lastTopicBytes``.
-        mutating func validate(topic: String) throws(BusError) {
-            guard topic != lastTopic else { return }
+        /// `topic`'s bytes, once checked (``BusError/Code/invalidTopic``); a repeat of the last
+        /// topic is neither checked nor converted again.
+        mutating func checkedBytes(of topic: String) throws(BusError) -> [UInt8] {
+            if let lastTopic, lastTopic.text == topic { return lastTopic.bytes }
             try BusTopic.validate(topic: topic)
-            lastTopicBytes = Array(topic.utf8)
-            lastTopic = topic
+            let bytes = Array(topic.utf8)
+            lastTopic = (topic, bytes)
+            return bytes
         }
 
         /// The send itself (the caller holds the lock). With `owner`, the payload is not copied.
@@ -117,9 +118,8 @@ final class PublisherSocket: Sendable {
     ) throws(BusError) -> Bool {
         let payload = BorrowedBytes(payload)
         return try state.withLock { state throws(BusError) -> Bool in
-            try state.validate(topic: topic)
-            return try state.send(
-                state.lastTopicBytes, payload.buffer, owner: payloadOwner, dontWait: dontWait, metrics: metrics)
+            let topic = try state.checkedBytes(of: topic)
+            return try state.send(topic, payload.buffer, owner: payloadOwner, dontWait: dontWait, metrics: metrics)
         }
     }
 

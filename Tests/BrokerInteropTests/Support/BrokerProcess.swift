@@ -1,4 +1,3 @@
-import BrokerLauncher
 import ConcurrencyPrimitives
 import Foundation
 import ProcessSpawning
@@ -41,9 +40,6 @@ final class BrokerProcess: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory
     }
-
-    /// A loopback port nobody listens on now, for a broker to bind.
-    static func freePort() throws -> Int { try PrivateBroker.freePort() }
 
     /// Runs `scripts/brokers/SCRIPT DIRECTORY ARGUMENTS...` and waits until it listens on `port`.
     ///

@@ -64,7 +64,7 @@ enum InteropBroker: String, CaseIterable, Sendable {
             let broker = try await Self.startOnFreePorts { port in
                 try await BrokerProcess.start(
                     "NATS", script: "nats.sh", directory: try BrokerProcess.makeDirectory("nats"),
-                    arguments: [String(port), String(try BrokerProcess.freePort())], port: port, timeout: .seconds(30))
+                    arguments: [String(port), String(try BrokerPort.free())], port: port, timeout: .seconds(30))
             }
             return (broker.port, { broker.stop() })
         case .amqtt:
@@ -82,7 +82,7 @@ enum InteropBroker: String, CaseIterable, Sendable {
     private static func startOnFreePorts(_ start: (Int) async throws -> BrokerProcess) async throws -> BrokerProcess {
         var failure: (any Error)?
         for _ in 0..<3 {
-            do { return try await start(try BrokerProcess.freePort()) } catch { failure = error }
+            do { return try await start(try BrokerPort.free()) } catch { failure = error }
         }
         throw failure!
     }

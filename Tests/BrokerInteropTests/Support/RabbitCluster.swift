@@ -1,3 +1,4 @@
+import BrokerLauncher
 import ConcurrencyPrimitives
 import Foundation
 import ProcessSpawning
@@ -15,6 +16,9 @@ import Glibc
 /// starts in the foreground and stops: an epmd a node starts itself is a daemon that outlives
 /// the test. Every socket (epmd, distribution, AMQP, MQTT) is on 127.0.0.1.
 final class RabbitCluster: Sendable {
+    /// A node that listens, with the name it started under.
+    typealias StartedNode = (node: BrokerProcess, name: String)
+
     /// The nodes, in order; node 1 is the seed the others joined.
     let nodes: [BrokerProcess]
     /// The Erlang node names (`n1-RANDOM@localhost`), in the order of ``nodes``.
@@ -44,28 +48,25 @@ final class RabbitCluster: Sendable {
                 "/usr/lib/rabbitmq/bin/rabbitmq-server is missing: run scripts/setup.sh (apt package rabbitmq-server)")
         }
         let home = try BrokerProcess.makeDirectory("rabbitmq")
-        let epmdPort = try BrokerProcess.freePort()
+        let epmdPort = try BrokerPort.free()
         let epmd = try await startEpmd(port: epmdPort)
         let suffix = UInt32.random(in: 0...UInt32.max)
         let names = (1...nodeCount).map { "n\($0)-\(suffix)@localhost" }
-        @Sendable func node(_ index: Int) async -> Result<(node: BrokerProcess, name: String), any Error> {
-            do {
-                return .success(
-                    try await startNode(
-                        names[index], index: index, seed: index == 0 ? nil : names[0], home: home, epmdPort: epmdPort,
-                        timeout: timeout))
-            } catch { return .failure(error) }
+        @Sendable func node(_ index: Int) async throws -> StartedNode {
+            try await startNode(
+                names[index], index: index, seed: index == 0 ? nil : names[0], home: home, epmdPort: epmdPort,
+                timeout: timeout)
         }
-        var started: [Int: (node: BrokerProcess, name: String)] = [:]
+        var started: [Int: StartedNode] = [:]
         var failure: (any Error)?
-        switch await node(0) {
-        case .success(let seed): started[0] = seed
-        case .failure(let error): failure = error
-        }
-        if failure == nil {
-            await withTaskGroup(of: (Int, Result<(node: BrokerProcess, name: String), any Error>).self) { group in
+        do {
+            started[0] = try await node(0)
+            // Joiners that start are kept even when another fails, so that `stop()` ends them.
+            await withTaskGroup(of: (Int, Result<StartedNode, any Error>).self) { group in
                 for index in names.indices.dropFirst() {
-                    group.addTask { (index, await node(index)) }
+                    group.addTask {
+                        do { return (index, .success(try await node(index))) } catch { return (index, .failure(error)) }
+                    }
                 }
                 for await (index, result) in group {
                     switch result {
@@ -74,6 +75,8 @@ final class RabbitCluster: Sendable {
                     }
                 }
             }
+        } catch {
+            failure = error
         }
         let inOrder = names.indices.compactMap { started[$0] }
         let cluster = RabbitCluster(
@@ -114,12 +117,12 @@ final class RabbitCluster: Sendable {
     /// not, the others having named it. Each failed attempt is printed.
     private static func startNode(
         _ name: String, index: Int, seed: String?, home: URL, epmdPort: Int, timeout: Duration
-    ) async throws -> (node: BrokerProcess, name: String) {
+    ) async throws -> StartedNode {
         var failure: (any Error)?
         for attempt in 1...(seed == nil ? 1 : 3) {
             let attemptName = attempt == 1 ? name : name.replacingOccurrences(of: "@", with: "-\(attempt)@")
             do {
-                let ports = try (0..<3).map { _ in try BrokerProcess.freePort() }
+                let ports = try (0..<3).map { _ in try BrokerPort.free() }
                 let arguments = [attemptName] + ports.map(String.init) + [String(epmdPort)] + (seed.map { [$0] } ?? [])
                 let node = try await BrokerProcess.start(
                     "RabbitMQ node \(attemptName)", script: "rabbitmq.sh",
